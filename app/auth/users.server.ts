@@ -1,0 +1,92 @@
+import crypto from 'node:crypto';
+import { and, count, eq, gte, lt } from 'drizzle-orm';
+import { db } from '~/db/client.server';
+import { loginAttempts, users, type User } from '~/db/schema';
+import { clock } from '~/lib/clock.server';
+import { decoyHash, hashPassword, verifyPassword } from './password.server';
+
+export const THROTTLE_MAX_FAILURES = 5;
+export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function getUserById(id: string): User | null {
+  return db().select().from(users).where(eq(users.id, id)).get() ?? null;
+}
+
+export function getUserByEmail(email: string): User | null {
+  return db().select().from(users).where(eq(users.email, normalizeEmail(email))).get() ?? null;
+}
+
+export class EmailTakenError extends Error {
+  constructor() {
+    super('An account with this email already exists. Log in instead.');
+  }
+}
+
+export async function createUser(input: { email: string; name: string; password: string }): Promise<User> {
+  const email = normalizeEmail(input.email);
+  const passwordHash = await hashPassword(input.password);
+  const id = `usr_${crypto.randomBytes(12).toString('base64url')}`;
+  try {
+    return db()
+      .insert(users)
+      .values({ id, email, name: input.name.trim(), passwordHash, createdAt: clock.now() })
+      .returning()
+      .get();
+  } catch (error) {
+    if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/** How long until this email may try again, or 0 if it may now. */
+export function throttleWaitMs(email: string): number {
+  const now = clock.nowMs();
+  const since = new Date(now - THROTTLE_WINDOW_MS);
+  const rows = db()
+    .select({ attemptedAt: loginAttempts.attemptedAt })
+    .from(loginAttempts)
+    .where(and(eq(loginAttempts.email, normalizeEmail(email)), gte(loginAttempts.attemptedAt, since)))
+    .orderBy(loginAttempts.attemptedAt)
+    .all();
+  if (rows.length < THROTTLE_MAX_FAILURES) return 0;
+  // The window reopens when the oldest of the last five failures leaves it.
+  const oldestCounted = rows[rows.length - THROTTLE_MAX_FAILURES]!.attemptedAt.getTime();
+  return Math.max(0, oldestCounted + THROTTLE_WINDOW_MS - now);
+}
+
+function recordFailure(email: string) {
+  const now = clock.now();
+  db().insert(loginAttempts).values({ email: normalizeEmail(email), attemptedAt: now }).run();
+  // Keep the table small: anything older than the window is irrelevant.
+  db()
+    .delete(loginAttempts)
+    .where(lt(loginAttempts.attemptedAt, new Date(now.getTime() - THROTTLE_WINDOW_MS)))
+    .run();
+}
+
+export function failureCount(email: string): number {
+  const since = new Date(clock.nowMs() - THROTTLE_WINDOW_MS);
+  return (
+    db()
+      .select({ n: count() })
+      .from(loginAttempts)
+      .where(and(eq(loginAttempts.email, normalizeEmail(email)), gte(loginAttempts.attemptedAt, since)))
+      .get()?.n ?? 0
+  );
+}
+
+/** Checks a password in constant time whether or not the email exists. Returns null on failure. */
+export async function verifyLogin(email: string, password: string): Promise<User | null> {
+  const user = getUserByEmail(email);
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+  if (!user || !ok) {
+    recordFailure(email);
+    return null;
+  }
+  db().delete(loginAttempts).where(eq(loginAttempts.email, normalizeEmail(email))).run();
+  return user;
+}

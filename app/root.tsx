@@ -1,0 +1,76 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import {
+  isRouteErrorResponse,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react';
+import stylesheet from '~/tailwind.css';
+import { getUser } from '~/auth/session.server';
+import { AppShell } from '~/components/app-shell';
+import { env } from '~/lib/env.server';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesheet }];
+
+export const meta: MetaFunction = () => [{ title: 'Acme Cloud' }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getUser(request);
+  return {
+    user: user ? { id: user.id, name: user.name, email: user.email } : null,
+    stripeJsUrl: env().stripeMode === 'unconfigured' ? null : env().stripeJsUrl,
+  };
+}
+
+export function Layout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en" className="h-full bg-slate-50">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body className="h-full text-slate-900 antialiased">
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  const { user } = useLoaderData<typeof loader>();
+  return (
+    <AppShell user={user}>
+      <Outlet />
+    </AppShell>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const status = isRouteErrorResponse(error) ? error.status : 500;
+  const message = isRouteErrorResponse(error)
+    ? typeof error.data === 'string'
+      ? error.data
+      : error.statusText
+    : 'Something went wrong on our side. Please try again in a moment.';
+  return (
+    <main className="mx-auto max-w-xl px-6 py-24 text-center">
+      <p className="text-sm font-semibold text-brand-600">{status}</p>
+      <h1 className="mt-2 text-3xl font-bold tracking-tight">
+        {status === 404 ? 'Page not found' : status < 500 ? 'That did not work' : 'Unexpected error'}
+      </h1>
+      <p className="mt-4 text-slate-600">{status === 404 ? 'We could not find that page.' : message}</p>
+      <a href="/" className="btn-primary mt-8">
+        Back home
+      </a>
+    </main>
+  );
+}

@@ -1,0 +1,19 @@
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { authenticateApiKey } from '~/auth/api-keys.server';
+import { clock } from '~/lib/clock.server';
+
+/** The small demo API whose calls the portal meters. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const auth = authenticateApiKey(request.headers.get('authorization'));
+  if (!auth) {
+    return Response.json(
+      { error: { type: 'authentication_error', message: 'Send a valid API key as "Authorization: Bearer <key>". Create one on the API keys page.' } },
+      { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
+    );
+  }
+  return Response.json({ message: `Hello, ${auth.user.name}!`, time: clock.now().toISOString() });
+}
+
+export async function action() {
+  return Response.json({ error: { type: 'invalid_request_error', message: 'Use GET for /api/v1/hello.' } }, { status: 405, headers: { Allow: 'GET' } });
+}

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function newestMtime(target: string): number {
+  const stat = fs.statSync(target, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
+  return newest;
+}
+
+/** Runs `remix build` when the build is missing or older than its sources. Returns true if it built. */
+export function buildIfNeeded(root = process.cwd()): boolean {
+  const output = path.join(root, 'build/index.js');
+  const built = fs.statSync(output, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const sources = Math.max(
+    ...['app', 'remix.config.js', 'tailwind.config.ts', 'postcss.config.js', 'package-lock.json'].map((p) => newestMtime(path.join(root, p))),
+  );
+  if (built > sources) return false;
+  console.log('Building the app (remix build)…');
+  const started = Date.now();
+  const result = spawnSync(path.join(root, 'node_modules/.bin/remix'), ['build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout);
+    process.stderr.write(result.stderr);
+    throw new Error('remix build failed');
+  }
+  console.log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  return true;
+}
