@@ -29,7 +29,7 @@ export const authenticator = new Authenticator<User>();
 
 authenticator.use(
   new FormStrategy(async ({ form }) => {
-    const parsed = LoginSchema.safeParse({ email: form.get('email'), password: form.get('password') });
+    const parsed = LoginSchema.safeParse({ email: form.get('email') ?? '', password: form.get('password') ?? '' });
     if (!parsed.success) {
       const errors: Record<string, string> = {};
       for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= issue.message;

@@ -1,0 +1,85 @@
+/**
+ * `npm test`: typecheck, vitest (units, integration, emulator contract), browser tests in Chromium;
+ * one summary at the end. Exits non-zero if any step fails. Installs Debian's Chromium when it is
+ * missing and this is a root shell on Debian (the machines we build on), since browser tests need it.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function ensureChromium() {
+  if (fs.existsSync(CHROMIUM)) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
+    console.error(`Chromium is missing at ${CHROMIUM}. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`);
+    process.exit(1);
+  }
+  console.log('Installing Debian chromium for the browser tests (apt-get install chromium)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  }
+  if (r.status !== 0 || !fs.existsSync(CHROMIUM)) {
+    console.error('Could not install chromium.');
+    process.exit(1);
+  }
+}
+
+interface Step {
+  name: string;
+  cmd: string;
+  args: string[];
+  summary?: (out: string) => string;
+}
+
+const vitestSummary = (out: string) => {
+  const clean = out.replace(/\x1b\[[0-9;]*m/g, '');
+  const files = clean.match(/Test Files\s+(.+)/)?.[1]?.trim();
+  const tests = clean.match(/Tests\s+(.+)/)?.[1]?.trim();
+  return [tests && `tests ${tests}`, files && `files ${files}`].filter(Boolean).join(', ');
+};
+
+const steps: Step[] = [
+  { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
+  { name: 'vitest (unit, integration, emulator contract)', cmd: 'node_modules/.bin/vitest', args: ['run'], summary: vitestSummary },
+  { name: 'browser (Chromium)', cmd: 'node_modules/.bin/vitest', args: ['run', '-c', 'vitest.e2e.config.ts'], summary: vitestSummary },
+];
+
+function run(step: Step): Promise<{ ok: boolean; ms: number; out: string }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    console.log(`\n▶ ${step.name}`);
+    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
+    child.on('close', (code) => resolve({ ok: code === 0, ms: Date.now() - started, out }));
+  });
+}
+
+async function main() {
+  ensureChromium();
+  const results: { step: Step; ok: boolean; ms: number; detail: string }[] = [];
+  for (const step of steps) {
+    const r = await run(step);
+    results.push({ step, ok: r.ok, ms: r.ms, detail: step.summary?.(r.out) ?? '' });
+  }
+  console.log('\n════════ npm test summary ════════');
+  for (const r of results) {
+    console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.step.name.padEnd(48)} ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.detail}`);
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(failed ? `${failed} step(s) failed.` : 'All steps passed.');
+  process.exit(failed ? 1 : 0);
+}
+
+void main();

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, signUp, uniqueEmail } from './browser';
+
+const appUrl = inject('appUrl');
+const altAppUrl = inject('altAppUrl');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('accounts in a real browser', () => {
+  it('shows the landing page with the pricing table', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await page.goto(appUrl);
+    await hydrated(page);
+    await expect.poll(() => page.getByRole('heading', { name: 'Simple, honest pricing' }).isVisible()).toBe(true);
+    for (const plan of ['Starter', 'Pro', 'Team']) expect(await page.getByRole('heading', { name: plan, exact: true }).isVisible()).toBe(true);
+    expect(await page.getByText('$49', { exact: true }).isVisible()).toBe(true);
+    await page.getByText('Yearly').click();
+    expect(await page.getByText('$490', { exact: true }).isVisible()).toBe(true);
+    await screenshot(page, 'landing');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('signs up, reaches the dashboard, logs out and logs back in', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email, password } = await signUp(page, appUrl, { name: 'Margaret Hamilton' });
+    expect(await page.getByRole('heading', { name: 'Welcome back, Margaret' }).isVisible()).toBe(true);
+    expect(await page.getByTestId('signed-in-user').textContent()).toBe('Margaret Hamilton');
+    await screenshot(page, 'dashboard');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(appUrl + '/');
+    await page.goto(`${appUrl}/dashboard`);
+    await page.waitForURL(/\/login\?redirectTo=%2Fdashboard/);
+    await hydrated(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/dashboard$/);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('shows wrong-password and bad sign-up input beside the field', async () => {
+    const { page, context } = await newPage(browser, { allow: [/status of 40[019]/] });
+    const { email } = await signUp(page, appUrl);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(appUrl + '/');
+    await page.goto(`${appUrl}/login`);
+    await hydrated(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.locator('#field-password-error').textContent()).toBe('That email and password do not match.');
+    await screenshot(page, 'login-error');
+
+    await page.goto(`${appUrl}/signup`);
+    await hydrated(page);
+    await page.getByLabel('Name').fill('Dup');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.locator('#field-password-error').textContent()).toBe('Use at least 10 characters.');
+    await page.getByLabel('Password').fill('long-enough-password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.locator('#field-email-error').textContent()).toContain('already exists');
+    await screenshot(page, 'signup-error');
+    await context.close();
+  });
+
+  it('throttles the sixth try after five wrong passwords', async () => {
+    const { page, context } = await newPage(browser, { allow: [/status of 40[19]|status of 429/] });
+    const { email } = await signUp(page, appUrl);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(appUrl + '/');
+    await page.goto(`${appUrl}/login`);
+    await hydrated(page);
+    for (let i = 0; i < 5; i++) {
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(`wrong-password-${i}`);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect.poll(() => page.locator('#field-password-error').isVisible()).toBe(true);
+      await page.waitForFunction(() => !document.querySelector('button[type=submit]')?.hasAttribute('disabled'));
+    }
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a-long-password-1');
+    const response = page.waitForResponse((r) => r.url().includes('/login') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    expect((await response).status()).toBe(429);
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/Too many failed attempts for this email\. Try again in 1[45] minutes\./);
+    await screenshot(page, 'login-throttled');
+    await context.close();
+  });
+
+  it('rejects a cross-site form post (CSRF) with 403 and changes nothing', async () => {
+    const { page, context } = await newPage(browser, { allow: [/403/] });
+    await signUp(page, appUrl);
+    // A page on another origin that auto-posts to the app's API-key form.
+    await page.goto(`${altAppUrl}/healthz`);
+    const status = await page.evaluate(async (target) => {
+      const res = await fetch(target, { method: 'POST', credentials: 'include', body: new URLSearchParams({ intent: 'create', name: 'evil' }) });
+      return res.status;
+    }, `${altAppUrl}/api-keys`);
+    expect(status).toBe(403);
+    // Through a real cross-origin HTML form as well
+    await page.setContent(`<form id=f method=post action="${appUrl}/api-keys"><input name=intent value=create><input name=name value=evil></form>`);
+    const [res] = await Promise.all([page.waitForResponse(`${appUrl}/api-keys`), page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+    expect(res.status()).toBe(403);
+    await page.goto(`${appUrl}/api-keys`);
+    expect(await page.getByText('No keys yet').isVisible()).toBe(true);
+    await context.close();
+  });
+
+  it('creates and revokes an API key that works against the API', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await signUp(page, appUrl, { name: 'Key Maker' });
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.waitForURL(/\/api-keys$/);
+    await hydrated(page);
+    await page.getByLabel('Key name').fill('Laptop');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-api-key').textContent())!.trim();
+    const ok = await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(ok.status).toBe(200);
+    await screenshot(page, 'api-keys');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke Laptop' }).click();
+    await expect.poll(() => page.getByText(/^Revoked /).isVisible()).toBe(true);
+    expect((await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(401);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+});
+
+export { uniqueEmail };

@@ -1,0 +1,89 @@
+/**
+ * Builds the app and starts it exactly as `npm start` does (emulator included) on free ports with
+ * throwaway databases, then hands the URLs to the tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildIfNeeded } from '../../scripts/build-if-needed';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    appUrl: string;
+    emulatorUrl: string;
+    altAppUrl: string;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess, log: () => string, timeoutMs = 60_000) {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`app exited (${child.exitCode}):\n${log()}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`app did not answer ${url} in ${timeoutMs} ms:\n${log()}`);
+}
+
+let child: ChildProcess | null = null;
+let tmp: string | null = null;
+
+export default async function setup(project: TestProject) {
+  buildIfNeeded();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-e2e-'));
+  const [port, emulatorPort] = [await freePort(), await freePort()];
+  let output = '';
+  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_PATH: path.join(tmp, 'app.sqlite'),
+      STRIPE_EMULATOR_PORT: String(emulatorPort),
+      STRIPE_EMULATOR_DB: path.join(tmp, 'emulator.sqlite'),
+      STRIPE_SECRET_KEY: '',
+      STRIPE_PUBLISHABLE_KEY: '',
+      STRIPE_WEBHOOK_SECRET: '',
+      STRIPE_API_BASE: '',
+      APP_URL: `http://localhost:${port}`,
+      STRIPE_EMULATOR_PUBLIC_URL: `http://localhost:${emulatorPort}`,
+      SESSION_SECRET: 'e2e-session-secret-0123456789abcdef0123456789',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await waitFor(`http://127.0.0.1:${port}/healthz`, child, () => output);
+  project.provide('appUrl', `http://localhost:${port}`);
+  // The same app under another origin, for cross-site (CSRF) checks.
+  project.provide('altAppUrl', `http://127.0.0.1:${port}`);
+  project.provide('emulatorUrl', `http://127.0.0.1:${emulatorPort}`);
+
+  return async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  };
+}
