@@ -1,0 +1,146 @@
+/**
+ * Stripe emulator entry point (see emulator/CONTRACT.md and emulator/FRAMEWORK.md).
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { mkdirSync } from 'node:fs'
+import { EmulatorApp } from './core/app'
+import { registerControl } from './core/control'
+import { EmulatorServer } from './core/server'
+import { WebhookDispatcher } from './core/webhooks'
+import { base62 } from './core/ids'
+import { registerCoreResources } from './resources'
+import { createWebhookEndpoint } from './resources/webhook-endpoints'
+
+export const EMULATOR_SECRET_KEY = 'sk_test_emulator_0000000000000000'
+export const EMULATOR_PUBLISHABLE_KEY = 'pk_test_emulator_0000000000000000'
+
+export interface EmulatorOptions {
+  port?: number
+  host?: string
+  dbPath?: string
+  publicUrl?: string
+  webhookUrl?: string
+  webhookSecret?: string
+  webhookRetrySchedule?: number[]
+  quiet?: boolean
+}
+
+export interface Emulator {
+  url: string
+  port: number
+  webhookSecret: string | null
+  close(): Promise<void>
+}
+
+/** Test/control access to internals (not part of the contract). */
+export interface EmulatorInternals extends Emulator {
+  app: EmulatorApp
+  server: EmulatorServer
+  dispatcher: WebhookDispatcher
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** Optional modules built by other engineers: `export function register(app: EmulatorApp): void | Promise<void>`. */
+async function loadPlugin(app: EmulatorApp, dir: string): Promise<void> {
+  for (const file of ['index.ts', 'index.js']) {
+    const path = join(here, dir, file)
+    if (!existsSync(path)) continue
+    const mod = (await import(/* @vite-ignore */ pathToFileURL(path).href)) as { register?: (app: EmulatorApp) => unknown }
+    if (typeof mod.register !== 'function') throw new Error(`emulator/src/${dir}/${file} must export register(app)`)
+    await mod.register(app)
+    return
+  }
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator & EmulatorInternals> {
+  const host = opts.host ?? '127.0.0.1'
+  const port = opts.port ?? Number(process.env.STRIPE_EMULATOR_PORT ?? 12111)
+  const dbPath = opts.dbPath ?? process.env.STRIPE_EMULATOR_DB ?? 'data/emulator.sqlite'
+  if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true })
+  const log = opts.quiet ? () => {} : (...a: unknown[]) => console.log('[stripe-emulator]', ...a)
+
+  const app = new EmulatorApp({ dbPath, publicUrl: opts.publicUrl ?? '' })
+  app.log = (...a) => console.error('[stripe-emulator]', ...a)
+  const dispatcher = new WebhookDispatcher(app, { retrySchedule: opts.webhookRetrySchedule ?? [500, 2000, 10000, 30000] })
+  app.deliver = (ev) => dispatcher.enqueue(ev)
+  app.countEndpoints = (type) => dispatcher.endpointsFor(type).length
+  const server = new EmulatorServer(app, { quiet: opts.quiet })
+
+  // startup endpoint (kept across reset)
+  let startup: { id: string; secret: string } | null = null
+  const ensureStartupEndpoint = () => {
+    if (!opts.webhookUrl) return
+    const ctx = app.makeCtx({})
+    app.runInTransaction(ctx, () => {
+      const savedId = startup?.id ?? app.store.getMeta('startup_endpoint_id')
+      const existing = savedId ? app.store.get('webhook_endpoint', savedId) : null
+      const oldSecret = existing ? app.store.getInternal<{ secret: string }>(existing.id)?.secret : undefined
+      const secret = opts.webhookSecret ?? startup?.secret ?? oldSecret ?? `whsec_${base62(32)}`
+      if (existing && existing.url === opts.webhookUrl) {
+        app.store.setInternal(existing.id, { secret })
+        startup = { id: existing.id, secret }
+      } else {
+        const ep = createWebhookEndpoint(ctx, { url: opts.webhookUrl!, enabled_events: ['*'], description: 'startup endpoint (STRIPE_WEBHOOK_URL)' }, { id: savedId ?? undefined, secret, emit: false })
+        startup = { id: ep.id, secret }
+      }
+      app.store.setMeta('startup_endpoint_id', startup!.id)
+    })
+  }
+
+  registerCoreResources(app)
+  registerControl(app, server, dispatcher, ensureStartupEndpoint)
+  await loadPlugin(app, 'billing')
+  await loadPlugin(app, 'browser')
+
+  const actualPort = await server.listen(port, host)
+  const url = `http://${host}:${actualPort}`
+  app.publicUrl = (opts.publicUrl ?? process.env.STRIPE_EMULATOR_PUBLIC_URL ?? url).replace(/\/$/, '')
+  ensureStartupEndpoint()
+
+  // real-time scheduler tick + housekeeping
+  let ticks = 0
+  const timer = setInterval(() => {
+    try {
+      app.runDueJobs({ until: app.clock.now() })
+      if (++ticks % 60 === 0) housekeeping(app)
+    } catch (e) {
+      app.log('scheduler tick failed', e)
+    }
+  }, 1000)
+  timer.unref()
+  housekeeping(app)
+  app.clock.onAdvance(() => housekeeping(app))
+
+  log(`listening on ${url}`)
+  let closed = false
+  return {
+    url,
+    port: actualPort,
+    get webhookSecret() {
+      return startup?.secret ?? null
+    },
+    app,
+    server,
+    dispatcher,
+    async close() {
+      if (closed) return
+      closed = true
+      clearInterval(timer)
+      dispatcher.close()
+      await server.close()
+      app.store.close()
+    },
+  }
+}
+
+/** Expire idempotency keys (24 h) and events (30 days) of emulator time. */
+function housekeeping(app: EmulatorApp): void {
+  const now = app.clock.now()
+  app.store.db.prepare('DELETE FROM idempotency WHERE created < ?').run(now - 86400)
+  app.store.db.prepare("DELETE FROM objects WHERE type = 'event' AND created < ?").run(now - 30 * 86400)
+}
+
+export { EmulatorApp } from './core/app'
