@@ -1,5 +1,33 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeDb, db } from '~/db/client.server';
 import { checkOrigin, csrfRejection } from '~/auth/csrf.server';
+import { readNodeBody, receiveStripeWebhook } from '~/webhooks/inbox.server';
+import { webhookWorker } from '~/webhooks/worker.server';
+
+export type FastRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * `POST /webhooks/stripe` straight from node:http: the same `receiveStripeWebhook` as the Remix
+ * resource route (app/routes/webhooks.stripe.ts), minus the web Request/Response round trip, which
+ * costs about half of the intake throughput (docs/decisions/010-webhook-intake.md).
+ */
+const stripeWebhookFast: FastRoute = async (req, res) => {
+  const declared = req.headers['content-length'];
+  const signature = req.headers['stripe-signature'];
+  const result = await receiveStripeWebhook({
+    method: req.method ?? 'GET',
+    contentLength: declared && /^\d+$/.test(declared) ? Number(declared) : null,
+    signature: typeof signature === 'string' ? signature : null,
+    readBody: (limit) => readNodeBody(req, limit),
+  });
+  res.writeHead(result.status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    ...(result.status === 413 ? { Connection: 'close' } : {}),
+    ...result.headers,
+  });
+  res.end(result.body);
+};
 
 /**
  * What the server entry (scripts/server.ts) reaches through the built app's entry module, so that the
@@ -7,12 +35,14 @@ import { checkOrigin, csrfRejection } from '~/auth/csrf.server';
  * clock).
  */
 export const serverHooks = {
-  /** Open and migrate the database; later issues start the webhook worker here. */
+  /** Open and migrate the database; start the webhook worker (it resumes what a crash left). */
   async start() {
     db();
+    webhookWorker().start();
   },
-  /** Finish work in hand and close the database. */
+  /** Finish the webhook batch in hand, then close the database. */
   async stop() {
+    await webhookWorker().stop();
     closeDb();
   },
   /** Runs before Remix for every request; a Response short-circuits. */
@@ -20,6 +50,8 @@ export const serverHooks = {
     const verdict = checkOrigin(request);
     return verdict.ok ? null : csrfRejection(verdict.reason);
   },
+  /** Exact paths the server hands to node-level handlers before static files and Remix. */
+  fastRoutes: { '/webhooks/stripe': stripeWebhookFast } as Record<string, FastRoute>,
 };
 
 export type ServerHooks = typeof serverHooks;

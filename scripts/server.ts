@@ -114,6 +114,8 @@ export async function createAppServer(opts: {
   const server = http.createServer(async (req, res) => {
     try {
       const pathname = (req.url ?? '/').split('?')[0]!;
+      const fast = hooks.fastRoutes?.[pathname];
+      if (fast) return await fast(req, res);
       if (serveStatic(publicDir, req, res, pathname)) return;
       const request = toRequest(req, res);
       const response = hooks.guard(request) ?? (await handle(request));

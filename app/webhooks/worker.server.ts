@@ -1,0 +1,290 @@
+/**
+ * The webhook worker (DESIGN.md §5 step 3), in the server process:
+ * - wakes on every stored event (coalesced) and on a timer; at start, resumes `pending` rows and
+ *   `processing` rows left by a crash;
+ * - claims a batch, groups its events by the object they concern and re-reads each object ONCE;
+ * - per object, one short transaction: upsert the mirror (sync.server.ts), run each event's side
+ *   effects (idempotent through `webhook_effects`), mark the events processed;
+ * - a failed read or a throwing effect leaves the events `pending` with `attempts`, `last_error` and
+ *   an exponential backoff; after `maxAttempts` they are `failed` (visible in /healthz and
+ *   `npm run stripe:events -- --failed`);
+ * - `stop()` finishes the batch in hand.
+ */
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { fetchSnapshot, writeSnapshot, type Snapshot } from '~/billing/sync.server';
+import { db } from '~/db/client.server';
+import { stripeEvents, type StripeEventRow } from '~/db/schema';
+import { clock } from '~/lib/clock.server';
+import { runEffects, targetOf, type InboxEvent, type SyncTarget } from './handlers.server';
+import { onEventStored } from './inbox.server';
+
+export interface WorkerOptions {
+  batchSize: number;
+  /** Objects read from Stripe at the same time. */
+  concurrency: number;
+  /** Timer wake-up, for backoffs coming due. */
+  pollMs: number;
+  /** A `processing` row older than this was abandoned by a crashed process. */
+  staleMs: number;
+  maxAttempts: number;
+  /** Delay before attempt n+1 after n failed attempts. */
+  backoffMs(attempts: number): number;
+  /** Delay between an insert and the batch, so a burst is read in one batch. */
+  coalesceMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  batchSize: 200,
+  concurrency: 8,
+  pollMs: 1_000,
+  staleMs: 5 * 60_000,
+  maxAttempts: 8,
+  // 2 s, 4 s, 8 s … capped at 10 min, with ±20% jitter so a recovered Stripe is not hit at once.
+  backoffMs: (n) => Math.min(2_000 * 2 ** (n - 1), 600_000) * (0.8 + Math.random() * 0.4),
+  coalesceMs: 5,
+};
+
+export interface BatchReport {
+  claimed: number;
+  processed: number;
+  retried: number;
+  failed: number;
+  /** Distinct objects in the batch = the Stripe reads it made (one per object). */
+  objects: number;
+}
+
+export interface WorkerStats {
+  batches: number;
+  processed: number;
+  retried: number;
+  failed: number;
+  reads: number;
+}
+
+function errorLine(error: unknown): string {
+  const e = error as { type?: string; statusCode?: number; message?: string } | null;
+  const message = e?.message ?? String(error);
+  const prefix = e?.statusCode ? `${e.statusCode} ${e.type ?? ''}`.trim() + ': ' : '';
+  return (prefix + message).slice(0, 500);
+}
+
+export class WebhookWorker {
+  readonly opts: WorkerOptions;
+  readonly stats: WorkerStats = { batches: 0, processed: 0, retried: 0, failed: 0, reads: 0 };
+  private running = false;
+  private stopping = false;
+  private current: Promise<unknown> | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private again = false;
+
+  constructor(opts: Partial<WorkerOptions> = {}) {
+    this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
+  }
+
+  /** Resume what a previous process left, then work on inserts and on the timer. */
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    // Rows `processing` at start belong to a process that is gone: hand them back at once.
+    db().update(stripeEvents).set({ status: 'pending', lockedAt: null, nextAttemptAt: 0 }).where(eq(stripeEvents.status, 'processing')).run();
+    this.unsubscribe = onEventStored(() => this.wake());
+    const poll = () => {
+      this.wake(0);
+      this.pollTimer = setTimeout(poll, this.opts.pollMs);
+      this.pollTimer.unref();
+    };
+    poll();
+  }
+
+  /** Finish the batch in hand; claim nothing more. */
+  async stop() {
+    this.stopping = true;
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.wakeTimer = this.pollTimer = null;
+    await this.current?.catch(() => undefined);
+  }
+
+  private wake(delay = this.opts.coalesceMs) {
+    if (!this.running) return;
+    if (this.current) {
+      this.again = true;
+      return;
+    }
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      void this.loop();
+    }, delay);
+  }
+
+  private async loop() {
+    if (this.current || !this.running) return;
+    const run = (async () => {
+      for (;;) {
+        this.again = false;
+        const report = await this.runOnce();
+        if (this.stopping) return;
+        if (report.claimed === 0 && !this.again) return;
+      }
+    })();
+    this.current = run;
+    try {
+      await run;
+    } catch (error) {
+      console.error('webhook worker:', errorLine(error));
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Claims ready events: pending whose backoff has passed, and processing rows gone stale. */
+  claim(limit = this.opts.batchSize): StripeEventRow[] {
+    const now = clock.nowMs();
+    return db().transaction((tx) => {
+      const ids = tx
+        .select({ id: stripeEvents.id })
+        .from(stripeEvents)
+        .where(
+          or(
+            and(eq(stripeEvents.status, 'pending'), lte(stripeEvents.nextAttemptAt, now)),
+            and(eq(stripeEvents.status, 'processing'), lte(stripeEvents.lockedAt, now - this.opts.staleMs)),
+          ),
+        )
+        .orderBy(asc(stripeEvents.created), asc(stripeEvents.receivedAt))
+        .limit(limit)
+        .all()
+        .map((r) => r.id);
+      if (ids.length === 0) return [];
+      return tx
+        .update(stripeEvents)
+        .set({ status: 'processing', lockedAt: now, attempts: sql`${stripeEvents.attempts} + 1` })
+        .where(inArray(stripeEvents.id, ids))
+        .returning()
+        .all();
+    });
+  }
+
+  /** One batch: claim, group by object, read each once, apply. Tests and scripts call it directly. */
+  async runOnce(): Promise<BatchReport> {
+    const rows = this.claim();
+    const report: BatchReport = { claimed: rows.length, processed: 0, retried: 0, failed: 0, objects: 0 };
+    if (rows.length === 0) return report;
+    this.stats.batches++;
+
+    const groups = new Map<string, { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] }>();
+    for (const row of rows) {
+      let event: InboxEvent;
+      try {
+        const parsed = JSON.parse(row.payload) as { id: string; type: string; created: number; data: { object: InboxEvent['object'] } };
+        event = { id: parsed.id, type: parsed.type, created: parsed.created, object: parsed.data.object };
+      } catch (error) {
+        this.fail([row], error, report, true);
+        continue;
+      }
+      const target = targetOf(event);
+      const key = target ? `${target.kind}:${target.id}` : `none:${row.id}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { target, events: [] }));
+      group.events.push({ row, event });
+    }
+
+    const queue = [...groups.values()];
+    report.objects = queue.filter((g) => g.target).length;
+    const next = async (): Promise<void> => {
+      for (let group = queue.shift(); group; group = queue.shift()) await this.applyGroup(group, report);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, next));
+    this.stats.processed += report.processed;
+    this.stats.retried += report.retried;
+    this.stats.failed += report.failed;
+    return report;
+  }
+
+  private async applyGroup(group: { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] }, report: BatchReport) {
+    const rows = group.events.map((e) => e.row);
+    let snapshot: Snapshot | null = null;
+    const fetchedAt = clock.now();
+    if (group.target) {
+      try {
+        this.stats.reads++;
+        snapshot = await fetchSnapshot(group.target.kind, group.target.id);
+      } catch (error) {
+        return this.fail(rows, error, report);
+      }
+    }
+    try {
+      const now = clock.nowMs();
+      db().transaction((tx) => {
+        if (snapshot) writeSnapshot(tx, snapshot, fetchedAt);
+        for (const { event } of group.events) runEffects({ tx, event, snapshot });
+        tx.update(stripeEvents)
+          .set({ status: 'processed', processedAt: now, lastError: null, lockedAt: null })
+          .where(inArray(stripeEvents.id, rows.map((r) => r.id)))
+          .run();
+      });
+      report.processed += rows.length;
+    } catch (error) {
+      // A bug in a writer or an effect: the whole transaction rolled back; retry like a read failure.
+      console.error('webhook worker: applying', group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id, 'failed:', errorLine(error));
+      this.fail(rows, error, report);
+    }
+  }
+
+  private fail(rows: StripeEventRow[], error: unknown, report: BatchReport, permanent = false) {
+    const now = clock.nowMs();
+    const message = errorLine(error);
+    db().transaction((tx) => {
+      for (const row of rows) {
+        const giveUp = permanent || row.attempts >= this.opts.maxAttempts;
+        tx.update(stripeEvents)
+          .set(
+            giveUp
+              ? { status: 'failed', lastError: message, lockedAt: null }
+              : { status: 'pending', lastError: message, lockedAt: null, nextAttemptAt: now + Math.round(this.opts.backoffMs(row.attempts)) },
+          )
+          .where(eq(stripeEvents.id, row.id))
+          .run();
+        if (giveUp) report.failed++;
+        else report.retried++;
+      }
+    });
+  }
+
+  /** Runs batches until nothing is ready (tests, scripts). */
+  async drain(): Promise<void> {
+    while (this.current) await this.current.catch(() => undefined);
+    for (;;) {
+      const report = await this.runOnce();
+      if (report.claimed === 0) return;
+    }
+  }
+}
+
+let instance: WebhookWorker | null = null;
+
+/** The process's worker (started by serverHooks.start()). */
+export function webhookWorker(): WebhookWorker {
+  instance ??= new WebhookWorker();
+  return instance;
+}
+
+export function setWebhookWorker(next: WebhookWorker | null) {
+  instance = next;
+}
+
+/** Puts a stored event back in the queue (`npm run stripe:events -- --replay <id>`). */
+export function requeueEvent(id: string): boolean {
+  const result = db()
+    .update(stripeEvents)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: 0, lockedAt: null, lastError: null, processedAt: null })
+    .where(eq(stripeEvents.id, id))
+    .run();
+  return result.changes > 0;
+}
