@@ -1,3 +1,4 @@
 export * from './users';
 export * from './billing';
 export * from './webhooks';
+export * from './subscription-extras';
