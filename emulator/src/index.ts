@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   webhookSecret?: string
   webhookRetrySchedule?: number[]
   quiet?: boolean
+  /** Optional modules to load from emulator/src/<name>/index.ts (default ['billing', 'browser']). Not part of the contract. */
+  plugins?: string[]
 }
 
 export interface Emulator {
@@ -92,8 +94,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   registerCoreResources(app)
   registerControl(app, server, dispatcher, ensureStartupEndpoint)
-  await loadPlugin(app, 'billing')
-  await loadPlugin(app, 'browser')
+  // A broken plugin must not take the whole emulator down: report it loudly and run without it.
+  for (const dir of opts.plugins ?? ['billing', 'browser']) {
+    try {
+      await loadPlugin(app, dir)
+    } catch (e) {
+      console.error(`[stripe-emulator] could not load emulator/src/${dir}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
+    }
+  }
 
   const actualPort = await server.listen(port, host)
   const url = `http://${host}:${actualPort}`
