@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeDb, db } from '~/db/client.server';
 import { checkOrigin, csrfRejection } from '~/auth/csrf.server';
+import { ensureCatalog, formatSetupTable } from '~/billing/catalog.server';
 import { readNodeBody, receiveStripeWebhook } from '~/webhooks/inbox.server';
 import { webhookWorker } from '~/webhooks/worker.server';
 
@@ -44,6 +45,10 @@ export const serverHooks = {
   async stop() {
     await webhookWorker().stop();
     closeDb();
+  },
+  /** `npm run stripe:setup` inside the running app (npm start): returns the table of what it did. */
+  async stripeSetup(): Promise<string> {
+    return formatSetupTable(await ensureCatalog());
   },
   /** Runs before Remix for every request; a Response short-circuits. */
   guard(request: Request): Response | null {

@@ -60,6 +60,16 @@ async function main() {
 
   buildIfNeeded();
   const app = await createAppServer({ port: config.PORT, host: config.HOST });
+  // The catalogue of plans.ts on Stripe (npm run stripe:setup, through the built app's hooks so the
+  // server, the worker and setup share one Stripe client and one database handle).
+  try {
+    console.log(`Stripe catalogue:\n${await app.hooks.stripeSetup()}`);
+  } catch (error) {
+    console.error(`Stripe setup failed: ${error instanceof Error ? error.message : String(error)}`);
+    await app.close();
+    await emulator?.close();
+    process.exit(1);
+  }
   console.log(`Acme Cloud billing portal: ${config.APP_URL === `http://localhost:${config.PORT}` ? app.url : config.APP_URL} (Stripe: ${config.stripeMode})`);
 
   let stopping = false;

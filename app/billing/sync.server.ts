@@ -428,7 +428,7 @@ function writeProduct(tx: Tx, product: Stripe.Product, fetchedAt: Date) {
   });
 }
 
-export function writePrice(tx: Tx, price: Stripe.Price, fetchedAt: Date) {
+function writePrice(tx: Tx, price: Stripe.Price, fetchedAt: Date) {
   upsertNewer(tx, prices, {
     id: price.id,
     productId: idOf(price.product as string | { id: string })!,
@@ -466,6 +466,14 @@ export function writeSnapshot(tx: Tx, snap: Snapshot, fetchedAt: Date): void {
     case 'price':
       return writePrice(tx, snap.object!, fetchedAt);
   }
+}
+
+/** Writes products and prices just listed from Stripe (stripe:setup, the price cache). */
+export function mirrorCatalog(productList: Stripe.Product[], priceList: Stripe.Price[], fetchedAt: Date) {
+  db().transaction((tx) => {
+    for (const product of productList) writeProduct(tx, product, fetchedAt);
+    for (const price of priceList) writePrice(tx, price, fetchedAt);
+  });
 }
 
 /** Re-reads one object from Stripe and upserts it (one transaction). */
