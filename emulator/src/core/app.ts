@@ -134,6 +134,14 @@ export class EmulatorApp {
   private prefixes = new Map<string, TypeDef>()
   private includables = new Map<string, Map<string, IncludableFn>>()
   private hooks: { pattern: string; fn: EventHook }[] = []
+  /** Field names that may be expanded while null (Stripe rejects expanding non-expandable fields). */
+  private expandableNames = new Set([
+    'customer', 'default_payment_method', 'payment_method', 'latest_charge', 'product', 'default_price', 'price',
+    'latest_invoice', 'pending_setup_intent', 'subscription', 'invoice', 'payment_intent', 'setup_intent', 'charge',
+    'test_clock', 'schedule', 'coupon', 'promotion_code', 'balance_transaction', 'source', 'on_behalf_of', 'application',
+    'default_source', 'discount', 'plan', 'released_subscription', 'latest_attempt', 'mandate', 'review', 'refund',
+    'subscription_schedule', 'payment_record', 'destination', 'transfer', 'application_fee',
+  ])
   private jobHandlers = new Map<string, JobHandler>()
   private resetHooks: (() => void)[] = []
   /** Set by the server: receives committed events for webhook delivery. */
@@ -164,8 +172,14 @@ export class EmulatorApp {
     this.route({ ...opts, method: 'DELETE', path, params, handler })
   }
 
+  /** Declare field names that are expandable (needed only for fields that can be null). */
+  expandableField(...names: string[]): void {
+    for (const n of names) this.expandableNames.add(n)
+  }
+
   registerType(def: TypeDef): void {
     this.types.set(def.type, def)
+    this.expandableNames.add(def.type.split('.').pop()!)
     if (def.prefix) this.prefixes.set(def.prefix, def)
     if (def.displayName) this.store.displayNames.set(def.type, def.displayName)
   }
@@ -441,7 +455,9 @@ export class EmulatorApp {
         if (loaded === undefined) {
           if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
         } else value = structuredClone(loaded)
-      } else if (value !== null && typeof value !== 'object') {
+      } else if (value === null) {
+        if (!this.expandableNames.has(field) && rest.length === 0) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
+      } else if (typeof value !== 'object') {
         throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
       }
     }
