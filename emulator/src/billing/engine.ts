@@ -92,6 +92,8 @@ export class BillingEngine {
   private pins = new Map<string, number>()
   /** Subscriptions being created (their events are emitted at the end of create). */
   private creating = new Set<string>()
+  /** Invoices being charged by the engine itself (intent hooks ignore them). */
+  private attempting = new Set<string>()
 
   constructor(
     readonly store: Store,
@@ -836,7 +838,12 @@ export class BillingEngine {
     this.store.put('invoice', inv as never)
     let pi: Stripe.PaymentIntent | null = null
     if (paymentMethod && st.paymentIntent) {
-      pi = this.host.confirmPaymentIntent(st.paymentIntent, paymentMethod, opts.offSession)
+      this.attempting.add(inv.id)
+      try {
+        pi = this.host.confirmPaymentIntent(st.paymentIntent, paymentMethod, opts.offSession)
+      } finally {
+        this.attempting.delete(inv.id)
+      }
     }
     inv = this.getInvoice(inv.id) ?? inv
     if (pi && pi.status === 'succeeded') {
@@ -1207,7 +1214,7 @@ export class BillingEngine {
   /** PaymentIntent succeeded (confirmed by the client): pay the invoice it belongs to. */
   onPaymentIntentSucceeded(pi: Stripe.PaymentIntent): void {
     const inv = this.invoiceForPaymentIntent(pi.id)
-    if (!inv || inv.status !== 'open') return
+    if (!inv || inv.status !== 'open' || this.attempting.has(inv.id)) return
     const at = this.nowForCustomer(idOf(inv.customer as string))
     inv.attempt_count += 1
     inv.attempted = true
@@ -1217,7 +1224,7 @@ export class BillingEngine {
   /** PaymentIntent failed on a client-side confirm. */
   onPaymentIntentFailed(pi: Stripe.PaymentIntent): void {
     const inv = this.invoiceForPaymentIntent(pi.id)
-    if (!inv || inv.status !== 'open') return
+    if (!inv || inv.status !== 'open' || this.attempting.has(inv.id)) return
     const at = this.nowForCustomer(idOf(inv.customer as string))
     inv.attempt_count += 1
     inv.attempted = true
