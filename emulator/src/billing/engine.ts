@@ -1285,6 +1285,7 @@ export class BillingEngine {
         const b = ch.before ? this.proratedItem(ch.before) : null
         const a = ch.after ? this.proratedItem(ch.after) : null
         for (const line of prorationLines(b, a, pStart, pEnd, t)) {
+          if (line.amount === 0) continue
           const price = line.kind === 'credit' ? ch.before!.price : ch.after!.price
           prorations.push({
             amount: line.amount,
