@@ -7,6 +7,7 @@ import {
   Scripts,
   ScrollRestoration,
   useLoaderData,
+  useRouteLoaderData,
   useRouteError,
 } from '@remix-run/react';
 import stylesheet from '~/tailwind.css';
@@ -14,7 +15,10 @@ import { getUser } from '~/auth/session.server';
 import { AppShell } from '~/components/app-shell';
 import { env } from '~/lib/env.server';
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesheet }];
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesheet },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+];
 
 export const meta: MetaFunction = () => [{ title: 'Acme Cloud' }];
 
@@ -27,6 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  const root = useRouteLoaderData<typeof loader>('root');
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>
@@ -34,6 +39,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
         <Links />
+        {/* Stripe.js must be a blocking script before the app bundle, so loadStripe finds it:
+            js.stripe.com with real keys (PCI), the emulator's own copy without keys. */}
+        {root?.stripeJsUrl ? <script src={root.stripeJsUrl} /> : null}
       </head>
       <body className="h-full text-slate-900 antialiased">
         {children}

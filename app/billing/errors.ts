@@ -1,0 +1,55 @@
+/**
+ * Domain errors with a code; routes map them to a status and show the message as is, so every
+ * message is written for the person who sees it.
+ */
+export type BillingErrorCode =
+  | 'already_subscribed'
+  | 'no_subscription'
+  | 'not_allowed_in_state'
+  | 'card_error'
+  | 'stripe_unavailable'
+  | 'conflict'
+  | 'invalid_plan';
+
+const STATUS: Record<BillingErrorCode, number> = {
+  already_subscribed: 409,
+  no_subscription: 404,
+  not_allowed_in_state: 409,
+  card_error: 402,
+  stripe_unavailable: 503,
+  conflict: 409,
+  invalid_plan: 400,
+};
+
+export class BillingError extends Error {
+  constructor(
+    readonly code: BillingErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BillingError';
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+/** Turns a Stripe SDK error into a BillingError a person can act on (never a stack trace). */
+export function fromStripeError(error: unknown): BillingError {
+  if (error instanceof BillingError) return error;
+  const e = error as { type?: string; message?: string; code?: string; statusCode?: number };
+  switch (e?.type) {
+    case 'StripeCardError':
+      return new BillingError('card_error', e.message ?? 'Your card was declined.');
+    case 'StripeIdempotencyError':
+      return new BillingError('conflict', 'This request was already sent with different details. Reload the page and try again.');
+    case 'StripeRateLimitError':
+    case 'StripeConnectionError':
+    case 'StripeAPIError':
+      return new BillingError('stripe_unavailable', 'Our payment provider is not answering right now. Nothing was charged; please try again in a minute.');
+    case 'StripeInvalidRequestError':
+      return new BillingError('not_allowed_in_state', 'Stripe refused this change. Reload the page to see the current state of your subscription.');
+    default:
+      return new BillingError('stripe_unavailable', 'Something went wrong while talking to our payment provider. Nothing was charged; please try again.');
+  }
+}

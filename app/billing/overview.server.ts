@@ -1,0 +1,99 @@
+/** The billing overview's data, read from the mirror only (no Stripe calls). */
+import { eq } from 'drizzle-orm';
+import { db } from '~/db/client.server';
+import { prices } from '~/db/schema';
+import { clock } from '~/lib/clock.server';
+import { cancelsAt, entitlementFor, type Entitlement } from './entitlements';
+import { planByLookupKey, type Interval, type PlanKey } from './plans';
+import { describeStatus, type StatusView } from './status';
+import { getBillingState } from './sync.server';
+
+export interface BillingOverview {
+  subscription: {
+    planKey: PlanKey | null;
+    planName: string;
+    interval: Interval | null;
+    quantity: number;
+    status: string;
+    view: StatusView;
+    cancelAtPeriodEnd: boolean;
+    cancelsAt: string | null;
+    currentPeriodEnd: string | null;
+    trialEnd: string | null;
+    canCancel: boolean;
+    canReactivate: boolean;
+    canCancelNow: boolean;
+    needsPayment: boolean;
+  } | null;
+  paymentMethod: { brand: string; last4: string; expMonth: number | null; expYear: number | null; expired: boolean } | null;
+  nextInvoice: { amount: number; currency: string; date: string } | null;
+  invoices: { id: string; number: string | null; status: string | null; total: number; currency: string; created: string; hostedInvoiceUrl: string | null; invoicePdf: string | null }[];
+  entitlement: Entitlement;
+}
+
+const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused']);
+
+export function getBillingOverview({ userId }: { userId: string }): BillingOverview {
+  const state = getBillingState({ userId, invoiceLimit: 6 });
+  const now = clock.now();
+  const sub = state.subscription;
+  const entitlement = entitlementFor(sub && LIVE.has(sub.status) || sub?.status === 'incomplete' ? sub : null, now);
+  const invoices = state.invoices.map((i) => ({
+    id: i.id,
+    number: i.number,
+    status: i.status,
+    total: i.total,
+    currency: i.currency,
+    created: i.stripeCreated.toISOString(),
+    hostedInvoiceUrl: i.hostedInvoiceUrl,
+    invoicePdf: i.invoicePdf,
+  }));
+  const pm = state.defaultPaymentMethod ?? null;
+  const paymentMethod = pm
+    ? {
+        brand: pm.brand ?? pm.type,
+        last4: pm.last4 ?? '····',
+        expMonth: pm.expMonth,
+        expYear: pm.expYear,
+        expired: pm.expYear !== null && pm.expMonth !== null && new Date(Date.UTC(pm.expYear, pm.expMonth, 1)) <= now,
+      }
+    : null;
+  // Ended subscriptions are history; the page then shows the plans again.
+  if (!sub || !(LIVE.has(sub.status) || sub.status === 'incomplete')) {
+    return { subscription: null, paymentMethod, nextInvoice: null, invoices, entitlement };
+  }
+  const resolved = sub.priceLookupKey ? planByLookupKey(sub.priceLookupKey) : null;
+  const price = sub.priceId ? db().select().from(prices).where(eq(prices.id, sub.priceId)).get() : undefined;
+  const quantity = sub.quantity ?? 1;
+  const cancelDate = cancelsAt(sub);
+  // The next charge: the plan's price at the next renewal, unless it is set to cancel before then.
+  const renewal = sub.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
+  const nextInvoice =
+    price?.unitAmount != null && renewal && !cancelDate && (sub.status === 'active' || sub.status === 'trialing') && !sub.pauseBehavior
+      ? { amount: price.unitAmount * quantity, currency: price.currency, date: renewal.toISOString() }
+      : null;
+  const view = describeStatus(sub, now, nextInvoice ? { amount: nextInvoice.amount, currency: nextInvoice.currency } : null);
+  const ongoing = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
+  return {
+    subscription: {
+      planKey: resolved?.plan.key ?? null,
+      planName: resolved?.plan.name ?? 'Legacy plan',
+      interval: resolved?.interval ?? null,
+      quantity,
+      status: sub.status,
+      view,
+      cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+      cancelsAt: cancelDate?.toISOString() ?? null,
+      currentPeriodEnd: sub.currentPeriodEnd?.toISOString() ?? null,
+      trialEnd: sub.trialEnd?.toISOString() ?? null,
+      canCancel: ongoing && !cancelDate,
+      canReactivate: ongoing && cancelDate !== null && cancelDate > now,
+      canCancelNow: LIVE.has(sub.status),
+      needsPayment: sub.status === 'incomplete',
+    },
+    paymentMethod,
+    nextInvoice,
+    invoices,
+    entitlement,
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * Subscribing and managing a subscription, owner-scoped: every function takes the signed-in user's
+ * id and finds the Stripe objects from it; no Stripe id ever comes from the browser. Each Stripe
+ * write carries an idempotency key derived from the user's action (a nonce the form sends once per
+ * attempt), and each action syncs what it changed before returning (DESIGN.md §1–2, §6).
+ */
+import type Stripe from 'stripe';
+import { eq, sql } from 'drizzle-orm';
+import { db } from '~/db/client.server';
+import { cancellationReasons, prices, trialFingerprints, users, type CancellationReason } from '~/db/schema';
+import { clock } from '~/lib/clock.server';
+import { env } from '~/lib/env.server';
+import { stripe } from '~/stripe/client.server';
+import { ensureStripeCustomer } from './customers.server';
+import { BillingError, fromStripeError } from './errors';
+import { withUserLock } from './locks.server';
+import { PLANS, type Interval, type PlanKey } from './plans';
+import { priceByLookupKey } from './catalog.server';
+import { getBillingState, syncCustomer, type BillingState } from './sync.server';
+
+/** Subscriptions that hold the user's one subscription slot. */
+const HOLDS_SLOT = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused']);
+
+export interface PaymentStep {
+  /** What Stripe.js must confirm: the first invoice's payment, or the trial's card setup. */
+  intentType: 'payment' | 'setup';
+  clientSecret: string;
+  amountDue: number;
+  currency: string;
+  trialEnd: Date | null;
+  /** True when an earlier, unfinished attempt was picked up instead of starting another. */
+  resumed: boolean;
+  planKey: PlanKey;
+  interval: Interval;
+}
+
+export type StartResult = { kind: 'needs_payment'; step: PaymentStep } | { kind: 'done' };
+
+function userRow(userId: string) {
+  const user = db().select().from(users).where(eq(users.id, userId)).get();
+  if (!user) throw new BillingError('no_subscription', 'Your account was not found. Log in again.');
+  return user;
+}
+
+function stepFrom(sub: Stripe.Subscription, planKey: PlanKey, interval: Interval, resumed: boolean): PaymentStep | null {
+  const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
+  const setup = typeof sub.pending_setup_intent === 'object' ? sub.pending_setup_intent : null;
+  const trialEnd = sub.trial_end ? new Date(sub.trial_end * 1000) : null;
+  if (setup?.client_secret && setup.status !== 'succeeded' && setup.status !== 'canceled') {
+    return { intentType: 'setup', clientSecret: setup.client_secret, amountDue: 0, currency: sub.currency, trialEnd, resumed, planKey, interval };
+  }
+  const secret = invoice?.confirmation_secret?.client_secret;
+  if (invoice && invoice.status === 'open' && secret && invoice.amount_remaining > 0) {
+    return { intentType: 'payment', clientSecret: secret, amountDue: invoice.amount_remaining, currency: invoice.currency, trialEnd, resumed, planKey, interval };
+  }
+  return null;
+}
+
+const EXPAND = ['latest_invoice.confirmation_secret', 'pending_setup_intent'];
+
+/**
+ * Starts (or resumes) a subscription to `planKey`. Returns what the page must confirm with Stripe.js,
+ * or `done` when nothing is due now (a trial that already has a card, a fully discounted invoice).
+ */
+export async function startSubscription(input: { userId: string; planKey: PlanKey; interval: Interval; seats?: number; nonce: string }): Promise<StartResult> {
+  const plan = PLANS[input.planKey];
+  if (!plan) throw new BillingError('invalid_plan', 'That plan does not exist. Choose one of the plans shown.');
+  const quantity = plan.perSeat ? Math.max(1, Math.min(500, Math.trunc(input.seats ?? 1))) : 1;
+  return withUserLock(input.userId, async () => {
+    const user = userRow(input.userId);
+    const customerId = await ensureStripeCustomer({ userId: user.id });
+    const state = getBillingState({ userId: user.id });
+    const s = stripe();
+    try {
+      const priceId = (await priceByLookupKey(plan.prices[input.interval].lookupKey)).id;
+      const holding = state.subscriptions.find((sub) => HOLDS_SLOT.has(sub.status));
+      if (holding) {
+        // A trial started earlier whose card was never collected: pick it up again.
+        if (holding.status === 'trialing' && holding.priceId === priceId && !holding.defaultPaymentMethodId && !state.customer?.defaultPaymentMethodId) {
+          const sub = await s.subscriptions.retrieve(holding.id, { expand: EXPAND });
+          const step = stepFrom(sub, input.planKey, input.interval, true);
+          if (step) return { kind: 'needs_payment', step };
+        }
+        throw new BillingError('already_subscribed', 'You already have a subscription. Change your plan from the Billing page instead.');
+      }
+      for (const unfinished of state.subscriptions.filter((sub) => sub.status === 'incomplete')) {
+        if (unfinished.priceId === priceId && (unfinished.quantity ?? 1) === quantity) {
+          const sub = await s.subscriptions.retrieve(unfinished.id, { expand: EXPAND });
+          const step = stepFrom(sub, input.planKey, input.interval, true);
+          if (sub.status === 'incomplete' && step) return { kind: 'needs_payment', step };
+        } else {
+          // The user changed their mind midway: drop the unfinished attempt so only one remains.
+          await s.subscriptions.cancel(unfinished.id, {}, { idempotencyKey: `sub-abandon:${unfinished.id}` });
+        }
+      }
+      const trial = plan.trialDays > 0 && !user.hasHadTrial;
+      const params: Stripe.SubscriptionCreateParams = {
+        customer: customerId,
+        items: [{ price: priceId, quantity }],
+        payment_behavior: 'default_incomplete',
+        payment_settings: { save_default_payment_method: 'on_subscription' },
+        expand: EXPAND,
+        metadata: { userId: user.id, planKey: plan.key },
+        ...(trial
+          ? { trial_period_days: plan.trialDays, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } }
+          : {}),
+      };
+      const sub = await s.subscriptions.create(params, {
+        idempotencyKey: `sub-create:${user.id}:${priceId}:${quantity}:${input.nonce}`,
+      });
+      if (trial) db().update(users).set({ hasHadTrial: true }).where(eq(users.id, user.id)).run();
+      await syncCustomer(customerId);
+      const step = stepFrom(sub, input.planKey, input.interval, false);
+      return step ? { kind: 'needs_payment', step } : { kind: 'done' };
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+  });
+}
+
+/**
+ * After Stripe.js confirmed the payment or the card setup: sync, then apply the one-trial-per-card
+ * rule. Returns a notice for the page when the trial had to end.
+ */
+export async function completeSubscription({ userId }: { userId: string }): Promise<{ notice: string | null }> {
+  return withUserLock(userId, async () => {
+    const user = userRow(userId);
+    if (!user.stripeCustomerId) throw new BillingError('no_subscription', 'There is no subscription to finish. Choose a plan first.');
+    await syncCustomer(user.stripeCustomerId).catch((e) => {
+      throw fromStripeError(e);
+    });
+    const state = getBillingState({ userId });
+    const sub = state.subscription;
+    if (!sub || sub.status !== 'trialing') return { notice: null };
+    const fingerprint = state.defaultPaymentMethod?.fingerprint ?? state.paymentMethods[0]?.fingerprint ?? null;
+    if (!fingerprint) return { notice: null };
+    const inserted = db()
+      .insert(trialFingerprints)
+      .values({ fingerprint, userId, subscriptionId: sub.id, createdAt: clock.now() })
+      .onConflictDoNothing()
+      .run();
+    if (inserted.changes > 0) return { notice: null };
+    const owner = db().select().from(trialFingerprints).where(eq(trialFingerprints.fingerprint, fingerprint)).get();
+    if (owner && owner.subscriptionId === sub.id) return { notice: null };
+    // This card already had a free trial: the subscription starts now, billed to it.
+    try {
+      await stripe().subscriptions.update(sub.id, { trial_end: 'now', proration_behavior: 'none' }, { idempotencyKey: `trial-end-card-reused:${sub.id}` });
+      await syncCustomer(user.stripeCustomerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    return { notice: 'This card has already been used for a free trial, so your subscription starts today.' };
+  });
+}
+
+function requireCurrent(state: BillingState, allowed: string[], action: string) {
+  const sub = state.subscription;
+  if (!sub || !HOLDS_SLOT.has(sub.status)) throw new BillingError('no_subscription', 'You have no active subscription.');
+  if (!allowed.includes(sub.status)) throw new BillingError('not_allowed_in_state', `You cannot ${action} while the subscription is ${sub.status.replace('_', ' ')}.`);
+  return sub;
+}
+
+export async function cancelAtPeriodEnd(input: { userId: string; nonce: string; reason?: CancellationReason | null; comment?: string | null }) {
+  return withUserLock(input.userId, async () => {
+    const state = getBillingState({ userId: input.userId });
+    const sub = requireCurrent(state, ['active', 'trialing', 'past_due'], 'cancel');
+    try {
+      await stripe().subscriptions.update(
+        sub.id,
+        { cancel_at_period_end: true, cancellation_details: input.reason ? { feedback: feedbackFor(input.reason) } : undefined },
+        { idempotencyKey: `sub-cancel-at-period-end:${sub.id}:${input.nonce}` },
+      );
+      await syncCustomer(sub.customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    if (input.reason || input.comment) {
+      db()
+        .insert(cancellationReasons)
+        .values({ userId: input.userId, subscriptionId: sub.id, reason: input.reason ?? null, comment: input.comment?.slice(0, 500) ?? null, createdAt: clock.now() })
+        .run();
+    }
+    return getBillingState({ userId: input.userId }).subscription;
+  });
+}
+
+function feedbackFor(reason: CancellationReason): Stripe.SubscriptionUpdateParams.CancellationDetails.Feedback {
+  switch (reason) {
+    case 'too_expensive':
+      return 'too_expensive';
+    case 'missing_features':
+      return 'missing_features';
+    case 'switched_service':
+      return 'switched_service';
+    case 'unused':
+      return 'unused';
+    default:
+      return 'other';
+  }
+}
+
+export async function reactivateSubscription(input: { userId: string; nonce: string }) {
+  return withUserLock(input.userId, async () => {
+    const state = getBillingState({ userId: input.userId });
+    const sub = requireCurrent(state, ['active', 'trialing', 'past_due'], 'reactivate');
+    if (!sub.cancelAtPeriodEnd && !sub.cancelAt) throw new BillingError('not_allowed_in_state', 'Your subscription is not set to cancel.');
+    try {
+      await stripe().subscriptions.update(sub.id, { cancel_at_period_end: false, cancel_at: null as unknown as undefined }, { idempotencyKey: `sub-reactivate:${sub.id}:${input.nonce}` });
+      await syncCustomer(sub.customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    return getBillingState({ userId: input.userId }).subscription;
+  });
+}
+
+/**
+ * What cancelling now gives back: Stripe's "Unused time" credit for the rest of the period, computed
+ * from the mirror the same way (amount × quantity × remaining / period, rounded to the cent). Trials
+ * and unpaid periods give nothing back.
+ */
+export function previewCancelNow({ userId }: { userId: string }): { credit: number; currency: string; periodEnd: Date | null } | null {
+  const state = getBillingState({ userId });
+  const sub = state.subscription;
+  if (!sub || !HOLDS_SLOT.has(sub.status)) return null;
+  if (sub.status !== 'active' || !sub.priceId || !sub.currentPeriodStart || !sub.currentPeriodEnd) {
+    return { credit: 0, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
+  }
+  const price = db().select().from(prices).where(eq(prices.id, sub.priceId)).get();
+  const now = clock.nowSeconds();
+  const start = Math.floor(sub.currentPeriodStart.getTime() / 1000);
+  const end = Math.floor(sub.currentPeriodEnd.getTime() / 1000);
+  if (!price?.unitAmount || end <= start || now >= end) return { credit: 0, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
+  const remaining = Math.max(0, end - Math.max(now, start));
+  const credit = Math.round((price.unitAmount * (sub.quantity ?? 1) * remaining) / (end - start));
+  return { credit, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
+}
+
+export async function cancelNow(input: { userId: string; nonce: string; reason?: CancellationReason | null }) {
+  return withUserLock(input.userId, async () => {
+    const state = getBillingState({ userId: input.userId });
+    const sub = requireCurrent(state, ['active', 'trialing', 'past_due', 'unpaid', 'paused'], 'cancel');
+    try {
+      await stripe().subscriptions.cancel(
+        sub.id,
+        { prorate: sub.status === 'active', invoice_now: sub.status === 'active' },
+        { idempotencyKey: `sub-cancel-now:${sub.id}:${input.nonce}` },
+      );
+      await syncCustomer(sub.customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    if (input.reason) {
+      db().insert(cancellationReasons).values({ userId: input.userId, subscriptionId: sub.id, reason: input.reason, comment: null, createdAt: clock.now() }).run();
+    }
+  });
+}
+
+/** A Stripe customer portal session for the user, returning to /billing. */
+export async function createPortalSession(input: { userId: string; nonce: string }): Promise<string> {
+  const customerId = await ensureStripeCustomer({ userId: input.userId });
+  try {
+    const session = await stripe().billingPortal.sessions.create(
+      { customer: customerId, return_url: `${env().APP_URL}/billing` },
+      { idempotencyKey: `portal-session:${input.userId}:${input.nonce}` },
+    );
+    return session.url;
+  } catch (error) {
+    throw fromStripeError(error);
+  }
+}
+
+/**
+ * Cancels subscriptions left `incomplete` for longer than a day (the user never paid). Stripe also
+ * expires them after 23 hours; this sweep keeps the mirror and Stripe tidy either way.
+ */
+export async function cancelAbandonedIncomplete({ olderThanMs = 24 * 60 * 60 * 1000 } = {}): Promise<number> {
+  const cutoff = new Date(clock.nowMs() - olderThanMs);
+  const stale = db().all<{ id: string; customer_id: string }>(
+    sql`select id, customer_id from subscriptions where status = 'incomplete' and stripe_created < ${Math.floor(cutoff.getTime() / 1000)}`,
+  );
+  for (const row of stale) {
+    try {
+      await stripe().subscriptions.cancel(row.id, {}, { idempotencyKey: `sub-abandon:${row.id}` });
+    } catch (error) {
+      const e = error as { type?: string };
+      if (e.type !== 'StripeInvalidRequestError') throw error;
+    }
+    await syncCustomer(row.customer_id);
+  }
+  return stale.length;
+}
