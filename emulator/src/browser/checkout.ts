@@ -1,0 +1,3 @@
+import type { EmulatorApp } from '../core'
+
+export function registerCheckoutPages(_app: EmulatorApp): void {}
