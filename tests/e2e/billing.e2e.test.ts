@@ -1,0 +1,229 @@
+/**
+ * The billing page in Chromium against the emulator, as a customer uses it (issue "The billing page,
+ * part 1"). The clock test runs last: it moves the shared emulator's clock.
+ */
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, signUp } from './browser';
+
+const appUrl = inject('appUrl');
+const emulatorUrl = inject('emulatorUrl');
+let browser: Browser;
+const emu = new URL(emulatorUrl);
+const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+// Card declines are answered 402 by the (emulated) Stripe API: the browser logs those responses.
+const DECLINE_NOISE = [/status of 402/];
+
+async function openBilling(page: Page) {
+  await page.goto(`${appUrl}/billing`);
+  await hydrated(page);
+}
+
+function cardFrame(page: Page) {
+  return page.frameLocator('iframe[name^="__privateStripeFrame"][title="Secure payment input frame"]');
+}
+
+async function fillCard(page: Page, number: string) {
+  const f = cardFrame(page);
+  await f.getByLabel('Card number').fill(number);
+  await f.getByLabel('Expiration date').fill('12 / 34');
+  await f.getByLabel('Security code').fill('123');
+  await f.getByLabel('ZIP').fill('94103');
+}
+
+async function badgeText(page: Page) {
+  await page.getByTestId('status-badge').first().waitFor({ timeout: 20_000 });
+  return (await page.getByTestId('status-badge').first().textContent())?.trim();
+}
+
+async function customerFor(email: string) {
+  const { data } = await stripe.customers.list({ email, limit: 10 });
+  expect(data).toHaveLength(1);
+  return data[0]!;
+}
+
+async function subscribeStarter(page: Page, card = '4242424242424242') {
+  await openBilling(page);
+  await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+  await fillCard(page, card);
+  await page.getByRole('button', { name: 'Pay $12.00' }).click();
+}
+
+describe('billing overview in a real browser', () => {
+  it('shows an honest empty state with the plans', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await signUp(page, appUrl);
+    await openBilling(page);
+    expect(await page.getByRole('heading', { name: 'You have no subscription yet' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Start 14-day trial' }).isVisible()).toBe(true);
+    expect(await page.getByText('No invoices yet.').isVisible()).toBe(true);
+    await screenshot(page, 'billing-empty');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('subscribes to Starter monthly with 4242 and shows Active with the next renewal', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page);
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    expect(await page.getByTestId('status-detail').textContent()).toMatch(/^Renews \d{1,2} [A-Z][a-z]{2}( \d{4})? for \$12\.00\.$/);
+    expect(await page.getByTestId('payment-method').textContent()).toContain('Visa ending in 4242');
+    expect(await page.getByTestId('next-invoice').textContent()).toContain('$12.00');
+    expect(await page.getByTestId('invoice-list').textContent()).toContain('paid');
+    await screenshot(page, 'billing-active');
+    // The mirror matches Stripe.
+    const customer = await customerFor(email);
+    const subs = await stripe.subscriptions.list({ customer: customer.id, status: 'all' });
+    expect(subs.data.map((s) => s.status)).toEqual(['active']);
+    expect(customer.metadata.userId).toMatch(/^usr_/);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('starts a Pro trial with a card and shows Trial with its end date', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await signUp(page, appUrl);
+    await openBilling(page);
+    await page.getByRole('button', { name: 'Start 14-day trial' }).click();
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: 'Start free trial' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Trial');
+    const end = new Date(Date.now() + 14 * 86_400_000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    expect(await page.getByTestId('status-detail').textContent()).toContain(`Ends ${end}`);
+    expect(await page.getByTestId('status-detail').textContent()).toContain('14 days left');
+    await screenshot(page, 'billing-trial');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('passes a 3D Secure challenge and becomes Active', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await signUp(page, appUrl);
+    await subscribeStarter(page, '4000002500003155');
+    const challenge = page.frameLocator('iframe[title="3D Secure authentication"]');
+    await challenge.getByRole('button', { name: 'Complete' }).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'billing-3ds');
+    await challenge.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('shows the decline beside the form and lets the user retry with another card', async () => {
+    const { page, errors, context } = await newPage(browser, { allow: DECLINE_NOISE });
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page, '4000000000009995');
+    await expect.poll(() => page.getByTestId('payment-error').textContent(), { timeout: 20_000 }).toBe('Your card has insufficient funds.');
+    await screenshot(page, 'billing-declined');
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: 'Pay $12.00' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    // One subscription, paid by the second card.
+    const customer = await customerFor(email);
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('resumes an unfinished subscription instead of creating another', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await openBilling(page);
+    await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+    await cardFrame(page).getByLabel('Card number').waitFor();
+    // Leave midway, come back.
+    await page.goto(`${appUrl}/dashboard`);
+    await openBilling(page);
+    expect(await badgeText(page)).toBe('Incomplete');
+    await page.getByRole('button', { name: 'Finish payment' }).click();
+    await expect.poll(() => page.getByText('We picked up where you left off.').isVisible()).toBe(true);
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: 'Pay $12.00' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    const customer = await customerFor(email);
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('cancels at period end, then reactivates', async () => {
+    const { page, errors, context } = await newPage(browser);
+    await signUp(page, appUrl);
+    await subscribeStarter(page);
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    await page.getByRole('button', { name: 'Cancel subscription' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel your subscription?' });
+    expect(await dialog.textContent()).toMatch(/You keep full access until \d{1,2} [A-Z][a-z]+ \d{4}/);
+    await dialog.getByLabel(/Why are you leaving/).selectOption('too_expensive');
+    await screenshot(page, 'billing-cancel-dialog');
+    await dialog.getByRole('button', { name: 'Cancel at period end' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toMatch(/^Cancels on \d{1,2} [A-Z][a-z]{2}/);
+    expect(await page.getByTestId('next-invoice').count()).toBe(0);
+    await screenshot(page, 'billing-cancel-pending');
+    await page.getByRole('button', { name: 'Keep my subscription' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('creates one subscription when the subscribe form is sent twice at once', async () => {
+    const { page, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    const post = (nonce: string) =>
+      page.request.post(`${appUrl}/billing?index`, {
+        form: { intent: 'subscribe', plan: 'starter', interval: 'month', nonce },
+        headers: { Origin: appUrl },
+        maxRedirects: 0,
+      });
+    const [a, b] = await Promise.all([post('double-submit-aaaa'), post('double-submit-bbbb')]);
+    expect([a.status(), b.status()]).toEqual([200, 200]);
+    const customer = await customerFor(email);
+    const subs = await stripe.subscriptions.list({ customer: customer.id, status: 'all' });
+    expect(subs.data).toHaveLength(1);
+    expect(subs.data[0]!.status).toBe('incomplete');
+    await context.close();
+  });
+
+  it('turns a trial into a paid subscription when the clock passes the trial end', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await openBilling(page);
+    await page.getByRole('button', { name: 'Start 14-day trial' }).click();
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: 'Start free trial' }).click();
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Trial');
+    const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ seconds: 15 * 86_400 }),
+    });
+    expect(res.status).toBe(200);
+    // The webhooks reach the app, the worker mirrors them; the page reads the mirror.
+    await expect
+      .poll(
+        async () => {
+          await openBilling(page);
+          return badgeText(page);
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe('Active');
+    const customer = await customerFor(email);
+    const invoices = await stripe.invoices.list({ customer: customer.id });
+    expect(invoices.data.some((i) => i.status === 'paid' && i.amount_paid === 4900)).toBe(true);
+    await expect.poll(async () => (await page.getByTestId('invoice-list').textContent()) ?? '').toContain('$49.00');
+    await screenshot(page, 'billing-after-trial');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+});
