@@ -26,6 +26,15 @@ const trialSettings = p.object({
 })
 const cancellationDetails = p.object({ comment: p.string().emptyable(), feedback: p.string().emptyable() })
 
+/** `billing_cycle_anchor` on update/resume/preview: `{ type: 'now' | 'unchanged' }` (older SDKs sent a string). */
+const anchorParam = p.union(
+  p.enum(['now', 'unchanged'] as const),
+  p.object({ type: p.enum(['now', 'unchanged', 'timestamp'] as const).required(), timestamp: p.integer() }),
+)
+function anchorType(v: 'now' | 'unchanged' | { type: string } | undefined): string | undefined {
+  return v === undefined ? undefined : typeof v === 'string' ? v : v.type
+}
+
 function stripMeta(m: Record<string, string | null> | null | undefined): Record<string, string> {
   return applyMetadata({}, m ?? undefined)
 }
@@ -155,7 +164,7 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
     trial_end: p.union(p.literal('now'), p.integer()),
     trial_from_plan: p.boolean(),
     trial_settings: trialSettings,
-    billing_cycle_anchor: p.enum(['now', 'unchanged'] as const),
+    billing_cycle_anchor: anchorParam,
     default_payment_method: p.string().emptyable(),
     discounts: discountsParam,
     metadata: p.metadata(),
@@ -234,7 +243,7 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
           for (const it of sub.items.data) it.current_period_end = params.trial_end
         }
       }
-      if (params.billing_cycle_anchor === 'now' && !inv) {
+      if (anchorType(params.billing_cycle_anchor) === 'now' && !inv) {
         inv = engine.resetPeriod(sub, at, 'subscription_update', params.proration_behavior !== 'none')
       }
       engine.saveSub(sub)
@@ -290,7 +299,7 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
   app.post(
     '/v1/subscriptions/:id/resume',
     p.object({
-      billing_cycle_anchor: p.enum(['now', 'unchanged'] as const),
+      billing_cycle_anchor: anchorParam,
       payment_behavior: p.enum(['pending_if_incomplete', 'allow_incomplete'] as const),
       proration_behavior: p.enum(['always_invoice', 'create_prorations', 'none'] as const),
       proration_date: p.integer(),
@@ -306,7 +315,7 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
         if (sub.trial_end && sub.trial_end <= at) sub.trial_end = sub.trial_end
         let inv: Inv | null = null
         const first = sub.items.data[0]
-        if (params.billing_cycle_anchor === 'unchanged' && first && first.current_period_end > at) {
+        if (anchorType(params.billing_cycle_anchor) === 'unchanged' && first && first.current_period_end > at) {
           /* keep the period */
         } else {
           inv = engine.resetPeriod(sub, at, 'subscription_update', false)
@@ -565,7 +574,7 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
         cancel_at_period_end: p.boolean(),
         cancel_at: p.integer().emptyable(),
         cancel_now: p.boolean(),
-        billing_cycle_anchor: p.enum(['now', 'unchanged'] as const),
+        billing_cycle_anchor: anchorParam,
         trial_end: p.union(p.literal('now'), p.integer()),
         resume_at: p.literal('now'),
         start_date: p.integer(),
@@ -630,11 +639,11 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
           const inv = engine.buildInvoice({ customer, currency: sub.currency, subscription: sub, billingReason: 'subscription_update', specs: [...plan.prorations, ...pending, ...extra], discounts: sub.discounts as string[], at, period: { start: at, end: at }, prorationDate: plan.at })
           return engine.asPreview(inv)
         }
-        if (sd?.billing_cycle_anchor === 'now' || sd?.trial_end === 'now') {
+        if (anchorType(sd?.billing_cycle_anchor) === 'now' || sd?.trial_end === 'now') {
           const first = plan.items[0]
           const r = engine.recurrence(first.price)
           const period = { start: at, end: engine.addDuration(at, r) }
-          const credit = sd.billing_cycle_anchor === 'now' && behavior !== 'none' ? engine.unusedCredit(sub, at) : []
+          const credit = anchorType(sd?.billing_cycle_anchor) === 'now' && behavior !== 'none' ? engine.unusedCredit(sub, at) : []
           const specs = plan.items.filter((it) => !engine.isMetered(it.price)).map((it) => engine.itemLine(sub, it, period))
           const pending = engine.pendingItems(customer, sub.id).map((ii) => engine.specFromInvoiceItem(ii))
           return engine.asPreview(engine.buildInvoice({ customer, currency: sub.currency, subscription: sub, billingReason: 'subscription_update', specs: [...pending, ...credit, ...specs, ...extra], discounts: sub.discounts as string[], at, period: { start: at, end: at } }))
