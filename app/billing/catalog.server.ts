@@ -201,17 +201,25 @@ async function ensurePortalConfiguration(s: Stripe, productByKey: Map<string, St
   const params = { business_profile: { headline: PORTAL_CONFIGURATION.headline }, features };
   const digest = crypto.createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
   try {
-    const existing = (await s.billingPortal.configurations.list({ is_default: true, limit: 1 })).data[0];
-    if (existing) {
-      const updated = await s.billingPortal.configurations.update(existing.id, params, { idempotencyKey: `setup:portal-update:${existing.id}:${digest}` });
-      report({ object: 'portal', key: 'default', action: 'updated', id: updated.id });
+    // Ours is found by metadata (Stripe's `is_default` one belongs to the dashboard); the digest of
+    // the params says whether it already matches plans.ts.
+    let existing: Stripe.BillingPortal.Configuration | undefined;
+    for await (const c of s.billingPortal.configurations.list({ active: true, limit: 100 })) {
+      if (c.metadata?.[PRODUCT_KEY] === 'portal') existing = c;
+    }
+    const metadata = { [PRODUCT_KEY]: 'portal', app_digest: digest };
+    if (existing && existing.metadata?.app_digest === digest) {
+      report({ object: 'portal', key: 'portal', action: 'exists', id: existing.id });
+    } else if (existing) {
+      const updated = await s.billingPortal.configurations.update(existing.id, { ...params, metadata }, { idempotencyKey: `setup:portal-update:${existing.id}:${digest}` });
+      report({ object: 'portal', key: 'portal', action: 'updated', id: updated.id });
     } else {
-      const created = await s.billingPortal.configurations.create(params, { idempotencyKey: `setup:portal-create:${digest}` });
-      report({ object: 'portal', key: 'default', action: 'created', id: created.id });
+      const created = await s.billingPortal.configurations.create({ ...params, metadata }, { idempotencyKey: `setup:portal-create:v2:${digest}` });
+      report({ object: 'portal', key: 'portal', action: 'created', id: created.id });
     }
   } catch (error) {
     // The portal is an alternative UI; the app works without it, so setup reports and goes on.
-    report({ object: 'portal', key: 'default', action: 'skipped', id: '-', note: (error as Error).message.slice(0, 120) });
+    report({ object: 'portal', key: 'portal', action: 'skipped', id: '-', note: (error as Error).message.slice(0, 120) });
   }
 }
 

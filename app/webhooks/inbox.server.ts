@@ -160,6 +160,14 @@ export function storeEvent(payload: string, parsed: Parsed, source: 'webhook' | 
 
 export { parseEvent as parseStripeEvent };
 
+/** Enqueues an event read from `events.list` (reconcile): stored exactly as a webhook would be. */
+export function enqueueFetchedEvent(event: { id: string; type: string }): { inserted: boolean; status: 'pending' | 'ignored' } {
+  const payload = JSON.stringify(event);
+  const parsed = parseEvent(payload);
+  if (!parsed) throw new Error(`not a Stripe event: ${event.id}`);
+  return storeEvent(payload, parsed, 'reconcile');
+}
+
 /**
  * `POST /webhooks/stripe`, transport-free: the caller passes the method, the declared length and a
  * way to read the body with a cap. 200 for every stored or already-stored event (a 4xx would make
