@@ -37,7 +37,7 @@ describe('webhook delivery (emulator only)', () => {
   })
 
   t.emulatorOnly('delivers signed events, retries a 500, and redelivers on demand', async () => {
-    const ep = await t.stripe.webhookEndpoints.create({ url: sink.url, enabled_events: ['customer.*'] })
+    const ep = await t.stripe.webhookEndpoints.create({ url: sink.url, enabled_events: ['customer.*' as 'customer.created'] })
     const c = await t.stripe.customers.create({ email: 'hook@example.com' })
     await t.stripe.products.create({ name: 'not delivered' })
     const got = await waitFor(() => sink.received.find((r) => r.body.includes(c.id)))
