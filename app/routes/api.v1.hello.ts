@@ -1,8 +1,10 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { authenticateApiKey } from '~/auth/api-keys.server';
+import { entitlementOf } from '~/billing/entitlements.server';
+import { explainNoAccess, hasFeature } from '~/billing/entitlements';
 import { clock } from '~/lib/clock.server';
 
-/** The small demo API whose calls the portal meters. */
+/** The small demo API whose calls the portal meters. Access follows the key owner's subscription. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const auth = authenticateApiKey(request.headers.get('authorization'));
   if (!auth) {
@@ -11,7 +13,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
       { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
     );
   }
-  return Response.json({ message: `Hello, ${auth.user.name}!`, time: clock.now().toISOString() });
+  const entitlement = entitlementOf(auth.user.id);
+  if (!hasFeature(entitlement, 'api')) {
+    return Response.json(
+      { error: { type: 'payment_required', code: entitlement.reason, message: explainNoAccess(entitlement) } },
+      { status: 402 },
+    );
+  }
+  return Response.json({
+    message: `Hello, ${auth.user.name}!`,
+    plan: entitlement.plan,
+    access: entitlement.access,
+    time: clock.now().toISOString(),
+  });
 }
 
 export async function action() {

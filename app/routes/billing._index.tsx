@@ -157,11 +157,13 @@ export default function BillingOverviewPage() {
   }, [params, setParams, confirm]);
 
   const sub = overview.subscription;
-  const message =
-    (confirm.data && (confirm.data.ok ? { kind: 'success' as const, text: confirm.data.message } : { kind: 'error' as const, text: confirm.data.error })) ||
-    (manage.data && (manage.data.ok ? { kind: 'success' as const, text: manage.data.message } : { kind: 'error' as const, text: manage.data.error })) ||
-    (subscribe.data && !subscribe.data.ok ? { kind: 'error' as const, text: subscribe.data.error } : null) ||
-    (subscribe.data?.ok && subscribe.data.message ? { kind: 'success' as const, text: subscribe.data.message } : null);
+  // The banner shows the outcome of the latest action, whichever fetcher ran it.
+  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const outcome = (d: ActionResult | undefined) =>
+    d ? (d.ok ? (d.message ? { kind: 'success' as const, text: d.message } : null) : { kind: 'error' as const, text: d.error }) : null;
+  useEffect(() => setMessage(outcome(subscribe.data)), [subscribe.data]);
+  useEffect(() => setMessage(outcome(confirm.data)), [confirm.data]);
+  useEffect(() => setMessage(outcome(manage.data)), [manage.data]);
 
   const startPlan = (plan: PlanKey, interval: Interval, seats?: number) =>
     subscribe.submit({ intent: 'subscribe', plan, interval, nonce: newNonce(), ...(seats ? { seats: String(seats) } : {}) }, { method: 'post' });
@@ -229,7 +231,7 @@ export default function BillingOverviewPage() {
             </p>
             {sub.planKey ? (
               <ul className="mt-4 grid gap-x-6 gap-y-1 text-sm text-slate-600 sm:grid-cols-2">
-                {PLANS[sub.planKey].highlights.map((h) => (
+                {PLANS[sub.planKey].highlights.filter((h) => !/trial/i.test(h)).map((h) => (
                   <li key={h} className="flex gap-2">
                     <span aria-hidden className="text-brand-600">✓</span>
                     {h}

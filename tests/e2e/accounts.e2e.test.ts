@@ -130,7 +130,7 @@ describe('accounts in a real browser', () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = (await page.getByTestId('new-api-key').textContent())!.trim();
     const ok = await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } });
-    expect(ok.status).toBe(200);
+    expect(ok.status).toBe(402); // a valid key; no plan yet
     await screenshot(page, 'api-keys');
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Revoke Laptop' }).click();

@@ -25,9 +25,10 @@ describe('API keys', () => {
     expect(JSON.stringify(listed)).not.toContain(key);
     expect(key.startsWith(listed.keys[0]!.prefix)).toBe(true);
 
-    const ok = await hello(`Bearer ${key}`);
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ message: 'Hello, Key Owner!' });
+    // The key authenticates (402, not 401): this user simply has no plan yet.
+    const noPlan = await hello(`Bearer ${key}`);
+    expect(noPlan.status).toBe(402);
+    expect(await noPlan.json()).toMatchObject({ error: { type: 'payment_required', code: 'no_subscription' } });
 
     const revoked = await keys(cookie, { intent: 'revoke', keyId: listed.keys[0]!.id });
     expect(revoked.response?.status ?? 200).toBe(200);
@@ -52,7 +53,7 @@ describe('API keys', () => {
     const aliceList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: alice }), params: {}, context: {} }))).data as { keys: { id: string }[] };
     const attempt = await keys(mallory, { intent: 'revoke', keyId: aliceList.keys[0]!.id });
     expect(attempt.response?.status).toBe(404);
-    expect((await hello(`Bearer ${aliceKey}`)).status).toBe(200);
+    expect((await hello(`Bearer ${aliceKey}`)).status).toBe(402); // still valid: authenticated, no plan
     const malloryList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: mallory }), params: {}, context: {} }))).data as { keys: unknown[] };
     expect(malloryList.keys).toHaveLength(0);
   });
