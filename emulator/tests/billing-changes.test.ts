@@ -6,6 +6,16 @@ import { setupContract } from './helpers'
 const t = setupContract()
 const DAY = 86400
 
+/** Advance a test clock and wait until it is ready (real Stripe advances asynchronously). */
+async function advanceClock(s: Stripe, id: string, frozen_time: number): Promise<void> {
+  await s.testHelpers.testClocks.advance(id, { frozen_time })
+  for (let i = 0; i < 120; i++) {
+    if ((await s.testHelpers.testClocks.retrieve(id)).status === 'ready') return
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  throw new Error('test clock did not become ready')
+}
+
 async function setup(s: Stripe) {
   const frozen = Math.floor(Date.UTC(2027, 2, 1) / 1000) // 1 Mar 2027, 31-day month
   const clock = await s.testHelpers.testClocks.create({ frozen_time: frozen })
@@ -24,7 +34,7 @@ describe('billing: subscription changes', () => {
     const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 1 }] })
     const itemId = sub.items.data[0].id
     // 11 Mar: 20 of 31 days left. +2 seats: round(3100 × 2 × 20/31)... credit of 1 seat, debit of 3 seats
-    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 11 * DAY })
+    await advanceClock(s, clock.id, frozen + 11 * DAY)
     const item = await s.subscriptionItems.update(itemId, { quantity: 3, proration_behavior: 'create_prorations' })
     expect(item.quantity).toBe(3)
     const pending = await s.invoiceItems.list({ customer: customer.id, pending: true })
@@ -46,7 +56,7 @@ describe('billing: subscription changes', () => {
     sub = await s.subscriptions.update(sub.id, { pause_collection: { behavior: 'keep_as_draft' } })
     expect(sub.pause_collection?.behavior).toBe('keep_as_draft')
     expect(sub.status).toBe('active')
-    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 31 * DAY + 60 })
+    await advanceClock(s, clock.id, frozen + 31 * DAY + 60)
     sub = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] })
     expect((sub.latest_invoice as Stripe.Invoice).status).toBe('draft')
     sub = await s.subscriptions.update(sub.id, { pause_collection: '' })
@@ -61,7 +71,7 @@ describe('billing: subscription changes', () => {
     const cancelAt = frozen + 40 * DAY
     sub = await s.subscriptions.update(sub.id, { cancel_at: cancelAt })
     expect(sub.cancel_at).toBe(cancelAt)
-    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: cancelAt + 1 })
+    await advanceClock(s, clock.id, cancelAt + 1)
     sub = await s.subscriptions.retrieve(sub.id)
     expect(sub.status).toBe('canceled')
   })
@@ -82,7 +92,7 @@ describe('billing: subscription changes', () => {
       trial_period_days: 7,
       trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
     })
-    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 7 * DAY + 10 })
+    await advanceClock(s, clock.id, frozen + 7 * DAY + 10)
     expect((await s.subscriptions.retrieve(paused.id)).status).toBe('paused')
   })
 
@@ -103,13 +113,30 @@ describe('billing: subscription changes', () => {
     const s = t.stripe
     const { customer, price, clock, frozen } = await setup(s)
     let sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })
-    await s.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 11 * DAY })
+    await advanceClock(s, clock.id, frozen + 11 * DAY)
     sub = await s.subscriptions.update(sub.id, { billing_cycle_anchor: { type: 'now' }, proration_behavior: 'create_prorations', expand: ['latest_invoice'] })
     const inv = sub.latest_invoice as Stripe.Invoice
     // −round(3100 × 20/31) = −2000 credit + 3100 new period
     expect(inv.total).toBe(1100)
     expect(sub.items.data[0].current_period_start).toBe(frozen + 11 * DAY)
     expect(sub.billing_cycle_anchor).toBe(frozen + 11 * DAY)
+  })
+
+  it('list: status=all includes canceled, the default excludes only canceled', async () => {
+    const s = t.stripe
+    const { customer, price } = await setup(s)
+    const live = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })
+    const gone = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })
+    await s.subscriptions.cancel(gone.id)
+    const incomplete = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], payment_behavior: 'default_incomplete' })
+    const all = (await s.subscriptions.list({ customer: customer.id, status: 'all' })).data.map((x) => x.id)
+    expect(all).toEqual(expect.arrayContaining([live.id, gone.id, incomplete.id]))
+    const dflt = (await s.subscriptions.list({ customer: customer.id })).data.map((x) => x.id)
+    expect(dflt).toContain(live.id)
+    expect(dflt).toContain(incomplete.id)
+    expect(dflt).not.toContain(gone.id)
+    const canceled = (await s.subscriptions.list({ customer: customer.id, status: 'canceled' })).data.map((x) => x.id)
+    expect(canceled).toEqual([gone.id])
   })
 
   t.emulatorOnly('emits customer.subscription.* and invoice.* events with previous_attributes', async () => {

@@ -143,7 +143,10 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
       run(ctx, () => {
         const st = params.status
         const filter = (s: Sub) => {
-          if (st === 'ended' ? !['canceled', 'incomplete_expired'].includes(s.status) : st && st !== 'all' ? s.status !== st : s.status === 'canceled' || s.status === 'incomplete_expired') return false
+          // status=all lists every status; no status lists all but canceled (as Stripe does).
+          if (st === 'all') {
+            // keep
+          } else if (st === 'ended' ? !['canceled', 'incomplete_expired'].includes(s.status) : st ? s.status !== st : s.status === 'canceled') return false
           const price = params.price ?? params.plan
           if (price && !s.items.data.some((i) => i.price.id === price)) return false
           if (params.test_clock && idOf(s.test_clock as string) !== params.test_clock) return false
