@@ -3,13 +3,19 @@ import { Link, useLoaderData } from '@remix-run/react';
 import { listApiKeys } from '~/auth/api-keys.server';
 import { requireUser } from '~/auth/session.server';
 import { PageHeader } from '~/components/app-shell';
+import { Badge } from '~/components/billing-ui';
+import { getBillingOverview } from '~/billing/overview.server';
 
 export const meta: MetaFunction = () => [{ title: 'Dashboard · Acme Cloud' }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const keys = listApiKeys({ userId: user.id });
+  const billing = getBillingOverview({ userId: user.id });
   return {
+    plan: billing.subscription
+      ? { name: billing.subscription.planName, label: billing.subscription.view.label, tone: billing.subscription.view.tone, detail: billing.subscription.view.detail }
+      : null,
     name: user.name,
     memberSince: user.createdAt.toISOString(),
     activeKeys: keys.filter((k) => !k.revokedAt).length,
@@ -26,9 +32,21 @@ export default function Dashboard() {
       <div className="grid gap-6 md:grid-cols-3">
         <div className="card">
           <h2 className="text-sm font-medium text-slate-500">Plan</h2>
-          <p className="mt-2 text-lg font-semibold">See your subscription</p>
+          {d.plan ? (
+            <>
+              <p className="mt-2 flex items-center gap-2 text-lg font-semibold">
+                {d.plan.name} <Badge tone={d.plan.tone}>{d.plan.label}</Badge>
+              </p>
+              <p className="mt-1 text-sm text-slate-600">{d.plan.detail}</p>
+            </>
+          ) : (
+            <>
+              <p className="mt-2 text-lg font-semibold">No plan yet</p>
+              <p className="mt-1 text-sm text-slate-600">Choose a plan to use the API.</p>
+            </>
+          )}
           <Link to="/billing" className="mt-4 inline-block text-sm font-medium text-brand-700 hover:underline">
-            Open billing →
+            {d.plan ? 'Manage billing →' : 'Choose a plan →'}
           </Link>
         </div>
         <div className="card">
