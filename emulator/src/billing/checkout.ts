@@ -267,7 +267,13 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
           payment_behavior: 'allow_incomplete',
           checkout_session: s.id,
         })
-        if (sub.status === 'incomplete') throw errors.card({ code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' })
+        if (sub.status === 'incomplete') {
+          const inv0 = sub.latest_invoice ? engine.getInvoice(idOf(sub.latest_invoice as string)!) : null
+          const piId = inv0?.payments?.data[0]?.payment.payment_intent
+          const pi = piId ? engine.host.getPaymentIntent(idOf(piId as string)!) : null
+          const err = pi?.last_payment_error
+          throw errors.card({ code: err?.code ?? 'card_declined', decline_code: err?.decline_code, message: err?.message ?? 'Your card was declined.', extra: pi ? { payment_intent: pi } : undefined })
+        }
         s.subscription = sub.id
         s.invoice = idOf(sub.latest_invoice as string | null)
         const inv = s.invoice ? engine.getInvoice(s.invoice) : null
