@@ -59,6 +59,7 @@ export function interval(recurring: { interval: string; interval_count: number }
 export const STYLES = `
 :root { --primary: #635bff; --text: #1a1f36; --muted: #697386; --border: #e3e8ee; --bg: #f6f9fc; --danger: #df1b41; --ok: #0e6245; --radius: 6px; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html, body { margin: 0; }
 body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Ubuntu, sans-serif; color: var(--text);
   background: #fff; font-size: 15px; line-height: 1.45; -webkit-font-smoothing: antialiased; }

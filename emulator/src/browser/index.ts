@@ -10,11 +10,13 @@ import { registerThreeDs } from './three-ds'
 import { registerCheckoutPages } from './checkout'
 import { registerPortalPages } from './portal'
 import { registerInvoicePages } from './invoice'
+import { installSuppressResponseCodes } from './suppress-response-codes'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const asset = (name: string) => readFileSync(join(here, 'assets', name), 'utf8')
 
 export function register(app: EmulatorApp): void {
+  installSuppressResponseCodes(app)
   const stripeJs = asset('stripe.js')
   const frameHtml = asset('elements-frame.html')
   const frameJs = asset('elements-frame.js')

@@ -24,7 +24,7 @@ export function registerInvoicePages(app: EmulatorApp): void {
       const lines = linesR.ok ? linesR.body.data : []
       const payable = inv.status === 'open' && inv.amount_remaining > 0
       const statusText =
-        inv.status === 'paid' ? html`<span class="pill green">Paid</span>` : inv.status === 'void' ? html`<span class="pill">Void</span>` : inv.status === 'uncollectible' ? html`<span class="pill red">Uncollectible</span>` : html`<span class="pill orange">Due ${date(inv.due_date ?? inv.created)}</span>`
+        inv.status === 'paid' ? html`<span class="pill green">Paid</span>` : inv.status === 'void' ? html`<span class="pill">Void</span>` : inv.status === 'uncollectible' ? html`<span class="pill red">Uncollectible</span>` : inv.due_date ? html`<span class="pill orange">Due ${date(inv.due_date)}</span>` : html`<span class="pill orange">Open</span>`
       const body = html`<div class="split">
         <div class="left"><div class="col">${merchantHeader(null)}
           <div class="muted">Invoice ${inv.number ?? inv.id}</div>
@@ -37,7 +37,7 @@ export function registerInvoicePages(app: EmulatorApp): void {
             <div class="row"><span class="muted">Billed to</span><span>${inv.customer_email ?? inv.customer_name ?? '—'}</span></div>
           </div>
           <div class="lines">${lines.map(
-            (l) => html`<div class="line"><div><div class="name">${l.description ?? 'Item'}</div>${l.period ? html`<div class="sub">${date(l.period.start)} – ${date(l.period.end)}</div>` : ''}</div><div>${money(l.amount, l.currency)}</div></div>`,
+            (l) => html`<div class="line"><div><div class="name">${l.description ?? 'Item'}</div>${l.period && l.period.end > l.period.start ? html`<div class="sub">${date(l.period.start)} – ${date(l.period.end)}</div>` : ''}</div><div>${money(l.amount, l.currency)}</div></div>`,
           )}
           <div class="subtotal"><span>Subtotal</span><span>${money(inv.subtotal, inv.currency)}</span></div>
           <div class="total"><span>Amount ${payable ? 'due' : inv.status === 'paid' ? 'paid' : 'total'}</span><span>${money(payable ? inv.amount_remaining : inv.status === 'paid' ? inv.amount_paid : inv.total, inv.currency)}</span></div></div>

@@ -462,9 +462,9 @@
     })('', params)
     var headers = { Authorization: 'Bearer ' + init.key, 'Content-Type': 'application/x-www-form-urlencoded' }
     if (init.stripeAccount) headers['Stripe-Account'] = init.stripeAccount
-    return fetch(BASE + path, { method: 'POST', headers: headers, body: body.toString() }).then(function (res) {
+    return fetch(BASE + path + '?suppress_response_codes=true', { method: 'POST', headers: headers, body: body.toString() }).then(function (res) {
       return res.json().then(function (j) {
-        return res.ok ? { ok: true, body: j } : { ok: false, error: j.error || { type: 'api_error', message: 'Request failed.' } }
+        return res.ok && !j.error ? { ok: true, body: j } : { ok: false, error: j.error || { type: 'api_error', message: 'Request failed.' } }
       })
     }, function () {
       return { ok: false, error: { type: 'api_connection_error', message: 'Could not connect to the Stripe emulator.' } }

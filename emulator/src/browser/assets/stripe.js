@@ -43,13 +43,15 @@
   }
 
   function api(key, method, path, params, stripeAccount) {
-    var url = BASE + path
+    // suppress_response_codes: errors come back as HTTP 200 with { error } in the body, so the
+    // browser does not log a declined card (402) as a console error
+    var url = BASE + path + '?suppress_response_codes=true'
     var headers = { Authorization: 'Bearer ' + key, 'Stripe-Version': API_VERSION }
     if (stripeAccount) headers['Stripe-Account'] = stripeAccount
     var init = { method: method, headers: headers }
     if (method === 'GET') {
       var qs = encodeForm(params)
-      if (qs) url += '?' + qs
+      if (qs) url += '&' + qs
     } else {
       headers['Content-Type'] = 'application/x-www-form-urlencoded'
       init.body = encodeForm(params)
@@ -58,7 +60,7 @@
       function (res) {
         return res.json().then(
           function (body) {
-            if (res.ok) return { ok: true, body: body }
+            if (res.ok && !(body && body.error)) return { ok: true, body: body }
             return { ok: false, error: (body && body.error) || { type: 'api_error', message: 'Request failed (' + res.status + ').' } }
           },
           function () {
@@ -421,7 +423,7 @@
       overlay.style.cssText =
         'position:fixed;inset:0;z-index:2147483647;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center;'
       var box = document.createElement('div')
-      box.style.cssText = 'width:min(500px,94vw);height:min(600px,92vh);background:#fff;border-radius:8px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.35);'
+      box.style.cssText = 'width:min(500px,94vw);height:min(540px,92vh);background:#fff;border-radius:8px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.35);'
       var iframe = document.createElement('iframe')
       iframe.name = '__privateStripeFrame3ds' + Math.floor(1000 + Math.random() * 9000)
       iframe.title = '3D Secure authentication'
