@@ -15,6 +15,8 @@ export interface StormResult {
   events: number;
   deliveries: number;
   convergenceMs: number;
+  /** When the emulator had delivered everything (the floor: delivery alone, no processing). */
+  deliveredMs: number;
   batches: number;
   /** Σ over batches of the distinct objects in the batch. */
   batchObjects: number;
@@ -62,10 +64,12 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
   const redelivered = await h.control<{ events: number; deliveries: number }>('POST', '/webhooks/redeliver', { since: now + 1, duplicate: 3, shuffle: true });
   log(`storm: clock advanced 32 days; ${redelivered.events} events redelivered as ${redelivered.deliveries} shuffled deliveries, 10% of API calls failing`);
 
+  let deliveredMs = 0;
   await waitFor(
     async () => {
       const { pending } = await h.control<{ pending: number }>('GET', '/webhooks/deliveries');
       if (pending > 0) return false;
+      deliveredMs ||= Date.now() - started;
       const open = db().get<{ n: number }>(sql`select count(*) as n from ${stripeEvents} where status in ('pending','processing')`)!.n;
       return open === 0;
     },
@@ -110,6 +114,7 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
     events: redelivered.events,
     deliveries: redelivered.deliveries,
     convergenceMs,
+    deliveredMs,
     batches: h.worker.stats.batches - statsBefore.batches,
     batchObjects: h.worker.stats.reads - statsBefore.reads,
     successfulReads: reads.filter((r) => r.status === 200).length,
