@@ -48,6 +48,12 @@ describe('Payment Element (react-stripe-js) against the emulator', () => {
     expect(await page.locator('input').count()).toBe(0)
     const f = cardFrame(page)
     for (const label of ['Card number', 'Expiration date', 'Security code', 'Country', 'ZIP']) await expect(f.getByLabel(label).count()).resolves.toBe(1)
+    // appearance variables from <Elements options={{ appearance }}> reach the iframe
+    const style = await f.getByLabel('Card number').evaluate((el) => {
+      const cs = getComputedStyle(el)
+      return { radius: cs.borderTopLeftRadius, font: cs.fontFamily, primary: getComputedStyle(document.documentElement).getPropertyValue('--colorPrimary').trim() }
+    })
+    expect(style).toEqual({ radius: '8px', font: 'system-ui, sans-serif', primary: '#4f46e5' })
     assertNoConsoleErrors(errors)
     await close()
   })
@@ -197,20 +203,20 @@ describe('Payment Element (react-stripe-js) against the emulator', () => {
     // empty submit: elements.submit() reports the first error
     await page.getByRole('button', { name: 'Pay' }).click()
     expect(await resultOf(page)).toBe('error|validation_error|incomplete_number||Your card number is incomplete.')
-    await expect(f.getByText('Your card number is incomplete.').count()).resolves.toBe(1)
+    await f.getByText('Your card number is incomplete.').waitFor()
     // Luhn failure
     await f.getByLabel('Card number').fill('4242 4242 4242 4241')
-    await expect(f.getByText('Your card number is invalid.').count()).resolves.toBe(1)
+    await f.getByText('Your card number is invalid.').waitFor()
     await expect.poll(() => page.locator('#state').textContent()).toBe('Your card number is invalid.')
     // expiry in the past
     await f.getByLabel('Card number').fill('4242 4242 4242 4242')
     await f.getByLabel('Expiration date').fill('01 / 20')
-    await expect(f.getByText("Your card's expiration date is in the past.").count()).resolves.toBe(1)
+    await f.getByText("Your card's expiration date is in the past.").waitFor()
     // partial CVC on blur
     await f.getByLabel('Expiration date').fill('12 / 34')
     await f.getByLabel('Security code').fill('12')
     await f.getByLabel('Security code').press('Tab')
-    await expect(f.getByText("Your card's security code is incomplete.").count()).resolves.toBe(1)
+    await f.getByText("Your card's security code is incomplete.").waitFor()
     // keyboard: Tab moves Security code → Country → ZIP; ZIP hidden for a country without one
     await expect(f.getByLabel('Country').evaluate((el) => el === document.activeElement)).resolves.toBe(true)
     await f.getByLabel('Country').selectOption('FR')

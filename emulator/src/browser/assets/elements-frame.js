@@ -245,10 +245,13 @@
     var maxLen = Math.max.apply(null, b.lengths)
     if (!num) {
       if (strict) errs.number = { code: 'incomplete_number', message: 'Your card number is incomplete.' }
-    } else if (b.lengths.indexOf(num.length) < 0 || (num.length < maxLen && !luhn(num))) {
-      if (num.length >= maxLen) errs.number = { code: 'invalid_number', message: 'Your card number is invalid.' }
-      else if (strict || touched.number) errs.number = { code: 'incomplete_number', message: 'Your card number is incomplete.' }
-    } else if (!luhn(num)) errs.number = { code: 'invalid_number', message: 'Your card number is invalid.' }
+    } else if (b.lengths.indexOf(num.length) >= 0) {
+      if (!luhn(num)) errs.number = { code: 'invalid_number', message: 'Your card number is invalid.' }
+    } else if (num.length >= maxLen) {
+      errs.number = { code: 'invalid_number', message: 'Your card number is invalid.' }
+    } else if (strict || touched.number) {
+      errs.number = { code: 'incomplete_number', message: 'Your card number is incomplete.' }
+    }
 
     var ed = digitsOf(fields.expiry.value)
     if (ed.length < 4) {
