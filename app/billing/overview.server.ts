@@ -27,6 +27,8 @@ export interface BillingOverview {
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number | null; expYear: number | null; expired: boolean } | null;
   nextInvoice: { amount: number; currency: string; date: string } | null;
+  /** The newest unpaid invoice's hosted page, where a past-due customer can pay it now. */
+  openInvoiceUrl: string | null;
   invoices: { id: string; number: string | null; status: string | null; total: number; currency: string; created: string; hostedInvoiceUrl: string | null; invoicePdf: string | null }[];
   entitlement: Entitlement;
 }
@@ -60,7 +62,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     : null;
   // Ended subscriptions are history; the page then shows the plans again.
   if (!sub || !(LIVE.has(sub.status) || sub.status === 'incomplete')) {
-    return { subscription: null, paymentMethod, nextInvoice: null, invoices, entitlement };
+    return { subscription: null, paymentMethod, nextInvoice: null, openInvoiceUrl: null, invoices, entitlement };
   }
   const resolved = sub.priceLookupKey ? planByLookupKey(sub.priceLookupKey) : null;
   const price = sub.priceId ? db().select().from(prices).where(eq(prices.id, sub.priceId)).get() : undefined;
@@ -93,6 +95,10 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     },
     paymentMethod,
     nextInvoice,
+    openInvoiceUrl:
+      sub.status === 'past_due' || sub.status === 'unpaid'
+        ? (state.invoices.find((i) => i.status === 'open' && i.subscriptionId === sub.id)?.hostedInvoiceUrl ?? null)
+        : null,
     invoices,
     entitlement,
   };

@@ -245,6 +245,20 @@ export default function BillingOverviewPage() {
                   Finish payment
                 </button>
               ) : null}
+              {overview.openInvoiceUrl ? (
+                <a href={overview.openInvoiceUrl} className="btn-primary" target="_blank" rel="noreferrer">
+                  Pay the open invoice
+                </a>
+              ) : null}
+              {sub.status === 'past_due' || sub.status === 'unpaid' ? (
+                <manage.Form method="post">
+                  <input type="hidden" name="intent" value="portal" />
+                  <input type="hidden" name="nonce" value={formNonce} />
+                  <button type="submit" className="btn-secondary" disabled={busy}>
+                    Update card
+                  </button>
+                </manage.Form>
+              ) : null}
               {sub.canReactivate ? (
                 <manage.Form method="post">
                   <input type="hidden" name="intent" value="reactivate" />

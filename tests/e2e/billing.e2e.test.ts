@@ -226,4 +226,55 @@ describe('billing overview in a real browser', () => {
     assertNoConsoleErrors(errors);
     await context.close();
   });
+
+  it('shows Past due when a renewal fails, and Paused when collection is paused (changes made outside the app)', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page);
+    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    const customer = await customerFor(email);
+    const [sub] = (await stripe.subscriptions.list({ customer: customer.id })).data;
+    // As if changed in the Stripe dashboard: a card that fails when charged, then the renewal.
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    await stripe.subscriptions.update(sub!.id, { default_payment_method: failing.id });
+    const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ seconds: 32 * 86_400 }),
+    });
+    expect(res.status).toBe(200);
+    await expect
+      .poll(
+        async () => {
+          await openBilling(page);
+          return badgeText(page);
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe('Past due');
+    expect(await page.getByTestId('status-detail').textContent()).toContain('update your card');
+    await screenshot(page, 'billing-past-due');
+
+    const other = await newPage(browser);
+    const second = await signUp(other.page, appUrl);
+    await subscribeStarter(other.page);
+    await expect.poll(() => badgeText(other.page), { timeout: 20_000 }).toBe('Active');
+    const c2 = await customerFor(second.email);
+    const [sub2] = (await stripe.subscriptions.list({ customer: c2.id })).data;
+    await stripe.subscriptions.update(sub2!.id, { pause_collection: { behavior: 'void' } });
+    await expect
+      .poll(
+        async () => {
+          await openBilling(other.page);
+          return badgeText(other.page);
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe('Paused');
+    await screenshot(other.page, 'billing-paused');
+    assertNoConsoleErrors(errors);
+    assertNoConsoleErrors(other.errors);
+    await other.context.close();
+    await context.close();
+  });
 });
