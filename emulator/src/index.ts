@@ -148,7 +148,22 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 function housekeeping(app: EmulatorApp): void {
   const now = app.clock.now()
   app.store.db.prepare('DELETE FROM idempotency WHERE created < ?').run(now - 86400)
-  app.store.db.prepare("DELETE FROM objects WHERE type = 'event' AND created < ?").run(now - 30 * 86400)
+  const cutoff = Math.floor(app.clock.nowMs() / 1000) - 30 * 86400
+  const ids = app.store.db
+    .prepare(
+      `SELECT objects.id AS id FROM objects LEFT JOIN internal ON internal.id = objects.id
+       WHERE objects.type = 'event' AND COALESCE(json_extract(internal.json, '$.stored_at'), objects.created) < ?`,
+    )
+    .all(cutoff) as { id: string }[]
+  if (!ids.length) return
+  const delObj = app.store.db.prepare('DELETE FROM objects WHERE id = ?')
+  const delInt = app.store.db.prepare('DELETE FROM internal WHERE id = ?')
+  app.store.db.transaction(() => {
+    for (const { id } of ids) {
+      delObj.run(id)
+      delInt.run(id)
+    }
+  })()
 }
 
 export { EmulatorApp } from './core/app'

@@ -192,3 +192,19 @@ it('health is reachable', async () => {
   if (t.real) return
   expect((await t.control('GET', '/health')).body).toEqual({ ok: true })
 })
+
+describe('event retention (emulator only)', () => {
+  t.emulatorOnly('events expire 30 days after they were stored, whatever their created time', async () => {
+    const c = await t.stripe.customers.create({ name: 'old' })
+    const ev = (await t.stripe.events.list({ type: 'customer.created', limit: 1 })).data[0]!
+    expect((ev.data.object as Stripe.Customer).id).toBe(c.id)
+    // an event stamped with an old test-clock time is kept: retention counts from storage
+    const ctx = t.emu.app.makeCtx({})
+    const old = t.emu.app.runInTransaction(ctx, () => t.emu.app.clock.pinnedAt(1_600_000_000, () => ctx.emit('customer.updated', c, { name: null })))
+    await t.control('POST', '/clock/advance', { seconds: 60 })
+    expect((await t.stripe.events.retrieve(old.id)).created).toBe(1_600_000_000)
+    await t.control('POST', '/clock/advance', { seconds: 31 * 86400 })
+    await expect(t.stripe.events.retrieve(ev.id)).rejects.toMatchObject({ statusCode: 404 })
+    await expect(t.stripe.events.retrieve(old.id)).rejects.toMatchObject({ statusCode: 404 })
+  })
+})

@@ -332,6 +332,9 @@ export class EmulatorApp {
       type,
     } as unknown as Stripe.Event
     this.store.put('event', event as unknown as { id: string; created: number })
+    // retention counts from when the event was stored on the global clock, not from `created`
+    // (events of a test clock carry the clock's time, which may be months in the past)
+    this.store.setInternal(event.id, { stored_at: Math.floor(this.clock.nowMs() / 1000) })
     for (const h of this.hooks) {
       if (h.pattern === '*' || h.pattern === type || (h.pattern.endsWith('.*') && type.startsWith(h.pattern.slice(0, -1)))) h.fn(ctx, event)
     }
