@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { createReadableStreamFromReadable, createRequestHandler, type ServerBuild } from '@remix-run/node';
 import type { ServerHooks } from '../app/server-hooks.server';
@@ -61,6 +62,23 @@ function serveStatic(publicDir: string, req: http.IncomingMessage, res: http.Ser
   return true;
 }
 
+/** Forms and actions never need more; the webhook route has its own 1 MiB cap (fast route). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A body stream that fails once more than `limit` bytes arrive (for bodies without Content-Length). */
+function capped(req: http.IncomingMessage, limit: number): Readable {
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) done(new Error(`request body over ${limit} bytes`));
+      else done(null, chunk);
+    },
+  });
+  req.on('error', (e) => cap.destroy(e));
+  return req.pipe(cap);
+}
+
 function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request {
   const host = req.headers.host ?? 'localhost';
   const url = new URL(req.url ?? '/', `http://${host}`);
@@ -70,7 +88,7 @@ function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request
   res.on('close', () => controller.abort());
   const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: controller.signal };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    init.body = createReadableStreamFromReadable(req);
+    init.body = createReadableStreamFromReadable(capped(req, MAX_BODY_BYTES));
     init.duplex = 'half';
   }
   return new Request(url, init);
@@ -117,6 +135,15 @@ export async function createAppServer(opts: {
       const fast = hooks.fastRoutes?.[pathname];
       if (fast) return await fast(req, res);
       if (serveStatic(publicDir, req, res, pathname)) return;
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES) {
+        res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        res.end(`Request body too large (limit ${MAX_BODY_BYTES} bytes).\n`);
+        // Let a client that is still sending read the answer; cut off anything absurd.
+        if (declared > 16 * MAX_BODY_BYTES) req.socket.destroy();
+        else req.resume();
+        return;
+      }
       const request = toRequest(req, res);
       const response = hooks.guard(request) ?? (await handle(request));
       await sendResponse(res, response);

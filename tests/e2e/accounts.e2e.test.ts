@@ -22,7 +22,7 @@ describe('accounts in a real browser', () => {
     for (const plan of ['Starter', 'Pro', 'Team']) expect(await page.getByRole('heading', { name: plan, exact: true }).isVisible()).toBe(true);
     expect(await page.getByText('$49', { exact: true }).isVisible()).toBe(true);
     await page.locator('label', { hasText: 'Yearly' }).click();
-    expect(await page.getByText('$490', { exact: true }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('$490', { exact: true }).isVisible()).toBe(true);
     await screenshot(page, 'landing');
     assertNoConsoleErrors(errors);
     await context.close();
@@ -31,7 +31,7 @@ describe('accounts in a real browser', () => {
   it('signs up, reaches the dashboard, logs out and logs back in', async () => {
     const { page, errors, context } = await newPage(browser);
     const { email, password } = await signUp(page, appUrl, { name: 'Margaret Hamilton' });
-    expect(await page.getByRole('heading', { name: 'Welcome back, Margaret' }).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: 'Welcome back, Margaret' }).waitFor();
     expect(await page.getByTestId('signed-in-user').textContent()).toBe('Margaret Hamilton');
     await screenshot(page, 'dashboard');
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -113,10 +113,14 @@ describe('accounts in a real browser', () => {
     expect(await fetched.text()).toContain('not allowed');
     // Through a real cross-origin HTML form as well
     await page.setContent(`<form id=f method=post action="${appUrl}/api-keys"><input name=intent value=create><input name=name value=evil></form>`);
-    const [res] = await Promise.all([page.waitForResponse(`${appUrl}/api-keys`), page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
-    expect(res.status()).toBe(403);
+    const [res] = await Promise.all([
+      page.waitForNavigation({ url: `${appUrl}/api-keys`, waitUntil: 'load' }),
+      page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
+    ]);
+    expect(res?.status()).toBe(403);
+    expect(await page.locator('body').textContent()).toContain('Forbidden');
     await page.goto(`${appUrl}/api-keys`);
-    expect(await page.getByText('No keys yet').isVisible()).toBe(true);
+    await page.getByText('No keys yet').waitFor();
     await context.close();
   });
 
@@ -138,6 +142,26 @@ describe('accounts in a real browser', () => {
     expect((await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(401);
     assertNoConsoleErrors(errors);
     await context.close();
+  });
+
+  it('answers bad requests with a clear 4xx, never a 500', async () => {
+    const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+      fetch(`${appUrl}${path}`, { method: 'POST', body, redirect: 'manual', headers: { Origin: appUrl, 'Content-Type': 'application/x-www-form-urlencoded', ...headers } });
+    const huge = await post('/signup', 'name=' + 'x'.repeat(2 * 1024 * 1024));
+    expect(huge.status).toBe(413);
+    expect(await huge.text()).toContain('too large');
+    const noOrigin = await fetch(`${appUrl}/signup`, { method: 'POST', body: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(noOrigin.status).toBe(403);
+    const empty = await post('/signup?_data=routes%2Fsignup', '');
+    expect(empty.status).toBeLessThan(500);
+    const forged = await fetch(`${appUrl}/dashboard`, { redirect: 'manual', headers: { Cookie: '__session=forged.value' } });
+    expect(forged.status).toBe(302);
+    expect(forged.headers.get('location')).toBe('/login?redirectTo=%2Fdashboard');
+    const missing = await fetch(`${appUrl}/no-such-page`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('Page not found');
+    const health = await fetch(`${appUrl}/healthz`);
+    expect(await health.json()).toMatchObject({ ok: true, db: 'ok', stripe: 'emulator' });
   });
 });
 
