@@ -4,6 +4,20 @@ import { checkOrigin, csrfRejection } from '~/auth/csrf.server';
 import { ensureCatalog, formatSetupTable } from '~/billing/catalog.server';
 import { readNodeBody, receiveStripeWebhook } from '~/webhooks/inbox.server';
 import { webhookWorker } from '~/webhooks/worker.server';
+import { cancelAbandonedIncomplete } from '~/billing/subscriptions.server';
+
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+let sweepTimer: NodeJS.Timeout | null = null;
+
+/** Hourly: subscriptions left incomplete for a day are cancelled (docs/billing.md). */
+async function sweepAbandoned() {
+  try {
+    const n = await cancelAbandonedIncomplete();
+    if (n > 0) console.log(`Cancelled ${n} abandoned incomplete subscription(s).`);
+  } catch (error) {
+    console.warn(`abandoned-subscription sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -43,6 +57,8 @@ export const serverHooks = {
   },
   /** Finish the webhook batch in hand, then close the database. */
   async stop() {
+    if (sweepTimer) clearInterval(sweepTimer);
+    sweepTimer = null;
     await webhookWorker().stop();
     closeDb();
   },

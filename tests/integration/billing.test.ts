@@ -10,6 +10,7 @@ import { ensureCatalog } from '~/billing/catalog.server';
 import { ensureStripeCustomer } from '~/billing/customers.server';
 import { entitlementOf } from '~/billing/entitlements.server';
 import {
+  cancelAbandonedIncomplete,
   cancelAtPeriodEnd,
   cancelNow,
   completeSubscription,
@@ -19,6 +20,7 @@ import {
 } from '~/billing/subscriptions.server';
 import { getBillingState, getInvoice } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
+import { clock } from '~/lib/clock.server';
 import { cancellationReasons, trialFingerprints, users } from '~/db/schema';
 import { action as billingAction } from '~/routes/billing._index';
 import { action as signupAction } from '~/routes/signup';
@@ -103,6 +105,24 @@ describe('subscribe and manage', () => {
     await confirmInBrowser(other.step);
     await completeSubscription({ userId: user.id });
     await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed', status: 409 });
+  });
+
+  it('cancels subscriptions left incomplete for more than a day', async () => {
+    const user = await newUser();
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() });
+    expect(started.kind).toBe('needs_payment');
+    const subId = getBillingState({ userId: user.id }).subscription!.id;
+    expect(await cancelAbandonedIncomplete()).toBe(0); // not a day old yet
+    clock.advance(24 * 3600 * 1000 + 60_000);
+    try {
+      expect(await cancelAbandonedIncomplete()).toBeGreaterThanOrEqual(1);
+    } finally {
+      clock.reset();
+    }
+    expect((await h.stripe.subscriptions.retrieve(subId)).status).toBe('canceled');
+    expect(getBillingState({ userId: user.id }).subscriptions.find((s) => s.id === subId)?.status).toBe('canceled');
+    // and the user can start afresh
+    expect(await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).toMatchObject({ kind: 'needs_payment', step: { resumed: false } });
   });
 
   it('serialises concurrent subscribes of one user into one subscription', async () => {
