@@ -189,6 +189,10 @@ export class EmulatorServer {
     const finish = (status: number) => {
       if (logEntry) logEntry.status = status
     }
+    // Stripe's `suppress_response_codes=true`: every response is HTTP 200, the real status only in
+    // the body (the emulator's stripe.js uses it so browsers don't log declines as console errors).
+    // The request log keeps the real status.
+    let suppress = false
 
     try {
       // ---- faults ----
@@ -242,6 +246,10 @@ export class EmulatorServer {
       let bodyParams: Record<string, unknown> = {}
       if (rawBody) bodyParams = ctype.includes('json') || path.startsWith('/v2/') ? parseJson(rawBody) : parseForm(rawBody)
       const raw = mergeParams(queryParams, bodyParams)
+      if (isApi && 'suppress_response_codes' in raw) {
+        suppress = raw.suppress_response_codes === 'true' || raw.suppress_response_codes === true
+        delete raw.suppress_response_codes
+      }
 
       // ---- idempotency ----
       const idemKey = (req.headers['idempotency-key'] as string | undefined)?.trim() || null
@@ -257,7 +265,7 @@ export class EmulatorServer {
         if (prev && prev.created + 86400 > this.app.clock.now()) {
           if (prev.method !== method || prev.path !== path || prev.hash !== hash) throw errors.idempotency(idemKey!)
           finish(prev.status)
-          res.writeHead(prev.status, {
+          res.writeHead(suppress ? 200 : prev.status, {
             ...baseHeaders,
             'Idempotent-Replayed': 'true',
             'Idempotency-Key': idemKey!,
@@ -301,7 +309,7 @@ export class EmulatorServer {
       }
       if (useIdem) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText)
       finish(status)
-      res.writeHead(status, {
+      res.writeHead(suppress ? 200 : status, {
         ...baseHeaders,
         ...extraHeaders,
         ...(idemKey && isApi ? { 'Idempotency-Key': idemKey } : {}),
@@ -321,7 +329,7 @@ export class EmulatorServer {
       const headers: Record<string, string> = { ...baseHeaders, ...(err.headers ?? {}), 'Content-Type': 'application/json' }
       if (err.status >= 500) headers['Stripe-Should-Retry'] = 'true'
       if (!res.headersSent) {
-        res.writeHead(err.status, headers)
+        res.writeHead(suppress ? 200 : err.status, headers)
         res.end(body)
       }
     }
