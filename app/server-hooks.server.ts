@@ -5,6 +5,10 @@ import { ensureCatalog, formatSetupTable } from '~/billing/catalog.server';
 import { readNodeBody, receiveStripeWebhook } from '~/webhooks/inbox.server';
 import { webhookWorker } from '~/webhooks/worker.server';
 import { cancelAbandonedIncomplete } from '~/billing/subscriptions.server';
+import { followClock } from '~/lib/clock-follow.server';
+import { createUser, getUserByEmail } from '~/auth/users.server';
+
+let stopFollowing: (() => void) | null = null;
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 let sweepTimer: NodeJS.Timeout | null = null;
@@ -54,9 +58,13 @@ export const serverHooks = {
   async start() {
     db();
     webhookWorker().start();
+    if (process.env.CLOCK_SOURCE_URL) stopFollowing = followClock(process.env.CLOCK_SOURCE_URL);
+    sweepTimer = setInterval(() => void sweepAbandoned(), SWEEP_EVERY_MS);
+    sweepTimer.unref();
   },
   /** Finish the webhook batch in hand, then close the database. */
   async stop() {
+    stopFollowing?.();
     if (sweepTimer) clearInterval(sweepTimer);
     sweepTimer = null;
     await webhookWorker().stop();
@@ -65,6 +73,14 @@ export const serverHooks = {
   /** `npm run stripe:setup` inside the running app (npm start): returns the table of what it did. */
   async stripeSetup(): Promise<string> {
     return formatSetupTable(await ensureCatalog());
+  },
+  /** Emulator mode: a demo login, created once (DESIGN.md §2). Never called with real keys. */
+  async ensureDemoAccount(): Promise<{ email: string; password: string; created: boolean }> {
+    const email = 'demo@example.com';
+    const password = 'demo-password';
+    if (getUserByEmail(email)) return { email, password, created: false };
+    await createUser({ email, name: 'Demo Customer', password });
+    return { email, password, created: true };
   },
   /** Runs before Remix for every request; a Response short-circuits. */
   guard(request: Request): Response | null {

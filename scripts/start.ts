@@ -32,7 +32,16 @@ async function main() {
     const webhookUrl = `http://127.0.0.1:${appPort}/webhooks/stripe`;
     const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim() || `whsec_${crypto.randomBytes(24).toString('hex')}`;
     const publicUrl = process.env.STRIPE_EMULATOR_PUBLIC_URL || `http://localhost:${port}`;
+    let secret = webhookSecret;
     if (await emulatorAnswers(port)) {
+      // Someone else's emulator: register this app's endpoint on it (replacing an older one).
+      const { default: Stripe } = await import('stripe');
+      const s = new Stripe(emu.EMULATOR_SECRET_KEY, { host: '127.0.0.1', port, protocol: 'http', telemetry: false });
+      for await (const endpoint of s.webhookEndpoints.list({ limit: 100 })) {
+        if (endpoint.url === webhookUrl) await s.webhookEndpoints.del(endpoint.id);
+      }
+      const endpoint = await s.webhookEndpoints.create({ url: webhookUrl, enabled_events: ['*'] });
+      secret = endpoint.secret ?? webhookSecret;
       console.log(`Using the Stripe emulator already running on port ${port}.`);
     } else {
       emulator = await emu.startEmulator({ port, publicUrl, webhookUrl, webhookSecret, quiet: true });
@@ -42,7 +51,9 @@ async function main() {
     process.env.STRIPE_PUBLISHABLE_KEY = emu.EMULATOR_PUBLISHABLE_KEY;
     process.env.STRIPE_API_BASE = `http://127.0.0.1:${port}`;
     process.env.STRIPE_EMULATOR_PUBLIC_URL = publicUrl;
-    process.env.STRIPE_WEBHOOK_SECRET = webhookSecret;
+    process.env.STRIPE_WEBHOOK_SECRET = secret;
+    // The portal's clock follows the emulator's, so time travel in a demo moves both.
+    process.env.CLOCK_SOURCE_URL ??= `http://127.0.0.1:${port}/_emulator/clock`;
   }
 
   const { parseEnv, EnvError } = await import('../app/lib/env.server');
@@ -64,6 +75,10 @@ async function main() {
   // server, the worker and setup share one Stripe client and one database handle).
   try {
     console.log(`Stripe catalogue:\n${await app.hooks.stripeSetup()}`);
+    if (config.stripeMode === 'emulator') {
+      const demo = await app.hooks.ensureDemoAccount();
+      console.log(`Demo login: ${demo.email} / ${demo.password}${demo.created ? ' (created)' : ''}`);
+    }
   } catch (error) {
     console.error(`Stripe setup failed: ${error instanceof Error ? error.message : String(error)}`);
     await app.close();
