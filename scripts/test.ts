@@ -37,8 +37,9 @@ interface Step {
 
 const vitestSummary = (out: string) => {
   const clean = out.replace(/\x1b\[[0-9;]*m/g, '');
-  const files = clean.match(/Test Files\s+(.+)/)?.[1]?.trim();
-  const tests = clean.match(/Tests\s+(.+)/)?.[1]?.trim();
+  const last = (re: RegExp) => [...clean.matchAll(re)].at(-1)?.[1]?.trim();
+  const files = last(/^\s*Test Files\s+(.+)$/gm);
+  const tests = last(/^\s*Tests\s+(.+)$/gm);
   return [tests && `tests ${tests}`, files && `files ${files}`].filter(Boolean).join(', ');
 };
 
@@ -52,7 +53,7 @@ function run(step: Step): Promise<{ ok: boolean; ms: number; out: string }> {
   return new Promise((resolve) => {
     const started = Date.now();
     console.log(`\n▶ ${step.name}`);
-    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

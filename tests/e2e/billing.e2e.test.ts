@@ -221,7 +221,15 @@ describe('billing overview in a real browser', () => {
     const customer = await customerFor(email);
     const invoices = await stripe.invoices.list({ customer: customer.id });
     expect(invoices.data.some((i) => i.status === 'paid' && i.amount_paid === 4900)).toBe(true);
-    await expect.poll(async () => (await page.getByTestId('invoice-list').textContent()) ?? '').toContain('$49.00');
+    await expect
+      .poll(
+        async () => {
+          await openBilling(page);
+          return (await page.getByTestId('invoice-list').textContent()) ?? '';
+        },
+        { timeout: 20_000, interval: 1_000 },
+      )
+      .toContain('$49.00');
     await screenshot(page, 'billing-after-trial');
     assertNoConsoleErrors(errors);
     await context.close();
