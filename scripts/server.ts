@@ -137,11 +137,19 @@ export async function createAppServer(opts: {
       if (serveStatic(publicDir, req, res, pathname)) return;
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-        res.end(`Request body too large (limit ${MAX_BODY_BYTES} bytes).\n`);
-        // Let a client that is still sending read the answer; cut off anything absurd.
-        if (declared > 16 * MAX_BODY_BYTES) req.socket.destroy();
-        else req.resume();
+        // Read (and drop) what the client is sending so it gets to read our answer; cut off anything
+        // absurd at once.
+        const answer = () => {
+          res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end(`Request body too large (limit ${MAX_BODY_BYTES} bytes).\n`);
+        };
+        if (declared > 16 * MAX_BODY_BYTES) {
+          res.shouldKeepAlive = false;
+          answer();
+          req.socket.destroySoon();
+        } else {
+          req.on('end', answer).on('error', () => req.socket.destroy()).resume();
+        }
         return;
       }
       const request = toRequest(req, res);

@@ -45,6 +45,28 @@ async function badgeText(page: Page) {
   return (await page.getByTestId('status-badge').first().textContent())?.trim();
 }
 
+async function advanceEmulatorClock(seconds: number) {
+  const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
+  expect(res.status).toBe(200);
+}
+
+/** Reloads the overview until `read` gives what we expect: webhooks reach the mirror in their own time. */
+async function eventually(page: Page, read: () => Promise<string | null | undefined>, expected: string | RegExp) {
+  await expect
+    .poll(
+      async () => {
+        await openBilling(page);
+        return (await read()) ?? '';
+      },
+      { timeout: 30_000, interval: 1_000 },
+    )
+    .toMatch(expected);
+}
+
 async function customerFor(email: string) {
   const { data } = await stripe.customers.list({ email, limit: 10 });
   expect(data).toHaveLength(1);
@@ -202,34 +224,13 @@ describe('billing overview in a real browser', () => {
     await fillCard(page, '4242424242424242');
     await page.getByRole('button', { name: 'Start free trial' }).click();
     await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Trial');
-    const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ seconds: 15 * 86_400 }),
-    });
-    expect(res.status).toBe(200);
+    await advanceEmulatorClock(15 * 86_400);
     // The webhooks reach the app, the worker mirrors them; the page reads the mirror.
-    await expect
-      .poll(
-        async () => {
-          await openBilling(page);
-          return badgeText(page);
-        },
-        { timeout: 30_000, interval: 1_000 },
-      )
-      .toBe('Active');
+    await eventually(page, () => badgeText(page), /^Active$/);
     const customer = await customerFor(email);
     const invoices = await stripe.invoices.list({ customer: customer.id });
     expect(invoices.data.some((i) => i.status === 'paid' && i.amount_paid === 4900)).toBe(true);
-    await expect
-      .poll(
-        async () => {
-          await openBilling(page);
-          return (await page.getByTestId('invoice-list').textContent()) ?? '';
-        },
-        { timeout: 20_000, interval: 1_000 },
-      )
-      .toContain('$49.00');
+    await eventually(page, () => page.getByTestId('invoice-list').textContent(), /\$49\.00/);
     await screenshot(page, 'billing-after-trial');
     assertNoConsoleErrors(errors);
     await context.close();
@@ -245,21 +246,8 @@ describe('billing overview in a real browser', () => {
     // As if changed in the Stripe dashboard: a card that fails when charged, then the renewal.
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
     await stripe.subscriptions.update(sub!.id, { default_payment_method: failing.id });
-    const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ seconds: 32 * 86_400 }),
-    });
-    expect(res.status).toBe(200);
-    await expect
-      .poll(
-        async () => {
-          await openBilling(page);
-          return badgeText(page);
-        },
-        { timeout: 30_000, interval: 1_000 },
-      )
-      .toBe('Past due');
+    await advanceEmulatorClock(32 * 86_400);
+    await eventually(page, () => badgeText(page), /^Past due$/);
     expect(await page.getByTestId('status-detail').textContent()).toContain('update your card');
     await screenshot(page, 'billing-past-due');
 
@@ -270,15 +258,7 @@ describe('billing overview in a real browser', () => {
     const c2 = await customerFor(second.email);
     const [sub2] = (await stripe.subscriptions.list({ customer: c2.id })).data;
     await stripe.subscriptions.update(sub2!.id, { pause_collection: { behavior: 'void' } });
-    await expect
-      .poll(
-        async () => {
-          await openBilling(other.page);
-          return badgeText(other.page);
-        },
-        { timeout: 30_000, interval: 1_000 },
-      )
-      .toBe('Paused');
+    await eventually(other.page, () => badgeText(other.page), /^Paused$/);
     await screenshot(other.page, 'billing-paused');
     assertNoConsoleErrors(errors);
     assertNoConsoleErrors(other.errors);
