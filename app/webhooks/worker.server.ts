@@ -31,6 +31,13 @@ export interface WorkerOptions {
   backoffMs(attempts: number): number;
   /** Delay between an insert and the batch (and between partial batches), so a burst is one batch. */
   coalesceMs: number;
+  /**
+   * Intake comes first: while events arrive faster than this (per second), processing waits, so the
+   * endpoint keeps answering in milliseconds during a flood (docs/decisions/010-webhook-intake.md)…
+   */
+  yieldAboveRate: number;
+  /** …but never lets a stored event wait longer than this before processing resumes. */
+  maxYieldMs: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -42,6 +49,8 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   // 2 s, 4 s, 8 s … capped at 10 min, with ±20% jitter so a recovered Stripe is not hit at once.
   backoffMs: (n) => Math.min(2_000 * 2 ** (n - 1), 600_000) * (0.8 + Math.random() * 0.4),
   coalesceMs: 25,
+  yieldAboveRate: 300,
+  maxYieldMs: 5_000,
 };
 
 export interface BatchReport {
@@ -78,6 +87,11 @@ export class WebhookWorker {
   private pollTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private again = false;
+  // Intake pressure: inserts counted in 100 ms buckets (this one and the previous one).
+  private bucketStart = 0;
+  private bucketCount = 0;
+  private previousBucketCount = 0;
+  private waitingSince: number | null = null;
 
   constructor(opts: Partial<WorkerOptions> = {}) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
@@ -90,7 +104,10 @@ export class WebhookWorker {
     this.stopping = false;
     // Rows `processing` at start belong to a process that is gone: hand them back at once.
     db().update(stripeEvents).set({ status: 'pending', lockedAt: null, nextAttemptAt: 0 }).where(eq(stripeEvents.status, 'processing')).run();
-    this.unsubscribe = onEventStored(() => this.wake());
+    this.unsubscribe = onEventStored(() => {
+      this.noteInsert();
+      this.wake();
+    });
     const poll = () => {
       this.wake(0);
       this.pollTimer = setTimeout(poll, this.opts.pollMs);
@@ -111,6 +128,28 @@ export class WebhookWorker {
     await this.current?.catch(() => undefined);
   }
 
+  private noteInsert() {
+    const now = Date.now();
+    const bucket = now - (now % 100);
+    if (bucket !== this.bucketStart) {
+      this.previousBucketCount = bucket - this.bucketStart === 100 ? this.bucketCount : 0;
+      this.bucketStart = bucket;
+      this.bucketCount = 0;
+    }
+    this.bucketCount++;
+    this.waitingSince ??= now;
+  }
+
+  /** True while inserts arrive faster than `yieldAboveRate` and nothing has waited too long. */
+  private shouldYield(): boolean {
+    const now = Date.now();
+    if (this.waitingSince === null || now - this.waitingSince >= this.opts.maxYieldMs) return false;
+    const sinceBucket = now - this.bucketStart;
+    if (sinceBucket >= 200) return false;
+    const recent = sinceBucket < 100 ? this.bucketCount + this.previousBucketCount : this.bucketCount;
+    return recent > this.opts.yieldAboveRate * 0.2;
+  }
+
   private wake(delay = this.opts.coalesceMs) {
     if (!this.running) return;
     if (this.current) {
@@ -128,8 +167,11 @@ export class WebhookWorker {
     if (this.current || !this.running) return;
     const run = (async () => {
       for (;;) {
+        while (!this.stopping && this.shouldYield()) await new Promise((r) => setTimeout(r, 50));
+        if (this.stopping) return;
         this.again = false;
         const report = await this.runOnce();
+        if (report.claimed < this.opts.batchSize) this.waitingSince = this.again ? Date.now() : null;
         if (this.stopping) return;
         if (report.claimed === 0 && !this.again) return;
         // A partial batch means we are keeping up: let the next one gather a burst (fewer claims,

@@ -187,6 +187,29 @@ describe('webhooks against the emulator', () => {
     }
   });
 
+  it('lets intake go first during a flood, and processes within maxYieldMs anyway', async () => {
+    await h.worker.stop();
+    const worker = h.newWorker({ yieldAboveRate: 20, maxYieldMs: 1_500 });
+    worker.start();
+    const customer = await h.stripe.customers.create({ email: 'flood@example.com' }, { idempotencyKey: 'test:flood' });
+    const base = JSON.parse(JSON.stringify((await eventIdsFor(customer.id))[0]!)) as Stripe.Event;
+    const ids: string[] = [];
+    const started = Date.now();
+    // Well above the yield rate: once the first few have shown the pressure, processing waits.
+    for (let i = 0; i < 60; i++) {
+      const id = `evt_flood_${i}_${started}`;
+      ids.push(id);
+      expect((await postSigned(JSON.stringify({ ...base, id }))).status).toBe(200);
+    }
+    const floodMs = Date.now() - started;
+    const processedDuringFlood = ids.filter((id) => event(id)?.status === 'processed').length;
+    expect(floodMs, 'the flood must outpace the yield rate').toBeLessThan(60 * 50 * 0.5);
+    expect(processedDuringFlood).toBeLessThanOrEqual(10);
+    await waitProcessed(ids, 'flood processed');
+    // processed once the flood stopped, well within the bound
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
   it('resumes on start an event left between intake and processing by a killed process', async () => {
     await h.worker.stop();
     const a = await h.stripe.customers.create({ email: 'crash-a@example.com' }, { idempotencyKey: 'test:crash:a' });
