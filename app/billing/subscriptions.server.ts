@@ -122,7 +122,7 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
  * After Stripe.js confirmed the payment or the card setup: sync, then apply the one-trial-per-card
  * rule. Returns a notice for the page when the trial had to end.
  */
-export async function completeSubscription({ userId }: { userId: string }): Promise<{ notice: string | null }> {
+export async function completeSubscription({ userId }: { userId: string }): Promise<{ notice: string | null; status: string | null }> {
   return withUserLock(userId, async () => {
     const user = userRow(userId);
     if (!user.stripeCustomerId) throw new BillingError('no_subscription', 'There is no subscription to finish. Choose a plan first.');
@@ -131,17 +131,17 @@ export async function completeSubscription({ userId }: { userId: string }): Prom
     });
     const state = getBillingState({ userId });
     const sub = state.subscription;
-    if (!sub || sub.status !== 'trialing') return { notice: null };
+    if (!sub || sub.status !== 'trialing') return { notice: null, status: sub?.status ?? null };
     const fingerprint = state.defaultPaymentMethod?.fingerprint ?? state.paymentMethods[0]?.fingerprint ?? null;
-    if (!fingerprint) return { notice: null };
+    if (!fingerprint) return { notice: null, status: sub.status };
     const inserted = db()
       .insert(trialFingerprints)
       .values({ fingerprint, userId, subscriptionId: sub.id, createdAt: clock.now() })
       .onConflictDoNothing()
       .run();
-    if (inserted.changes > 0) return { notice: null };
+    if (inserted.changes > 0) return { notice: null, status: sub.status };
     const owner = db().select().from(trialFingerprints).where(eq(trialFingerprints.fingerprint, fingerprint)).get();
-    if (owner && owner.subscriptionId === sub.id) return { notice: null };
+    if (owner && owner.subscriptionId === sub.id) return { notice: null, status: sub.status };
     // This card already had a free trial: the subscription starts now, billed to it.
     try {
       await stripe().subscriptions.update(sub.id, { trial_end: 'now', proration_behavior: 'none' }, { idempotencyKey: `trial-end-card-reused:${sub.id}` });
@@ -149,7 +149,10 @@ export async function completeSubscription({ userId }: { userId: string }): Prom
     } catch (error) {
       throw fromStripeError(error);
     }
-    return { notice: 'This card has already been used for a free trial, so your subscription starts today.' };
+    return {
+      notice: 'This card has already been used for a free trial, so your subscription starts today.',
+      status: getBillingState({ userId }).subscription?.status ?? null,
+    };
   });
 }
 

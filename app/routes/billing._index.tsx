@@ -82,8 +82,15 @@ export async function action({ request }: ActionFunctionArgs) {
         return data<ActionResult>({ ok: true, intent: 'subscribe', step: result.kind === 'needs_payment' ? result.step : null, message: result.kind === 'done' ? 'You are subscribed.' : null });
       }
       case 'confirm': {
-        const { notice } = await completeSubscription({ userId: user.id });
-        return data<ActionResult>({ ok: true, intent: 'confirm', message: notice ?? 'Payment confirmed. Welcome aboard!' });
+        const { notice, status } = await completeSubscription({ userId: user.id });
+        const message =
+          notice ??
+          (status === 'trialing'
+            ? 'Your free trial has started. Your card is saved and will not be charged until the trial ends.'
+            : status === 'active'
+              ? 'Payment confirmed. Welcome aboard!'
+              : 'We are still waiting for the payment to complete. This page will update when it does.');
+        return data<ActionResult>({ ok: true, intent: 'confirm', message });
       }
       case 'cancel':
         await cancelAtPeriodEnd({ userId: user.id, nonce: input.nonce, reason: input.reason || null, comment: input.comment || null });

@@ -199,8 +199,8 @@ describe('trials', () => {
     const alice = await newUser('Alice');
     const mallory = await newUser('Mallory');
     for (const [user, expected] of [
-      [alice, { notice: null }],
-      [mallory, { notice: 'This card has already been used for a free trial, so your subscription starts today.' }],
+      [alice, { notice: null, status: 'trialing' }],
+      [mallory, { notice: 'This card has already been used for a free trial, so your subscription starts today.', status: 'active' }],
     ] as const) {
       const trial = await startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() });
       if (trial.kind !== 'needs_payment') throw new Error('expected setup');
