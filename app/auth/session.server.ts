@@ -48,7 +48,9 @@ export async function getUser(request: Request): Promise<User | null> {
 }
 
 export function safeRedirectTo(to: FormDataEntryValue | string | null | undefined, fallback = '/dashboard'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback;
+  if (typeof to !== 'string' || !to.startsWith('/') || to.length > 2048) return fallback;
+  // Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil.example" is "//evil.example".
+  if (/[\u0000-\u001f\u007f\\]/.test(to) || to.startsWith('//')) return fallback;
   return to;
 }
 

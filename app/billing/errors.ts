@@ -25,8 +25,9 @@ export class BillingError extends Error {
   constructor(
     readonly code: BillingErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'BillingError';
   }
   get status(): number {
@@ -38,18 +39,19 @@ export class BillingError extends Error {
 export function fromStripeError(error: unknown): BillingError {
   if (error instanceof BillingError) return error;
   const e = error as { type?: string; message?: string; code?: string; statusCode?: number };
+  const cause = { cause: error };
   switch (e?.type) {
     case 'StripeCardError':
-      return new BillingError('card_error', e.message ?? 'Your card was declined.');
+      return new BillingError('card_error', e.message ?? 'Your card was declined.', cause);
     case 'StripeIdempotencyError':
-      return new BillingError('conflict', 'This request was already sent with different details. Reload the page and try again.');
+      return new BillingError('conflict', 'This request was already sent with different details. Reload the page and try again.', cause);
     case 'StripeRateLimitError':
     case 'StripeConnectionError':
     case 'StripeAPIError':
-      return new BillingError('stripe_unavailable', 'Our payment provider is not answering right now. Nothing was charged; please try again in a minute.');
+      return new BillingError('stripe_unavailable', 'Our payment provider is not answering right now. Please try again in a minute; reload the page first to see whether the change went through.', cause);
     case 'StripeInvalidRequestError':
-      return new BillingError('not_allowed_in_state', 'Stripe refused this change. Reload the page to see the current state of your subscription.');
+      return new BillingError('not_allowed_in_state', 'Stripe refused this change. Reload the page to see the current state of your subscription.', cause);
     default:
-      return new BillingError('stripe_unavailable', 'Something went wrong while talking to our payment provider. Nothing was charged; please try again.');
+      return new BillingError('stripe_unavailable', 'Something went wrong on our side. Reload the page to see whether the change went through, then try again.', cause);
   }
 }

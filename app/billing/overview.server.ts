@@ -23,6 +23,7 @@ export interface BillingOverview {
     canCancel: boolean;
     canReactivate: boolean;
     canCancelNow: boolean;
+    canResume: boolean;
     needsPayment: boolean;
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number | null; expYear: number | null; expired: boolean } | null;
@@ -65,14 +66,19 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     return { subscription: null, paymentMethod, nextInvoice: null, openInvoiceUrl: null, invoices, entitlement };
   }
   const resolved = sub.priceLookupKey ? planByLookupKey(sub.priceLookupKey) : null;
-  const price = sub.priceId ? db().select().from(prices).where(eq(prices.id, sub.priceId)).get() : undefined;
   const quantity = sub.quantity ?? 1;
   const cancelDate = cancelsAt(sub);
-  // The next charge: the plan's price at the next renewal, unless it is set to cancel before then.
+  // The next charge: the price in force at the next renewal (a scheduled change takes over then),
+  // less any credit on the customer's balance; none if it is set to cancel before then.
   const renewal = sub.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
+  const changeApplies = sub.pendingPriceId && sub.pendingChangeAt && renewal && sub.pendingChangeAt <= renewal;
+  const nextPriceId = changeApplies ? sub.pendingPriceId : sub.priceId;
+  const nextQuantity = changeApplies ? (sub.pendingQuantity ?? quantity) : quantity;
+  const price = nextPriceId ? db().select().from(prices).where(eq(prices.id, nextPriceId)).get() : undefined;
+  const credit = Math.max(0, -(state.customer?.balance ?? 0));
   const nextInvoice =
     price?.unitAmount != null && renewal && !cancelDate && (sub.status === 'active' || sub.status === 'trialing') && !sub.pauseBehavior
-      ? { amount: price.unitAmount * quantity, currency: price.currency, date: renewal.toISOString() }
+      ? { amount: Math.max(0, price.unitAmount * nextQuantity - credit), currency: price.currency, date: renewal.toISOString() }
       : null;
   const view = describeStatus(sub, now, nextInvoice ? { amount: nextInvoice.amount, currency: nextInvoice.currency } : null);
   const ongoing = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
@@ -91,6 +97,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
       canCancel: ongoing && !cancelDate,
       canReactivate: ongoing && cancelDate !== null && cancelDate > now,
       canCancelNow: LIVE.has(sub.status),
+      canResume: sub.status === 'active' && sub.pauseBehavior !== null,
       needsPayment: sub.status === 'incomplete',
     },
     paymentMethod,

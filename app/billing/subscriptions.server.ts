@@ -69,9 +69,12 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
   return withUserLock(input.userId, async () => {
     const user = userRow(input.userId);
     const customerId = await ensureStripeCustomer({ userId: user.id });
-    const state = getBillingState({ userId: user.id });
     const s = stripe();
     try {
+      // Decide from Stripe's present state, not from a mirror that may lag behind it (a payment
+      // confirmed in a tab that closed before telling us, a subscription made in the portal).
+      await syncCustomer(customerId);
+      const state = getBillingState({ userId: user.id });
       const priceId = (await priceByLookupKey(plan.prices[input.interval].lookupKey)).id;
       const holding = state.subscriptions.find((sub) => HOLDS_SLOT.has(sub.status));
       if (holding) {
@@ -84,12 +87,18 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
         throw new BillingError('already_subscribed', 'You already have a subscription. Change your plan from the Billing page instead.');
       }
       for (const unfinished of state.subscriptions.filter((sub) => sub.status === 'incomplete')) {
+        const sub = await s.subscriptions.retrieve(unfinished.id, { expand: EXPAND });
+        if (HOLDS_SLOT.has(sub.status)) {
+          // It was paid after all: never cancel it, never start another.
+          await syncCustomer(customerId);
+          throw new BillingError('already_subscribed', 'Your earlier payment went through: you are already subscribed.');
+        }
+        if (sub.status !== 'incomplete') continue;
         if (unfinished.priceId === priceId && (unfinished.quantity ?? 1) === quantity) {
-          const sub = await s.subscriptions.retrieve(unfinished.id, { expand: EXPAND });
           const step = stepFrom(sub, input.planKey, input.interval, true);
-          if (sub.status === 'incomplete' && step) return { kind: 'needs_payment', step };
+          if (step) return { kind: 'needs_payment', step };
         } else {
-          // The user changed their mind midway: drop the unfinished attempt so only one remains.
+          // The user changed their mind midway: drop the unpaid attempt so only one remains.
           await s.subscriptions.cancel(unfinished.id, {}, { idempotencyKey: `sub-abandon:${unfinished.id}` });
         }
       }
@@ -109,7 +118,9 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
         idempotencyKey: `sub-create:${user.id}:${priceId}:${quantity}:${input.nonce}`,
       });
       if (trial) db().update(users).set({ hasHadTrial: true }).where(eq(users.id, user.id)).run();
-      await syncCustomer(customerId);
+      // The subscription exists now: a failed refresh must not hide its payment step (a retry would
+      // create another). The webhook brings the mirror up to date.
+      await syncCustomer(customerId).catch((e) => console.warn(`sync after subscribe failed: ${e instanceof Error ? e.message : String(e)}`));
       const step = stepFrom(sub, input.planKey, input.interval, false);
       return step ? { kind: 'needs_payment', step } : { kind: 'done' };
     } catch (error) {
@@ -222,11 +233,19 @@ export async function reactivateSubscription(input: { userId: string; nonce: str
  * from the mirror the same way (amount × quantity × remaining / period, rounded to the cent). Trials
  * and unpaid periods give nothing back.
  */
+/** Only a paid, collected period has unused time to give back (not a trial, a pause or a debt). */
+function creditsUnusedTime(state: BillingState): boolean {
+  const sub = state.subscription;
+  if (!sub || sub.status !== 'active' || sub.pauseBehavior) return false;
+  const latest = state.invoices.find((i) => i.id === sub.latestInvoiceId);
+  return latest?.status === 'paid';
+}
+
 export function previewCancelNow({ userId }: { userId: string }): { credit: number; currency: string; periodEnd: Date | null } | null {
   const state = getBillingState({ userId });
   const sub = state.subscription;
   if (!sub || !HOLDS_SLOT.has(sub.status)) return null;
-  if (sub.status !== 'active' || !sub.priceId || !sub.currentPeriodStart || !sub.currentPeriodEnd) {
+  if (!creditsUnusedTime(state) || !sub.priceId || !sub.currentPeriodStart || !sub.currentPeriodEnd) {
     return { credit: 0, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
   }
   const price = db().select().from(prices).where(eq(prices.id, sub.priceId)).get();
@@ -243,10 +262,11 @@ export async function cancelNow(input: { userId: string; nonce: string; reason?:
   return withUserLock(input.userId, async () => {
     const state = getBillingState({ userId: input.userId });
     const sub = requireCurrent(state, ['active', 'trialing', 'past_due', 'unpaid', 'paused'], 'cancel');
+    const credit = creditsUnusedTime(state);
     try {
       await stripe().subscriptions.cancel(
         sub.id,
-        { prorate: sub.status === 'active', invoice_now: sub.status === 'active' },
+        { prorate: credit, invoice_now: credit },
         { idempotencyKey: `sub-cancel-now:${sub.id}:${input.nonce}` },
       );
       await syncCustomer(sub.customerId);
@@ -256,6 +276,22 @@ export async function cancelNow(input: { userId: string; nonce: string; reason?:
     if (input.reason) {
       db().insert(cancellationReasons).values({ userId: input.userId, subscriptionId: sub.id, reason: input.reason, comment: null, createdAt: clock.now() }).run();
     }
+  });
+}
+
+/** Ends a pause of payment collection (`pause_collection`), so the subscription bills again. */
+export async function resumeSubscription(input: { userId: string; nonce: string }) {
+  return withUserLock(input.userId, async () => {
+    const state = getBillingState({ userId: input.userId });
+    const sub = requireCurrent(state, ['active'], 'resume');
+    if (!sub.pauseBehavior) throw new BillingError('not_allowed_in_state', 'Your subscription is not paused.');
+    try {
+      await stripe().subscriptions.update(sub.id, { pause_collection: '' }, { idempotencyKey: `sub-resume:${sub.id}:${input.nonce}` });
+      await syncCustomer(sub.customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    return getBillingState({ userId: input.userId }).subscription;
   });
 }
 
@@ -282,14 +318,15 @@ export async function cancelAbandonedIncomplete({ olderThanMs = 24 * 60 * 60 * 1
   const stale = db().all<{ id: string; customer_id: string }>(
     sql`select id, customer_id from subscriptions where status = 'incomplete' and stripe_created < ${Math.floor(cutoff.getTime() / 1000)}`,
   );
+  let cancelled = 0;
   for (const row of stale) {
-    try {
+    // The mirror may lag: only what Stripe itself still calls incomplete is cancelled.
+    const sub = await stripe().subscriptions.retrieve(row.id);
+    if (sub.status === 'incomplete') {
       await stripe().subscriptions.cancel(row.id, {}, { idempotencyKey: `sub-abandon:${row.id}` });
-    } catch (error) {
-      const e = error as { type?: string };
-      if (e.type !== 'StripeInvalidRequestError') throw error;
+      cancelled++;
     }
     await syncCustomer(row.customer_id);
   }
-  return stale.length;
+  return cancelled;
 }

@@ -47,7 +47,7 @@ import {
   type SubscriptionRow,
   type SubscriptionStatus,
 } from '~/db/schema';
-import { clock } from '~/lib/clock.server';
+import { machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
 
 export type SyncKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'payment_intent' | 'product' | 'price';
@@ -478,7 +478,7 @@ export function mirrorCatalog(productList: Stripe.Product[], priceList: Stripe.P
 
 /** Re-reads one object from Stripe and upserts it (one transaction). */
 export async function syncObject(kind: SyncKind, id: string): Promise<Snapshot> {
-  const fetchedAt = clock.now();
+  const fetchedAt = machineClock.now();
   const snap = await fetchSnapshot(kind, id);
   db().transaction((tx) => writeSnapshot(tx, snap, fetchedAt));
   return snap;
@@ -493,7 +493,7 @@ const CUSTOMER_INVOICE_WINDOW = 24;
  */
 export async function syncCustomer(customerId: string): Promise<{ subscriptions: number; invoices: number; paymentMethods: number; payments: number }> {
   const s = stripe();
-  const fetchedAt = clock.now();
+  const fetchedAt = machineClock.now();
   const customer = await orNull(s.customers.retrieve(customerId));
   const subs: Stripe.Subscription[] = [];
   const pms: Stripe.PaymentMethod[] = [];

@@ -32,3 +32,13 @@ export const clock = {
     frozenAt = null;
   },
 };
+
+/**
+ * Time for machinery (mirror write ordering, worker locks and backoffs, inbox receipt): the system's
+ * own clock, never moved by tests or by following the emulator. The billing clock above may jump
+ * (forward with the emulator, back after a reset); ordering must not.
+ */
+export const machineClock = {
+  nowMs: (): number => Date.now(),
+  now: (): Date => new Date(),
+};

@@ -14,6 +14,7 @@ import {
   createPortalSession,
   previewCancelNow,
   reactivateSubscription,
+  resumeSubscription,
   startSubscription,
   type PaymentStep,
 } from '~/billing/subscriptions.server';
@@ -43,6 +44,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
     nonce: Nonce,
   }),
   z.object({ intent: z.literal('reactivate'), nonce: Nonce }),
+  z.object({ intent: z.literal('resume'), nonce: Nonce }),
   z.object({ intent: z.literal('cancel_now'), nonce: Nonce }),
   z.object({ intent: z.literal('portal'), nonce: Nonce }),
 ]);
@@ -98,6 +100,9 @@ export async function action({ request }: ActionFunctionArgs) {
       case 'reactivate':
         await reactivateSubscription({ userId: user.id, nonce: input.nonce });
         return data<ActionResult>({ ok: true, intent: 'reactivate', message: 'Welcome back! Your subscription will renew as usual.' });
+      case 'resume':
+        await resumeSubscription({ userId: user.id, nonce: input.nonce });
+        return data<ActionResult>({ ok: true, intent: 'resume', message: 'Your subscription is running again.' });
       case 'cancel_now':
         await cancelNow({ userId: user.id, nonce: input.nonce });
         return data<ActionResult>({ ok: true, intent: 'cancel_now', message: 'Your subscription is cancelled.' });
@@ -106,7 +111,10 @@ export async function action({ request }: ActionFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof BillingError) {
-      if (error.code === 'stripe_unavailable') console.warn(`billing action ${input.intent} failed: ${error.message}`);
+      if (error.code === 'stripe_unavailable' || error.code === 'conflict') {
+        const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause ?? '');
+        console.warn(`billing action ${input.intent} failed: ${cause || error.message}`);
+      }
       return data<ActionResult>({ ok: false, intent: input.intent, error: error.message }, { status: error.status });
     }
     throw error;
@@ -136,7 +144,8 @@ export default function BillingOverviewPage() {
   const [dialog, setDialog] = useState<'cancel' | 'cancel_now' | null>(null);
   const confirmedRedirect = useRef(false);
   // One nonce per attempt: a resubmitted form reuses its idempotency key; a new action gets a new one.
-  const [formNonce, setFormNonce] = useState(newNonce);
+  const [formNonce, setFormNonce] = useState('');
+  useEffect(() => setFormNonce(newNonce()), []);
 
   useEffect(() => {
     if (subscribe.state === 'idle' && subscribe.data?.ok && subscribe.data.intent === 'subscribe') setStep(subscribe.data.step ?? null);
@@ -184,7 +193,7 @@ export default function BillingOverviewPage() {
         description="Your plan, payment method and invoices."
         actions={
           overview.subscription || overview.invoices.length ? (
-            <manage.Form method="post">
+            <manage.Form method="post" onSubmit={() => setTimeout(() => setFormNonce(newNonce()), 0)}>
               <input type="hidden" name="intent" value="portal" />
               <input type="hidden" name="nonce" value={formNonce} />
               <button type="submit" className="btn-secondary" disabled={busy}>
@@ -263,6 +272,15 @@ export default function BillingOverviewPage() {
                   <input type="hidden" name="nonce" value={formNonce} />
                   <button type="submit" className="btn-secondary" disabled={busy}>
                     Update card
+                  </button>
+                </manage.Form>
+              ) : null}
+              {sub.canResume ? (
+                <manage.Form method="post">
+                  <input type="hidden" name="intent" value="resume" />
+                  <input type="hidden" name="nonce" value={formNonce} />
+                  <button type="submit" className="btn-primary" disabled={busy}>
+                    Resume subscription
                   </button>
                 </manage.Form>
               ) : null}

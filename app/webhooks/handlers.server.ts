@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
 import type { Snapshot, SyncKind, Tx } from '~/billing/sync.server';
 import { customers, outbox, users, webhookEffects } from '~/db/schema';
-import { clock } from '~/lib/clock.server';
+import { machineClock } from '~/lib/clock.server';
 
 export interface SyncTarget {
   kind: SyncKind;
@@ -48,7 +48,7 @@ const self =
 export function recordEffect(tx: Tx, effect: { key: string; kind: string; eventId: string; userId: string | null; data?: Record<string, unknown> }): boolean {
   const result = tx
     .insert(webhookEffects)
-    .values({ key: effect.key, kind: effect.kind, eventId: effect.eventId, userId: effect.userId, data: effect.data ?? null, createdAt: clock.nowMs() })
+    .values({ key: effect.key, kind: effect.kind, eventId: effect.eventId, userId: effect.userId, data: effect.data ?? null, createdAt: machineClock.nowMs() })
     .onConflictDoNothing()
     .run();
   return result.changes > 0;
@@ -58,7 +58,7 @@ export function recordEffect(tx: Tx, effect: { key: string; kind: string; eventI
 export function enqueueEmail(tx: Tx, email: { dedupeKey: string; template: string; userId: string | null; data: Record<string, unknown> }) {
   const to = email.userId ? (tx.select({ email: users.email }).from(users).where(eq(users.id, email.userId)).get()?.email ?? null) : null;
   tx.insert(outbox)
-    .values({ dedupeKey: email.dedupeKey, template: email.template, userId: email.userId, toEmail: to, data: email.data, createdAt: clock.nowMs() })
+    .values({ dedupeKey: email.dedupeKey, template: email.template, userId: email.userId, toEmail: to, data: email.data, createdAt: machineClock.nowMs() })
     .onConflictDoNothing()
     .run();
 }

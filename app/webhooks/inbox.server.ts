@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { db, type Db } from '~/db/client.server';
 import { stripeEvents } from '~/db/schema';
 import { env } from '~/lib/env.server';
-import { clock } from '~/lib/clock.server';
+import { machineClock } from '~/lib/clock.server';
 import { isHandled } from './handlers.server';
 
 /** Stripe's payloads are far smaller; anything above is refused with 413 before it is read in full. */
@@ -139,7 +139,7 @@ export function storeEvent(payload: string, parsed: Parsed, source: 'webhook' | 
   let stmt = insertStatements.get(d);
   if (!stmt) insertStatements.set(d, (stmt = prepareInsert(d)));
   const handled = isHandled(parsed.type);
-  const now = clock.nowMs();
+  const now = machineClock.nowMs();
   const result = stmt.run({
     id: parsed.id,
     type: parsed.type,

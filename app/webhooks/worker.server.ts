@@ -14,7 +14,7 @@ import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { fetchSnapshot, writeSnapshot, type Snapshot } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
 import { stripeEvents, type StripeEventRow } from '~/db/schema';
-import { clock } from '~/lib/clock.server';
+import { machineClock } from '~/lib/clock.server';
 import { runEffects, targetOf, type InboxEvent, type SyncTarget } from './handlers.server';
 import { onEventStored } from './inbox.server';
 
@@ -191,7 +191,7 @@ export class WebhookWorker {
 
   /** Claims ready events: pending whose backoff has passed, and processing rows gone stale. */
   claim(limit = this.opts.batchSize): StripeEventRow[] {
-    const now = clock.nowMs();
+    const now = machineClock.nowMs();
     return db().transaction((tx) => {
       const ids = tx
         .select({ id: stripeEvents.id })
@@ -255,7 +255,7 @@ export class WebhookWorker {
   private async applyGroup(group: { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] }, report: BatchReport) {
     const rows = group.events.map((e) => e.row);
     let snapshot: Snapshot | null = null;
-    const fetchedAt = clock.now();
+    const fetchedAt = machineClock.now();
     if (group.target) {
       try {
         this.stats.reads++;
@@ -265,7 +265,7 @@ export class WebhookWorker {
       }
     }
     try {
-      const now = clock.nowMs();
+      const now = machineClock.nowMs();
       db().transaction((tx) => {
         if (snapshot) writeSnapshot(tx, snapshot, fetchedAt);
         for (const { event } of group.events) runEffects({ tx, event, snapshot });
@@ -283,7 +283,7 @@ export class WebhookWorker {
   }
 
   private fail(rows: StripeEventRow[], error: unknown, report: BatchReport, permanent = false) {
-    const now = clock.nowMs();
+    const now = machineClock.nowMs();
     const message = errorLine(error);
     db().transaction((tx) => {
       for (const row of rows) {

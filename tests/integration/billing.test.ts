@@ -16,6 +16,7 @@ import {
   completeSubscription,
   previewCancelNow,
   reactivateSubscription,
+  resumeSubscription,
   startSubscription,
 } from '~/billing/subscriptions.server';
 import { getBillingState, getInvoice } from '~/billing/sync.server';
@@ -123,6 +124,51 @@ describe('subscribe and manage', () => {
     expect(getBillingState({ userId: user.id }).subscriptions.find((s) => s.id === subId)?.status).toBe('canceled');
     // and the user can start afresh
     expect(await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).toMatchObject({ kind: 'needs_payment', step: { resumed: false } });
+  });
+
+  it('never cancels or duplicates a subscription that was paid while the mirror lagged', async () => {
+    const user = await newUser();
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() });
+    if (started.kind !== 'needs_payment') throw new Error('expected a step');
+    // Paid in the browser, but the tab closed before telling us (no completeSubscription, no webhook).
+    await confirmInBrowser(started.step);
+    expect(getBillingState({ userId: user.id }).subscription?.status).toBe('incomplete');
+    // Picking another plan, or "Finish payment" again, must neither cancel it nor start a second one.
+    await expect(startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed' });
+    await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed' });
+    const { data } = await h.stripe.subscriptions.list({ customer: getBillingState({ userId: user.id }).customer!.id, status: 'all' });
+    expect(data.map((s) => s.status)).toEqual(['active']);
+    expect(getBillingState({ userId: user.id }).subscription?.status).toBe('active');
+  });
+
+  it('the sweep leaves alone an old "incomplete" row that Stripe says is paid', async () => {
+    const user = await newUser();
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() });
+    if (started.kind !== 'needs_payment') throw new Error('expected a step');
+    await confirmInBrowser(started.step);
+    const subId = getBillingState({ userId: user.id }).subscription!.id;
+    clock.advance(24 * 3600 * 1000 + 60_000);
+    try {
+      await cancelAbandonedIncomplete();
+    } finally {
+      clock.reset();
+    }
+    expect((await h.stripe.subscriptions.retrieve(subId)).status).toBe('active');
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ id: subId, status: 'active' });
+  });
+
+  it('pausing collection: no credit for cancel-now, and resume brings billing back', async () => {
+    const user = await newUser();
+    const sub = await subscribed(user.id, 'starter');
+    await h.stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'void' } });
+    await completeSubscription({ userId: user.id }); // a sync, as the webhook would do
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ pauseBehavior: 'void' });
+    expect(previewCancelNow({ userId: user.id })).toMatchObject({ credit: 0 });
+    expect(entitlementOf(user.id)).toMatchObject({ access: 'none', reason: 'collection_paused' });
+    await resumeSubscription({ userId: user.id, nonce: nonce() });
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ pauseBehavior: null, status: 'active' });
+    expect(entitlementOf(user.id)).toMatchObject({ access: 'full' });
+    await expect(resumeSubscription({ userId: user.id, nonce: nonce() })).rejects.toMatchObject({ code: 'not_allowed_in_state' });
   });
 
   it('serialises concurrent subscribes of one user into one subscription', async () => {
