@@ -140,31 +140,46 @@ export async function completeSubscription({ userId }: { userId: string }): Prom
     await syncCustomer(user.stripeCustomerId).catch((e) => {
       throw fromStripeError(e);
     });
-    const state = getBillingState({ userId });
-    const sub = state.subscription;
-    if (!sub || sub.status !== 'trialing') return { notice: null, status: sub?.status ?? null };
-    const fingerprint = state.defaultPaymentMethod?.fingerprint ?? state.paymentMethods[0]?.fingerprint ?? null;
-    if (!fingerprint) return { notice: null, status: sub.status };
-    const inserted = db()
-      .insert(trialFingerprints)
-      .values({ fingerprint, userId, subscriptionId: sub.id, createdAt: clock.now() })
-      .onConflictDoNothing()
-      .run();
-    if (inserted.changes > 0) return { notice: null, status: sub.status };
-    const owner = db().select().from(trialFingerprints).where(eq(trialFingerprints.fingerprint, fingerprint)).get();
-    if (owner && owner.subscriptionId === sub.id) return { notice: null, status: sub.status };
-    // This card already had a free trial: the subscription starts now, billed to it.
-    try {
-      await stripe().subscriptions.update(sub.id, { trial_end: 'now', proration_behavior: 'none' }, { idempotencyKey: `trial-end-card-reused:${sub.id}` });
-      await syncCustomer(user.stripeCustomerId);
-    } catch (error) {
-      throw fromStripeError(error);
-    }
-    return {
-      notice: 'This card has already been used for a free trial, so your subscription starts today.',
-      status: getBillingState({ userId }).subscription?.status ?? null,
-    };
+    const notice = await applyOneTrialPerCard(userId, user.stripeCustomerId);
+    return { notice, status: getBillingState({ userId }).subscription?.status ?? null };
   });
+}
+
+/**
+ * The webhook worker's entry to the same rule, for a trial whose card arrived without the page
+ * telling us (the tab closed after Stripe.js confirmed the card).
+ */
+export async function enforceOneTrialPerCard({ userId }: { userId: string }): Promise<string | null> {
+  return withUserLock(userId, async () => {
+    const user = userRow(userId);
+    return user.stripeCustomerId ? applyOneTrialPerCard(userId, user.stripeCustomerId) : null;
+  });
+}
+
+/** Call with the user's lock held and the mirror fresh. */
+async function applyOneTrialPerCard(userId: string, customerId: string): Promise<string | null> {
+  const state = getBillingState({ userId });
+  const sub = state.subscription;
+  if (!sub || sub.status !== 'trialing') return null;
+  // Only the trial's own card counts (the subscription's default, else the customer's).
+  const fingerprint = state.defaultPaymentMethod?.fingerprint ?? null;
+  if (!fingerprint) return null;
+  const inserted = db()
+    .insert(trialFingerprints)
+    .values({ fingerprint, userId, subscriptionId: sub.id, createdAt: clock.now() })
+    .onConflictDoNothing()
+    .run();
+  if (inserted.changes > 0) return null;
+  const owner = db().select().from(trialFingerprints).where(eq(trialFingerprints.fingerprint, fingerprint)).get();
+  if (owner && owner.subscriptionId === sub.id) return null;
+  // This card already had a free trial: the subscription starts now, billed to it.
+  try {
+    await stripe().subscriptions.update(sub.id, { trial_end: 'now', proration_behavior: 'none' }, { idempotencyKey: `trial-end-card-reused:${sub.id}` });
+    await syncCustomer(customerId);
+  } catch (error) {
+    throw fromStripeError(error);
+  }
+  return 'This card has already been used for a free trial, so your subscription starts today.';
 }
 
 function requireCurrent(state: BillingState, allowed: string[], action: string) {

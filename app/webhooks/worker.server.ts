@@ -13,7 +13,8 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { fetchSnapshot, writeSnapshot, type Snapshot } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
-import { stripeEvents, type StripeEventRow } from '~/db/schema';
+import { stripeEvents, subscriptions, type StripeEventRow } from '~/db/schema';
+import { enforceOneTrialPerCard } from '~/billing/subscriptions.server';
 import { machineClock } from '~/lib/clock.server';
 import { runEffects, targetOf, type InboxEvent, type SyncTarget } from './handlers.server';
 import { onEventStored } from './inbox.server';
@@ -87,6 +88,7 @@ export class WebhookWorker {
   private pollTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private again = false;
+  private readonly followUps = new Set<Promise<unknown>>();
   // Intake pressure: inserts counted in 100 ms buckets (this one and the previous one).
   private bucketStart = 0;
   private bucketCount = 0;
@@ -126,6 +128,7 @@ export class WebhookWorker {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.wakeTimer = this.pollTimer = null;
     await this.current?.catch(() => undefined);
+    await Promise.all([...this.followUps]);
   }
 
   private noteInsert() {
@@ -275,11 +278,38 @@ export class WebhookWorker {
           .run();
       });
       report.processed += rows.length;
+      if (snapshot) this.afterCommit(snapshot);
     } catch (error) {
       // A bug in a writer or an effect: the whole transaction rolled back; retry like a read failure.
       console.error('webhook worker: applying', group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id, 'failed:', errorLine(error));
       this.fail(rows, error, report);
     }
+  }
+
+  /**
+   * Follow-ups that need Stripe writes, so they cannot run inside the transaction: a trial whose card
+   * arrived by webhook gets the one-trial-per-card rule (docs/billing.md, "Trials").
+   */
+  private afterCommit(snapshot: Snapshot) {
+    // The subscription's card and the card's details arrive by different events, in any order:
+    // check after either.
+    let customerId: string | null = null;
+    if (snapshot.kind === 'subscription' && snapshot.object?.status === 'trialing' && snapshot.object.default_payment_method) {
+      customerId = typeof snapshot.object.customer === 'string' ? snapshot.object.customer : snapshot.object.customer.id;
+    } else if (snapshot.kind === 'payment_method' && snapshot.object?.customer) {
+      customerId = typeof snapshot.object.customer === 'string' ? snapshot.object.customer : snapshot.object.customer.id;
+    }
+    if (!customerId) return;
+    const trial = db()
+      .select({ userId: subscriptions.userId })
+      .from(subscriptions)
+      .where(and(eq(subscriptions.customerId, customerId), eq(subscriptions.status, 'trialing')))
+      .get();
+    if (!trial?.userId) return;
+    const job = enforceOneTrialPerCard({ userId: trial.userId })
+      .catch((error) => console.warn(`webhook worker: trial card check for ${customerId} failed: ${errorLine(error)}`))
+      .finally(() => this.followUps.delete(job));
+    this.followUps.add(job);
   }
 
   private fail(rows: StripeEventRow[], error: unknown, report: BatchReport, permanent = false) {

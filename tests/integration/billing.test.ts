@@ -22,12 +22,12 @@ import {
 import { getBillingState, getInvoice } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
 import { clock } from '~/lib/clock.server';
-import { cancellationReasons, trialFingerprints, users } from '~/db/schema';
+import { cancellationReasons, stripeEvents, trialFingerprints, users } from '~/db/schema';
 import { action as billingAction } from '~/routes/billing._index';
 import { action as signupAction } from '~/routes/signup';
 import { loader as helloLoader } from '~/routes/api.v1.hello';
 import { cookieFrom, formRequest, getRequest, settle } from '../helpers/requests';
-import { startHarness, type Harness } from '../helpers/stripe-harness';
+import { startHarness, waitFor, type Harness } from '../helpers/stripe-harness';
 
 let h: Harness;
 let n = 0;
@@ -257,6 +257,32 @@ describe('trials', () => {
     const m = getBillingState({ userId: mallory.id });
     expect(m.subscription?.status).toBe('active');
     expect(m.invoices.find((i) => i.status === 'paid' && i.amountPaid === 4900)).toBeTruthy();
+  });
+});
+
+describe('trials by webhook', () => {
+  it('applies the one-trial-per-card rule when the card arrives by webhook only (tab closed)', async () => {
+    db().delete(trialFingerprints).run();
+    // This file ran without a worker so far: leave the earlier tests' events out of this one.
+    db().update(stripeEvents).set({ status: 'ignored' }).where(eq(stripeEvents.status, 'pending')).run();
+    const worker = h.newWorker();
+    worker.start();
+    try {
+      const alice = await newUser('Alice');
+      const mallory = await newUser('Mallory');
+      for (const user of [alice, mallory]) {
+        const trial = await startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() });
+        if (trial.kind !== 'needs_payment') throw new Error('expected setup');
+        await confirmInBrowser(trial.step, 'pm_card_mastercard');
+        // no completeSubscription: only the webhooks tell the app
+        await waitFor(() => getBillingState({ userId: user.id }).subscription?.defaultPaymentMethodId, { what: 'card mirrored by webhook' });
+        if (user === alice) await waitFor(() => db().select().from(trialFingerprints).all().length === 1, { what: 'fingerprint recorded' });
+      }
+      await waitFor(() => getBillingState({ userId: mallory.id }).subscription?.status === 'active', { what: 'mallory trial ended', timeoutMs: 20_000 });
+      expect(getBillingState({ userId: alice.id }).subscription?.status).toBe('trialing');
+    } finally {
+      await worker.stop();
+    }
   });
 });
 
