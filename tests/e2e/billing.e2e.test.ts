@@ -62,7 +62,7 @@ async function eventually(page: Page, read: () => Promise<string | null | undefi
         await openBilling(page);
         return (await read()) ?? '';
       },
-      { timeout: 30_000, interval: 1_000 },
+      { timeout: 60_000, interval: 1_000 },
     )
     .toMatch(expected);
 }
