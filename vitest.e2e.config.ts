@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // One browser at a time: two cores, and flows share the app's clock.
     fileParallelism: false,
-    testTimeout: 90_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
   },
 });
