@@ -299,12 +299,20 @@ describe('billing: checkout and portal', () => {
 
   it('billing portal configuration and session', async () => {
     const s = t.stripe
-    const { customer } = await setup(s)
+    const { customer, price } = await setup(s)
     const conf = await s.billingPortal.configurations.create({
-      features: { invoice_history: { enabled: true }, subscription_cancel: { enabled: true, mode: 'at_period_end' } },
+      features: {
+        invoice_history: { enabled: true },
+        subscription_cancel: { enabled: true, mode: 'at_period_end' },
+        subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [{ product: price.product as string, prices: [price.id] }] },
+      },
       business_profile: { headline: 'Billing' },
     })
     expect(conf.object).toBe('billing_portal.configuration')
+    // Form-encoded arrays come back as arrays, as on Stripe.
+    const again = await s.billingPortal.configurations.retrieve(conf.id)
+    expect(again.features.subscription_update.default_allowed_updates).toEqual(['price'])
+    expect(again.features.subscription_update.products).toEqual([expect.objectContaining({ product: price.product, prices: [price.id] })])
     const session = await s.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://example.com/account', configuration: conf.id })
     expect(session.url).toMatch(/^https?:\/\//)
     expect(session.return_url).toBe('https://example.com/account')

@@ -130,6 +130,20 @@ function toArray(v: unknown, path: string): unknown[] {
   throw errors.invalidParam(path, 'Invalid array', 'parameter_invalid_array' as string)
 }
 
+/** Numeric-keyed objects, recursively, become arrays (what `toArray` does for declared arrays). */
+function formArrays(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(formArrays)
+  if (!isPlainObject(v)) return v
+  const keys = Object.keys(v)
+  if (keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) {
+    return keys
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map((k) => formArrays(v[String(k)]))
+  }
+  return Object.fromEntries(keys.map((k) => [k, formArrays(v[k])]))
+}
+
 function lastKey(path: string): string {
   const m = /\[([^\]]*)\]$/.exec(path)
   return m ? m[1]! : path
@@ -292,7 +306,9 @@ export const p = {
   },
   /** Anything (no validation). Prefer a real schema. */
   any(): Param<unknown> {
-    return new Param((v) => v, 'any', false, false)
+    // Still decode form arrays (`a[0][b]=…`) into arrays, as Stripe does, so stored objects have the
+    // SDK's shapes (e.g. billing portal configuration features).
+    return new Param((v) => formArrays(v), 'any', false, false)
   },
   /** First alternative that parses wins; the last alternative's error is reported. */
   union<A extends AnyParam[]>(...alts: A): Param<Out<A[number]>> {
