@@ -297,6 +297,18 @@ describe('billing: checkout and portal', () => {
     expect(events.data.some((e) => (e.data.object as Stripe.Checkout.Session).id === cs.id)).toBe(true)
   })
 
+  it('send_invoice invoices get a due date from days_until_due, and need one', async () => {
+    const s = t.stripe
+    const { customer } = await setup(s)
+    const inv = await s.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 30 })
+    expect(inv.due_date).toBe(inv.created + 30 * 86_400)
+    await expect(s.invoices.create({ customer: customer.id, collection_method: 'send_invoice' })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      code: 'parameter_missing',
+      param: 'days_until_due',
+    })
+  })
+
   it('billing portal configuration and session', async () => {
     const s = t.stripe
     const { customer, price } = await setup(s)

@@ -446,6 +446,11 @@ export function registerRoutes(app: EmulatorApp, mod: BillingModule): void {
         inv.description = params.description ?? null
         inv.metadata = stripMeta(params.metadata)
         inv.collection_method = params.collection_method ?? 'charge_automatically'
+        if (inv.collection_method === 'send_invoice') {
+          // As Stripe: a sent invoice needs a due date, given or counted in days from creation.
+          if (params.due_date == null && params.days_until_due == null) throw errors.missingParam('days_until_due')
+          inv.due_date = params.due_date ?? at + params.days_until_due! * 86_400
+        }
         if (params.default_payment_method) inv.default_payment_method = params.default_payment_method
         store.put('invoice', inv as never)
         return inv
