@@ -267,31 +267,19 @@ export default function BillingOverviewPage() {
                 </a>
               ) : null}
               {sub.status === 'past_due' || sub.status === 'unpaid' ? (
-                <manage.Form method="post">
-                  <input type="hidden" name="intent" value="portal" />
-                  <input type="hidden" name="nonce" value={formNonce} />
-                  <button type="submit" className="btn-secondary" disabled={busy}>
-                    Update card
-                  </button>
-                </manage.Form>
+                <ManageButton intent="portal" nonce={formNonce} busy={busy} className="btn-secondary">
+                  Update card
+                </ManageButton>
               ) : null}
               {sub.canResume ? (
-                <manage.Form method="post">
-                  <input type="hidden" name="intent" value="resume" />
-                  <input type="hidden" name="nonce" value={formNonce} />
-                  <button type="submit" className="btn-primary" disabled={busy}>
-                    Resume subscription
-                  </button>
-                </manage.Form>
+                <ManageButton intent="resume" nonce={formNonce} busy={busy} className="btn-primary">
+                  Resume subscription
+                </ManageButton>
               ) : null}
               {sub.canReactivate ? (
-                <manage.Form method="post">
-                  <input type="hidden" name="intent" value="reactivate" />
-                  <input type="hidden" name="nonce" value={formNonce} />
-                  <button type="submit" className="btn-primary" disabled={busy}>
-                    Keep my subscription
-                  </button>
-                </manage.Form>
+                <ManageButton intent="reactivate" nonce={formNonce} busy={busy} className="btn-primary">
+                  Keep my subscription
+                </ManageButton>
               ) : null}
               {sub.canCancel ? (
                 <button type="button" className="btn-secondary" disabled={busy} onClick={() => setDialog('cancel')}>
@@ -462,6 +450,20 @@ export default function BillingOverviewPage() {
 
 function newNonce() {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36);
+}
+
+/** A one-button form for a manage action (shares the page's `manage` fetcher by key). */
+function ManageButton(props: { intent: string; nonce: string; busy: boolean; className: string; children: React.ReactNode }) {
+  const manage = useFetcher<ActionResult>({ key: 'manage' });
+  return (
+    <manage.Form method="post">
+      <input type="hidden" name="intent" value={props.intent} />
+      <input type="hidden" name="nonce" value={props.nonce} />
+      <button type="submit" className={props.className} disabled={props.busy}>
+        {props.children}
+      </button>
+    </manage.Form>
+  );
 }
 
 function PlanButton(props: { planKey: PlanKey; label: string; perSeat: boolean; featured: boolean; disabled: boolean; onChoose: (seats?: number) => void }) {

@@ -73,6 +73,18 @@ async function customerFor(email: string) {
   return data[0]!;
 }
 
+/** Pays the open step with 4242 and waits for the overview to say Active. */
+async function payAndExpectActive(page: Page) {
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: 'Pay $12.00' }).click();
+  await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+}
+
+async function expectOneSubscription(email: string) {
+  const customer = await customerFor(email);
+  expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
+}
+
 async function subscribeStarter(page: Page, card = '4242424242424242') {
   await openBilling(page);
   await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
@@ -147,12 +159,9 @@ describe('billing overview in a real browser', () => {
     await subscribeStarter(page, '4000000000009995');
     await expect.poll(() => page.getByTestId('payment-error').textContent(), { timeout: 20_000 }).toBe('Your card has insufficient funds.');
     await screenshot(page, 'billing-declined');
-    await fillCard(page, '4242424242424242');
-    await page.getByRole('button', { name: 'Pay $12.00' }).click();
-    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
+    await payAndExpectActive(page);
     // One subscription, paid by the second card.
-    const customer = await customerFor(email);
-    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
+    await expectOneSubscription(email);
     assertNoConsoleErrors(errors);
     await context.close();
   });
@@ -169,11 +178,8 @@ describe('billing overview in a real browser', () => {
     expect(await badgeText(page)).toBe('Incomplete');
     await page.getByRole('button', { name: 'Finish payment' }).click();
     await expect.poll(() => page.getByText('We picked up where you left off.').isVisible()).toBe(true);
-    await fillCard(page, '4242424242424242');
-    await page.getByRole('button', { name: 'Pay $12.00' }).click();
-    await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Active');
-    const customer = await customerFor(email);
-    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
+    await payAndExpectActive(page);
+    await expectOneSubscription(email);
     assertNoConsoleErrors(errors);
     await context.close();
   });
