@@ -85,9 +85,18 @@ async function expectOneSubscription(email: string) {
   expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(1);
 }
 
+/** Chooses a plan and waits for the card form; fails with the page's own error if one shows instead. */
+async function choosePlan(page: Page, button: string) {
+  await page.getByRole('button', { name: button }).click();
+  const form = cardFrame(page).getByLabel('Card number');
+  const alert = page.getByRole('alert').first();
+  await Promise.race([form.waitFor({ timeout: 45_000 }), alert.waitFor({ timeout: 45_000 })]);
+  if (await alert.isVisible()) throw new Error(`the page said: ${await alert.textContent()}`);
+}
+
 async function subscribeStarter(page: Page, card = '4242424242424242') {
   await openBilling(page);
-  await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+  await choosePlan(page, 'Subscribe to Starter');
   await fillCard(page, card);
   await page.getByRole('button', { name: 'Pay $12.00' }).click();
 }
@@ -128,7 +137,7 @@ describe('billing overview in a real browser', () => {
     const { page, errors, context } = await newPage(browser);
     await signUp(page, appUrl);
     await openBilling(page);
-    await page.getByRole('button', { name: 'Start 14-day trial' }).click();
+    await choosePlan(page, 'Start 14-day trial');
     await fillCard(page, '4242424242424242');
     await page.getByRole('button', { name: 'Start free trial' }).click();
     await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Trial');
@@ -170,8 +179,7 @@ describe('billing overview in a real browser', () => {
     const { page, errors, context } = await newPage(browser);
     const { email } = await signUp(page, appUrl);
     await openBilling(page);
-    await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
-    await cardFrame(page).getByLabel('Card number').waitFor();
+    await choosePlan(page, 'Subscribe to Starter');
     // Leave midway, come back.
     await page.goto(`${appUrl}/dashboard`);
     await openBilling(page);
@@ -226,7 +234,7 @@ describe('billing overview in a real browser', () => {
     const { page, errors, context } = await newPage(browser);
     const { email } = await signUp(page, appUrl);
     await openBilling(page);
-    await page.getByRole('button', { name: 'Start 14-day trial' }).click();
+    await choosePlan(page, 'Start 14-day trial');
     await fillCard(page, '4242424242424242');
     await page.getByRole('button', { name: 'Start free trial' }).click();
     await expect.poll(() => badgeText(page), { timeout: 20_000 }).toBe('Trial');
