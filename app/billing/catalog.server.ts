@@ -14,7 +14,7 @@ import { stripe } from '~/stripe/client.server';
 import { mirrorCatalog } from './sync.server';
 import { CURRENCY, METERED, ONE_TIME, PLAN_LIST, PORTAL_CONFIGURATION, type Interval } from './plans';
 
-export interface DesiredPrice {
+interface DesiredPrice {
   lookupKey: string;
   productKey: string;
   productName: string;
@@ -23,14 +23,14 @@ export interface DesiredPrice {
   recurring: { interval: Interval; usageType: 'licensed' | 'metered' } | null;
 }
 
-export interface DesiredProduct {
+interface DesiredProduct {
   key: string;
   name: string;
   description?: string;
 }
 
 /** The catalogue of plans.ts flattened into the products and prices Stripe should have. */
-export function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] } {
+function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] } {
   const products: DesiredProduct[] = [];
   const prices: DesiredPrice[] = [];
   for (const plan of PLAN_LIST) {
@@ -65,7 +65,7 @@ export interface SetupRow {
 }
 
 /** Does a Stripe price already say what plans.ts says? */
-export function priceMatches(price: Stripe.Price, want: DesiredPrice, meterId: string | null): boolean {
+function priceMatches(price: Stripe.Price, want: DesiredPrice, meterId: string | null): boolean {
   if (price.unit_amount !== want.unitAmount || price.currency !== want.currency) return false;
   if (!want.recurring) return price.type === 'one_time';
   const r = price.recurring;
@@ -237,7 +237,7 @@ export function formatSetupTable(rows: SetupRow[]): string {
 const CACHE_TTL_MS = 5 * 60_000;
 let cache: { at: number; prices: Map<string, Stripe.Price> } | null = null;
 
-export function invalidatePriceCache() {
+function invalidatePriceCache() {
   cache = null;
 }
 

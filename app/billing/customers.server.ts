@@ -1,8 +1,9 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { db } from '~/db/client.server';
-import { users, type User } from '~/db/schema';
+import { users } from '~/db/schema';
 import { stripe } from '~/stripe/client.server';
 import { fromStripeError } from './errors';
+import { ownerMetadata } from './owner.server';
 import { syncCustomer } from './sync.server';
 
 /**
@@ -17,7 +18,7 @@ export async function ensureStripeCustomer({ userId }: { userId: string }): Prom
   let customerId: string;
   try {
     const customer = await stripe().customers.create(
-      { email: user.email, name: user.name, metadata: { userId: user.id } },
+      { email: user.email, name: user.name, metadata: ownerMetadata(user.id) },
       { idempotencyKey: `customer-create:${user.id}` },
     );
     customerId = customer.id;
@@ -32,8 +33,4 @@ export async function ensureStripeCustomer({ userId }: { userId: string }): Prom
   const stored = db().select({ id: users.stripeCustomerId }).from(users).where(eq(users.id, userId)).get()!.id!;
   await syncCustomer(stored);
   return stored;
-}
-
-export function customerIdOf(user: Pick<User, 'stripeCustomerId'>): string | null {
-  return user.stripeCustomerId;
 }

@@ -6,7 +6,7 @@ import { users, type User } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { entitlementFor, explainNoAccess, hasFeature, type Entitlement } from './entitlements';
 import type { Feature } from './plans';
-import { getBillingState } from './sync.server';
+import { getBillingState } from './queries.server';
 
 /** The user's entitlement now, from the mirror. */
 export function entitlementOf(userId: string): Entitlement {

@@ -58,7 +58,7 @@ export const TRIAL_SETTLE_MS = 24 * 60 * 60 * 1000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function planOf(sub: Pick<SubscriptionFacts, 'priceLookupKey'> | null): PlanKey | null {
+function planOf(sub: Pick<SubscriptionFacts, 'priceLookupKey'> | null): PlanKey | null {
   if (!sub?.priceLookupKey) return null;
   return planByLookupKey(sub.priceLookupKey)?.plan.key ?? null;
 }
@@ -67,9 +67,7 @@ export function planOf(sub: Pick<SubscriptionFacts, 'priceLookupKey'> | null): P
 export const onTrial = (sub: SubscriptionFacts, now: Date) =>
   sub.status === 'trialing' && sub.trialEnd !== null && now < sub.trialEnd;
 
-export const isPastDue = (sub: SubscriptionFacts) => sub.status === 'past_due';
-
-export const isCollectionPaused = (sub: SubscriptionFacts) => sub.status === 'active' && sub.pauseBehavior !== null;
+const isCollectionPaused = (sub: SubscriptionFacts) => sub.status === 'active' && sub.pauseBehavior !== null;
 
 /** When a cancellation takes effect, if one is scheduled. */
 export function cancelsAt(sub: SubscriptionFacts): Date | null {
@@ -125,7 +123,7 @@ export function entitlementFor(sub: SubscriptionFacts | null, now: Date, opts: {
   }
 }
 
-export function hasAccess(e: Entitlement): boolean {
+function hasAccess(e: Entitlement): boolean {
   return e.access !== 'none';
 }
 

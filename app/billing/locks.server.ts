@@ -1,6 +1,6 @@
 /**
  * One billing action at a time per user, inside this process. The portal runs as one Node process
- * (DESIGN.md §2), so this serialises double clicks and two tabs: the second action starts after the
+ * (docs/architecture.md), so this serialises double clicks and two tabs: the second action starts after the
  * first has synced its result into the mirror, and sees it. (Several processes would need a row lock
  * in SQLite instead; see docs/billing.md.)
  */

@@ -6,7 +6,7 @@ import { clock } from '~/lib/clock.server';
 import { cancelsAt, entitlementFor, type Entitlement } from './entitlements';
 import { planByLookupKey, type Interval, type PlanKey } from './plans';
 import { describeStatus, type StatusView } from './status';
-import { getBillingState } from './sync.server';
+import { getBillingState } from './queries.server';
 
 export interface BillingOverview {
   subscription: {

@@ -2,7 +2,7 @@
  * Subscribing and managing a subscription, owner-scoped: every function takes the signed-in user's
  * id and finds the Stripe objects from it; no Stripe id ever comes from the browser. Each Stripe
  * write carries an idempotency key derived from the user's action (a nonce the form sends once per
- * attempt), and each action syncs what it changed before returning (DESIGN.md §1–2, §6).
+ * attempt), and each action syncs what it changed before returning (docs/architecture.md, docs/billing.md).
  */
 import type Stripe from 'stripe';
 import { eq, sql } from 'drizzle-orm';
@@ -14,9 +14,11 @@ import { stripe } from '~/stripe/client.server';
 import { ensureStripeCustomer } from './customers.server';
 import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
+import { ownerMetadata } from './owner.server';
 import { PLANS, type Interval, type PlanKey } from './plans';
 import { priceByLookupKey } from './catalog.server';
-import { getBillingState, syncCustomer, type BillingState } from './sync.server';
+import { getBillingState, type BillingState } from './queries.server';
+import { syncCustomer } from './sync.server';
 
 /** Subscriptions that hold the user's one subscription slot. */
 const HOLDS_SLOT = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused']);
@@ -109,7 +111,7 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
         payment_behavior: 'default_incomplete',
         payment_settings: { save_default_payment_method: 'on_subscription' },
         expand: EXPAND,
-        metadata: { userId: user.id, planKey: plan.key },
+        metadata: { ...ownerMetadata(user.id), planKey: plan.key },
         ...(trial
           ? { trial_period_days: plan.trialDays, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } }
           : {}),

@@ -1,7 +1,7 @@
 /**
- * The Stripe mirror: the ONLY module that writes `customers`, `subscriptions`, `subscription_items`,
- * `invoices`, `invoice_lines`, `payment_methods`, `payments`, `products` and `prices`
- * (DESIGN.md §1, docs/webhooks.md).
+ * The Stripe mirror's writer: the ONLY module that writes `customers`, `subscriptions`,
+ * `subscription_items`, `invoices`, `invoice_lines`, `payment_methods`, `payments`, `products` and
+ * `prices` (docs/architecture.md, docs/webhooks.md). Pages read the mirror through `queries.server.ts`.
  *
  * Writes — always from an object freshly read from Stripe, never from a webhook payload:
  *   syncCustomer(customerId)        re-read the customer and everything the billing pages show
@@ -11,20 +11,13 @@
  *   fetchSnapshot / writeSnapshot   the two halves of syncObject, for the webhook worker, which reads
  *                                   each object once per batch and writes it in the same transaction
  *                                   as the events' side effects.
+ *   mirrorCatalog(products, prices) products and prices just listed from Stripe (stripe:setup).
  * Every write is one transaction and carries the time its read *started*; an upsert only replaces a
  * row whose stored read started no later (docs/decisions/011-mirror-writes.md), so a slow, older
  * read can never overwrite a newer one, whatever order webhooks and actions finish in.
- *
- * Reads for pages — owner-scoped (they take the user id and filter inside):
- *   getBillingState({ userId })     customer, current subscription (+ items, pending change), payment
- *                                   methods with the default marked, recent invoices, one-time payments.
- *   listInvoices({ userId, limit }) invoices newest first.
- *   getInvoice({ userId, invoiceId }) one invoice with its lines, or null when it is not the user's.
- *   getSubscription({ userId, subscriptionId }) one subscription with items, or null.
- *   currentSubscription(subs)       the subscription a page should show (pure).
  */
 import type Stripe from 'stripe';
-import { and, desc, eq, getTableColumns, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { db, type Db } from '~/db/client.server';
 import {
@@ -37,21 +30,16 @@ import {
   products,
   subscriptionItems,
   subscriptions,
-  users,
-  type CustomerRow,
-  type InvoiceLineRow,
   type InvoiceRow,
-  type PaymentMethodRow,
-  type PaymentRow,
-  type SubscriptionItemRow,
   type SubscriptionRow,
   type SubscriptionStatus,
 } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
+import { resolveOwner } from './owner.server';
+import { idOf, invoicePaymentIntentId, pendingChange, priceLookupKey, toDate } from './stripe-fields';
 
 export type SyncKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'payment_intent' | 'product' | 'price';
-export const SYNC_KINDS: readonly SyncKind[] = ['customer', 'subscription', 'invoice', 'payment_method', 'payment_intent', 'product', 'price'];
 
 /** A transaction handle or the database itself: writers run inside a transaction they are given. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -122,9 +110,6 @@ export async function fetchSnapshot(kind: SyncKind, id: string): Promise<Snapsho
 // ---------------------------------------------------------------------------------------------------
 // Writing
 
-const idOf = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
-const toDate = (seconds: number | null | undefined): Date | null => (seconds == null ? null : new Date(seconds * 1000));
-
 /**
  * `INSERT … ON CONFLICT(id) DO UPDATE SET <every column> = excluded.<column> WHERE the stored read
  * started no later than this one`. Returns whether the row was written.
@@ -175,24 +160,6 @@ function markGone(tx: Tx, kind: SyncKind, id: string, fetchedAt: Date) {
   }
 }
 
-/** The app user a Stripe customer belongs to: users.stripe_customer_id first, then metadata.user_id. */
-function resolveUserId(tx: Tx, customerId: string | null, metadata?: Record<string, string> | null): string | null {
-  if (customerId) {
-    const row = tx.select({ id: users.id }).from(users).where(eq(users.stripeCustomerId, customerId)).get();
-    if (row) return row.id;
-  }
-  const claimed = metadata?.user_id ?? metadata?.userId;
-  if (claimed) {
-    const row = tx.select({ id: users.id }).from(users).where(eq(users.id, claimed)).get();
-    if (row) return row.id;
-  }
-  if (customerId) {
-    const mirrored = tx.select({ userId: customers.userId }).from(customers).where(eq(customers.id, customerId)).get();
-    if (mirrored?.userId) return mirrored.userId;
-  }
-  return null;
-}
-
 function writeCustomer(tx: Tx, c: Stripe.Customer | Stripe.DeletedCustomer, fetchedAt: Date) {
   if ('deleted' in c && c.deleted) {
     tx.update(customers)
@@ -204,7 +171,7 @@ function writeCustomer(tx: Tx, c: Stripe.Customer | Stripe.DeletedCustomer, fetc
   const customer = c as Stripe.Customer;
   upsertNewer(tx, customers, {
     id: customer.id,
-    userId: resolveUserId(tx, customer.id, customer.metadata),
+    userId: resolveOwner(tx, customer.id, customer.metadata),
     email: customer.email,
     name: customer.name ?? null,
     defaultPaymentMethodId: idOf(customer.invoice_settings?.default_payment_method ?? null),
@@ -214,28 +181,6 @@ function writeCustomer(tx: Tx, c: Stripe.Customer | Stripe.DeletedCustomer, fetc
     stripeCreated: toDate(customer.created),
     syncedAt: fetchedAt,
   });
-}
-
-function priceLookupKey(price: Stripe.Price | Stripe.DeletedPrice | string | null | undefined): string | null {
-  return price && typeof price === 'object' && 'lookup_key' in price ? (price.lookup_key ?? null) : null;
-}
-
-/** The pending plan change of a schedule: the next phase, when it differs from the current items. */
-function pendingChange(sub: Stripe.Subscription): { priceId: string | null; quantity: number | null; at: number | null } {
-  const none = { priceId: null, quantity: null, at: null };
-  const schedule = sub.schedule;
-  if (!schedule || typeof schedule === 'string') return none;
-  if (schedule.status !== 'active' && schedule.status !== 'not_started') return none;
-  const now = schedule.current_phase?.start_date ?? 0;
-  const next = schedule.phases.filter((p) => p.start_date > now).sort((a, b) => a.start_date - b.start_date)[0];
-  if (!next) return none;
-  const item = next.items[0];
-  if (!item) return none;
-  const priceId = idOf(item.price as string | { id: string });
-  const current = sub.items.data[0];
-  const quantity = item.quantity ?? null;
-  if (current && current.price.id === priceId && (current.quantity ?? null) === quantity) return none;
-  return { priceId, quantity, at: next.start_date };
 }
 
 function writeSubscription(tx: Tx, sub: Stripe.Subscription, fetchedAt: Date) {
@@ -248,7 +193,7 @@ function writeSubscription(tx: Tx, sub: Stripe.Subscription, fetchedAt: Date) {
   const written = upsertNewer(tx, subscriptions, {
     id: sub.id,
     customerId,
-    userId: resolveUserId(tx, customerId, sub.metadata),
+    userId: resolveOwner(tx, customerId, sub.metadata),
     status: sub.status as SubscriptionStatus,
     priceId: plan?.price?.id ?? null,
     priceLookupKey: priceLookupKey(plan?.price),
@@ -298,24 +243,13 @@ function writeSubscription(tx: Tx, sub: Stripe.Subscription, fetchedAt: Date) {
   }
 }
 
-function invoicePaymentIntentId(invoice: Stripe.Invoice): string | null {
-  const list = invoice.payments?.data ?? [];
-  // The newest payment attempt is the one the customer acts on.
-  const sorted = [...list].sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
-  for (const p of sorted) {
-    const pi = idOf(p.payment?.payment_intent ?? null);
-    if (pi) return pi;
-  }
-  return null;
-}
-
 function writeInvoice(tx: Tx, invoice: Stripe.Invoice, fetchedAt: Date) {
   const customerId = idOf(invoice.customer);
   if (!customerId) return;
   const written = upsertNewer(tx, invoices, {
     id: invoice.id,
     customerId,
-    userId: resolveUserId(tx, customerId, invoice.metadata),
+    userId: resolveOwner(tx, customerId, invoice.metadata),
     subscriptionId: idOf(invoice.parent?.subscription_details?.subscription ?? null),
     status: invoice.status as InvoiceRow['status'],
     number: invoice.number,
@@ -391,7 +325,7 @@ function writePaymentMethod(tx: Tx, pm: Stripe.PaymentMethod, fetchedAt: Date) {
  * One-time payments only: PaymentIntents the app created with `metadata.kind` (e.g. `credit_pack`).
  * Subscription invoices' PaymentIntents are reached through `invoices.payment_intent_id` instead.
  */
-export function isOneTimePayment(pi: Stripe.PaymentIntent): boolean {
+function isOneTimePayment(pi: Stripe.PaymentIntent): boolean {
   return !!pi.metadata?.kind;
 }
 
@@ -401,7 +335,7 @@ function writePaymentIntent(tx: Tx, pi: Stripe.PaymentIntent, fetchedAt: Date) {
   upsertNewer(tx, payments, {
     id: pi.id,
     customerId,
-    userId: resolveUserId(tx, customerId, pi.metadata),
+    userId: resolveOwner(tx, customerId, pi.metadata),
     amount: pi.amount,
     amountReceived: pi.amount_received,
     currency: pi.currency,
@@ -540,104 +474,4 @@ export async function syncCustomer(customerId: string): Promise<{ subscriptions:
     for (const pi of pis) writePaymentIntent(tx, pi, fetchedAt);
   });
   return { subscriptions: subs.length, invoices: invs.length, paymentMethods: pms.length, payments: pis.filter(isOneTimePayment).length };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Reads for pages (owner-scoped)
-
-/** Statuses that still bill or may bill, in the order a page prefers to show them. */
-const LIVE_STATUSES: SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete'];
-
-/** The subscription a page should show: the newest live one, else the newest of any status. */
-export function currentSubscription<T extends Pick<SubscriptionRow, 'status' | 'stripeCreated'>>(subs: T[]): T | null {
-  const newest = [...subs].sort((a, b) => b.stripeCreated.getTime() - a.stripeCreated.getTime());
-  for (const status of LIVE_STATUSES) {
-    const found = newest.find((s) => s.status === status);
-    if (found) return found;
-  }
-  return newest[0] ?? null;
-}
-
-export type PaymentMethodView = PaymentMethodRow & { isDefault: boolean };
-export interface BillingState {
-  customer: CustomerRow | null;
-  subscription: (SubscriptionRow & { items: SubscriptionItemRow[] }) | null;
-  subscriptions: SubscriptionRow[];
-  paymentMethods: PaymentMethodView[];
-  defaultPaymentMethod: PaymentMethodView | null;
-  invoices: InvoiceRow[];
-  payments: PaymentRow[];
-}
-
-function customerIdOf(userId: string): string | null {
-  return db().select({ id: users.stripeCustomerId }).from(users).where(eq(users.id, userId)).get()?.id ?? null;
-}
-
-/** Everything the billing overview shows, from the mirror only. */
-export function getBillingState({ userId, invoiceLimit = 12 }: { userId: string; invoiceLimit?: number }): BillingState {
-  const customerId = customerIdOf(userId);
-  const empty: BillingState = { customer: null, subscription: null, subscriptions: [], paymentMethods: [], defaultPaymentMethod: null, invoices: [], payments: [] };
-  if (!customerId) return empty;
-  const d = db();
-  const customer = d.select().from(customers).where(eq(customers.id, customerId)).get() ?? null;
-  const subs = d.select().from(subscriptions).where(eq(subscriptions.customerId, customerId)).orderBy(desc(subscriptions.stripeCreated)).all();
-  const current = currentSubscription(subs);
-  const items = current ? d.select().from(subscriptionItems).where(eq(subscriptionItems.subscriptionId, current.id)).all() : [];
-  const defaultId = current?.defaultPaymentMethodId ?? customer?.defaultPaymentMethodId ?? null;
-  const pms = d
-    .select()
-    .from(paymentMethods)
-    .where(and(eq(paymentMethods.customerId, customerId), eq(paymentMethods.detached, false)))
-    .orderBy(desc(paymentMethods.stripeCreated))
-    .all()
-    .map((pm) => ({ ...pm, isDefault: pm.id === defaultId }));
-  return {
-    customer,
-    subscription: current ? { ...current, items } : null,
-    subscriptions: subs,
-    paymentMethods: pms,
-    defaultPaymentMethod: pms.find((p) => p.isDefault) ?? null,
-    invoices: listInvoicesFor(customerId, invoiceLimit),
-    payments: d.select().from(payments).where(eq(payments.customerId, customerId)).orderBy(desc(payments.stripeCreated)).limit(50).all(),
-  };
-}
-
-function listInvoicesFor(customerId: string, limit: number): InvoiceRow[] {
-  return db()
-    .select()
-    .from(invoices)
-    .where(and(eq(invoices.customerId, customerId), eq(invoices.deleted, false), or(isNull(invoices.status), ne(invoices.status, 'draft'))))
-    .orderBy(desc(invoices.stripeCreated))
-    .limit(limit)
-    .all();
-}
-
-/** The user's invoices, newest first (drafts hidden: they are not final yet). */
-export function listInvoices({ userId, limit = 50 }: { userId: string; limit?: number }): InvoiceRow[] {
-  const customerId = customerIdOf(userId);
-  return customerId ? listInvoicesFor(customerId, limit) : [];
-}
-
-/** One of the user's invoices with its lines; null when it is not theirs (pages answer 404). */
-export function getInvoice({ userId, invoiceId }: { userId: string; invoiceId: string }): (InvoiceRow & { lines: InvoiceLineRow[] }) | null {
-  const customerId = customerIdOf(userId);
-  if (!customerId) return null;
-  const invoice = db().select().from(invoices).where(and(eq(invoices.id, invoiceId), eq(invoices.customerId, customerId))).get();
-  if (!invoice) return null;
-  const lines = db().select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceId)).orderBy(invoiceLines.position).all();
-  return { ...invoice, lines };
-}
-
-/** One of the user's subscriptions with its items; null when it is not theirs. */
-export function getSubscription({ userId, subscriptionId }: { userId: string; subscriptionId: string }): (SubscriptionRow & { items: SubscriptionItemRow[] }) | null {
-  const customerId = customerIdOf(userId);
-  if (!customerId) return null;
-  const sub = db().select().from(subscriptions).where(and(eq(subscriptions.id, subscriptionId), eq(subscriptions.customerId, customerId))).get();
-  if (!sub) return null;
-  return { ...sub, items: db().select().from(subscriptionItems).where(eq(subscriptionItems.subscriptionId, sub.id)).all() };
-}
-
-/** Mirror rows of several subscriptions (operations scripts and tests). */
-export function mirroredSubscriptions(ids: string[]): SubscriptionRow[] {
-  return ids.length ? db().select().from(subscriptions).where(inArray(subscriptions.id, ids)).all() : [];
 }

@@ -1,14 +1,16 @@
 /**
  * What each handled event type means to the app — and nothing else: which object to re-read (its
  * `target`) and which side effects it has. No handler maps Stripe fields to rows: that is
- * `sync.server.ts`, shared by every event and every action (STYLE.md anti-pattern: one mapping per
- * `case`). Side effects are idempotent by construction: each is recorded in `webhook_effects` under a
- * key that names what happened, inside the transaction that applies it.
+ * `sync.server.ts`, shared by every event and every action (docs/architecture.md: one writer of the
+ * mirror, never a mapping per `case`). Side effects are idempotent by construction: each is recorded
+ * in `webhook_effects` under a key that names what happened, inside the transaction that applies it.
+ * Whom an effect concerns is `resolveOwner`'s answer, the same the mirror rows carry.
  */
 import type Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
+import { resolveOwner } from '~/billing/owner.server';
 import type { Snapshot, SyncKind, Tx } from '~/billing/sync.server';
-import { customers, outbox, users, webhookEffects } from '~/db/schema';
+import { outbox, users, webhookEffects } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
 
 export interface SyncTarget {
@@ -69,15 +71,6 @@ function emailOnce(ctx: EffectContext, key: string, template: string, userId: st
   enqueueEmail(ctx.tx, { dedupeKey: key, template, userId, data });
 }
 
-function userOfCustomer(tx: Tx, customerId: string | null): string | null {
-  if (!customerId) return null;
-  return (
-    tx.select({ id: users.id }).from(users).where(eq(users.stripeCustomerId, customerId)).get()?.id ??
-    tx.select({ userId: customers.userId }).from(customers).where(eq(customers.id, customerId)).get()?.userId ??
-    null
-  );
-}
-
 function subscriptionOf(ctx: EffectContext): Stripe.Subscription | null {
   return ctx.snapshot?.kind === 'subscription' ? ctx.snapshot.object : null;
 }
@@ -89,7 +82,7 @@ function invoiceOf(ctx: EffectContext): Stripe.Invoice | null {
 function trialUsed(ctx: EffectContext) {
   const sub = subscriptionOf(ctx);
   if (!sub || sub.trial_start == null) return;
-  const userId = userOfCustomer(ctx.tx, str(sub.customer));
+  const userId = resolveOwner(ctx.tx, str(sub.customer), sub.metadata);
   if (!userId) return;
   if (!recordEffect(ctx.tx, { key: `trial-used:${sub.id}`, kind: 'trial_used', eventId: ctx.event.id, userId, data: { subscription: sub.id } })) return;
   ctx.tx.update(users).set({ hasHadTrial: true }).where(eq(users.id, userId)).run();
@@ -134,7 +127,7 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const sub = subscriptionOf(ctx);
       if (!sub) return;
-      emailOnce(ctx, `email:subscription-canceled:${sub.id}`, 'subscription-canceled', userOfCustomer(ctx.tx, str(sub.customer)), { subscription: sub.id });
+      emailOnce(ctx, `email:subscription-canceled:${sub.id}`, 'subscription-canceled', resolveOwner(ctx.tx, str(sub.customer), sub.metadata), { subscription: sub.id });
     },
   },
   'customer.subscription.trial_will_end': {
@@ -142,7 +135,7 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const sub = subscriptionOf(ctx);
       if (!sub || sub.status !== 'trialing' || sub.trial_end == null) return;
-      emailOnce(ctx, `email:trial-will-end:${sub.id}:${sub.trial_end}`, 'trial-will-end', userOfCustomer(ctx.tx, str(sub.customer)), {
+      emailOnce(ctx, `email:trial-will-end:${sub.id}:${sub.trial_end}`, 'trial-will-end', resolveOwner(ctx.tx, str(sub.customer), sub.metadata), {
         subscription: sub.id,
         trialEnd: sub.trial_end,
       });
@@ -170,7 +163,7 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const invoice = invoiceOf(ctx);
       if (!invoice || invoice.status !== 'paid' || invoice.amount_paid <= 0) return;
-      emailOnce(ctx, `email:invoice-paid:${invoice.id}`, 'invoice-paid', userOfCustomer(ctx.tx, str(invoice.customer)), {
+      emailOnce(ctx, `email:invoice-paid:${invoice.id}`, 'invoice-paid', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
         invoice: invoice.id,
         amountPaid: invoice.amount_paid,
         currency: invoice.currency,
@@ -184,7 +177,7 @@ export const HANDLERS: Record<string, Handler> = {
       if (!invoice) return;
       // One email per failed attempt: the attempt number is what happened, so it comes from the event.
       const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
-      emailOnce(ctx, `email:payment-failed:${invoice.id}:${attempt}`, 'payment-failed', userOfCustomer(ctx.tx, str(invoice.customer)), {
+      emailOnce(ctx, `email:payment-failed:${invoice.id}:${attempt}`, 'payment-failed', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
         invoice: invoice.id,
         attempt,
         amountDue: invoice.amount_due,
@@ -199,7 +192,7 @@ export const HANDLERS: Record<string, Handler> = {
       const invoice = invoiceOf(ctx);
       if (!invoice || invoice.status !== 'open') return;
       const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
-      emailOnce(ctx, `email:payment-action-required:${invoice.id}:${attempt}`, 'payment-action-required', userOfCustomer(ctx.tx, str(invoice.customer)), {
+      emailOnce(ctx, `email:payment-action-required:${invoice.id}:${attempt}`, 'payment-action-required', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
         invoice: invoice.id,
       });
     },
@@ -222,7 +215,7 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const pi = ctx.snapshot?.kind === 'payment_intent' ? ctx.snapshot.object : null;
       if (!pi || pi.status !== 'succeeded' || pi.metadata?.kind !== 'credit_pack') return;
-      const userId = userOfCustomer(ctx.tx, str(pi.customer)) ?? pi.metadata.user_id ?? null;
+      const userId = resolveOwner(ctx.tx, str(pi.customer), pi.metadata);
       const credits = Number.parseInt(pi.metadata.credits ?? '', 10);
       // The grant itself is this effect row (kind credit_grant); the usage module sums them.
       if (!recordEffect(ctx.tx, { key: `credit-grant:${pi.id}`, kind: 'credit_grant', eventId: ctx.event.id, userId, data: { paymentIntent: pi.id, credits: Number.isFinite(credits) ? credits : null, amount: pi.amount_received, currency: pi.currency } })) return;

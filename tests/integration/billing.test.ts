@@ -19,7 +19,7 @@ import {
   resumeSubscription,
   startSubscription,
 } from '~/billing/subscriptions.server';
-import { getBillingState, getInvoice } from '~/billing/sync.server';
+import { getBillingState, getInvoice } from '~/billing/queries.server';
 import { db } from '~/db/client.server';
 import { clock } from '~/lib/clock.server';
 import { cancellationReasons, stripeEvents, trialFingerprints, users } from '~/db/schema';
@@ -27,7 +27,7 @@ import { action as billingAction } from '~/routes/billing._index';
 import { action as signupAction } from '~/routes/signup';
 import { loader as helloLoader } from '~/routes/api.v1.hello';
 import { cookieFrom, formRequest, getRequest, settle } from '../helpers/requests';
-import { startHarness, waitFor, type Harness } from '../helpers/stripe-harness';
+import { startHarness, waitFor, type Harness } from '../../scripts/harness/stripe-harness';
 
 let h: Harness;
 let n = 0;

@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBillingState, getInvoice, syncCustomer, syncObject } from '~/billing/sync.server';
+import { getBillingState, getInvoice } from '~/billing/queries.server';
+import { syncCustomer, syncObject } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
 import { paymentMethods, users } from '~/db/schema';
-import { startHarness, type Harness } from '../helpers/stripe-harness';
+import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
 
 let h: Harness;
 

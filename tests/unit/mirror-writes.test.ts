@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getBillingState, writeSnapshot, currentSubscription } from '~/billing/sync.server';
+import { currentSubscription, getBillingState } from '~/billing/queries.server';
+import { writeSnapshot } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
 import { customers, invoiceLines, invoices, paymentMethods, subscriptionItems, subscriptions, users } from '~/db/schema';
 import { targetOf } from '~/webhooks/handlers.server';
