@@ -8,7 +8,7 @@
  *    - a bare `node:http` + better-sqlite3 + HMAC handler (the floor),
  *    each in its own process; events/s and p50/p99 latency.
  * 2. Storm convergence: N renewals redelivered 3× shuffled with 10% of Stripe calls failing
- *    (tests/helpers/storm.ts); time until the mirror has converged, beside the time the emulator
+ *    (scripts/harness/storm.ts); time until the mirror has converged, beside the time the emulator
  *    took only to deliver them.
  *
  * Env: BENCH_REQUESTS (default 20000 per round), BENCH_ROUNDS (3), BENCH_STORM_CUSTOMERS (50).
@@ -209,8 +209,8 @@ async function benchIntake() {
 async function benchStorm() {
   process.env.DATABASE_PATH = path.join(tmp, 'storm.sqlite');
   process.env.SESSION_SECRET ??= crypto.randomBytes(24).toString('hex');
-  const { startHarness } = await import('../tests/helpers/stripe-harness');
-  const { runStorm } = await import('../tests/helpers/storm');
+  const { startHarness } = await import('./harness/stripe-harness');
+  const { runStorm } = await import('./harness/storm');
   const h = await startHarness({ worker: { backoffMs: () => 200 } });
   try {
     return await runStorm(h, STORM_CUSTOMERS);
@@ -255,7 +255,10 @@ async function main() {
 const childIndex = process.argv.indexOf('--child');
 if (childIndex >= 0) {
   const kind = process.argv[childIndex + 1];
-  void (kind === 'bare' ? childBare() : childApp());
+  (kind === 'bare' ? childBare() : childApp()).catch((error) => {
+    console.error(`bench ${kind} server failed: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exit(1);
+  });
 } else {
   main().catch((error) => {
     console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);

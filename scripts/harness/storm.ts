@@ -1,10 +1,10 @@
 /**
- * The webhook storm, shared by tests/integration/storm.test.ts and `npm run bench`:
+ * The webhook storm, shared by `npm run bench` and tests/integration/storm.test.ts:
  * N customers with paid monthly subscriptions; the emulator's clock renews them all; every event is
  * redelivered 3× and shuffled while 10% of Stripe calls fail (5% 500, 5% 429); then the mirror is
  * compared with the emulator's objects.
  */
-import { eq, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { db } from '~/db/client.server';
 import { invoices, outbox, stripeEvents, subscriptions, webhookEffects } from '~/db/schema';
@@ -109,7 +109,6 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
   const effects = db().select().from(webhookEffects).where(inArray(webhookEffects.key, effectKeys)).all();
   const mails = db().select({ key: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, effectKeys)).all();
   const duplicateEffects = mails.length - new Set(mails.map((m) => m.key)).size;
-  void eq;
 
   const reads = requests.filter((r) => r.method === 'GET');
   return {

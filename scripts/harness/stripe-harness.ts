@@ -1,6 +1,7 @@
 /**
  * An emulator over HTTP + the app's webhook intake (the server's node-level route, the same one
- * `npm start` serves) + a webhook worker with fast backoff, on 127.0.0.1 random ports.
+ * `npm start` serves) + a webhook worker with fast backoff, on 127.0.0.1 random ports. Used by
+ * `npm run bench` and the integration tests (tests import from scripts/, never the reverse).
  */
 import http from 'node:http';
 import type Stripe from 'stripe';

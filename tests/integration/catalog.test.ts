@@ -4,7 +4,7 @@ import { PLANS } from '~/billing/plans';
 import { db } from '~/db/client.server';
 import { prices } from '~/db/schema';
 import { eq } from 'drizzle-orm';
-import { startHarness, type Harness } from '../helpers/stripe-harness';
+import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
 
 let h: Harness;
 

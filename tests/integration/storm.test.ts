@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/stripe-harness';
-import { runStorm } from '../helpers/storm';
+import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
+import { runStorm } from '../../scripts/harness/storm';
 import { allowConsoleError } from '../helpers/setup';
 
 const N = Number(process.env.STORM_CUSTOMERS ?? 20);

@@ -9,7 +9,7 @@ import { db } from '~/db/client.server';
 import { customers, outbox, stripeEvents, subscriptionItems, subscriptions, users, webhookEffects } from '~/db/schema';
 import { requeueEvent } from '~/webhooks/worker.server';
 import { signatureFor } from '../helpers/stripe-events';
-import { startHarness, waitFor, type Harness } from '../helpers/stripe-harness';
+import { startHarness, waitFor, type Harness } from '../../scripts/harness/stripe-harness';
 import { allowConsoleError } from '../helpers/setup';
 
 let h: Harness;
