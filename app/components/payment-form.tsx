@@ -5,7 +5,7 @@ import type { Appearance, Stripe as StripeJs } from '@stripe/stripe-js';
 import { formatMoney } from '~/lib/money';
 
 /** Our look for Stripe's Payment Element (Stripe.js or the emulator's; both honour these). */
-export const STRIPE_APPEARANCE: Appearance = {
+const STRIPE_APPEARANCE: Appearance = {
   theme: 'stripe',
   variables: {
     colorPrimary: '#4f46e5',
@@ -24,7 +24,7 @@ function stripeFor(publishableKey: string) {
   return promise;
 }
 
-export interface ConfirmStep {
+interface ConfirmStep {
   intentType: 'payment' | 'setup';
   clientSecret: string;
   amountDue: number;

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { PLAN_LIST, METERED, ONE_TIME, CURRENCY, type Interval, type Plan } from '~/billing/plans';
 import { formatMoney, yearlySavingPercent } from '~/lib/money';
 
-export function IntervalToggle({ interval, onChange }: { interval: Interval; onChange: (i: Interval) => void }) {
+function IntervalToggle({ interval, onChange }: { interval: Interval; onChange: (i: Interval) => void }) {
   const saving = Math.max(...PLAN_LIST.map((p) => yearlySavingPercent(p.prices.month.unitAmount, p.prices.year.unitAmount)));
   return (
     <fieldset className="inline-flex rounded-full bg-slate-100 p-1 text-sm font-medium">
@@ -23,7 +23,7 @@ export function IntervalToggle({ interval, onChange }: { interval: Interval; onC
   );
 }
 
-export function PlanPrice({ plan, interval }: { plan: Plan; interval: Interval }) {
+function PlanPrice({ plan, interval }: { plan: Plan; interval: Interval }) {
   const price = plan.prices[interval];
   return (
     <p className="mt-4 flex items-baseline gap-1">
