@@ -5,7 +5,9 @@
  * and create a new one that takes over the lookup key.
  */
 export type Interval = 'month' | 'year';
-export type PlanKey = 'starter' | 'pro' | 'team';
+/** The plans, smallest first: the one list the billing form validates against. */
+export const PLAN_KEYS = ['starter', 'pro', 'team'] as const;
+export type PlanKey = (typeof PLAN_KEYS)[number];
 export type Feature = 'dashboard' | 'api' | 'priority_support' | 'team_members' | 'usage_analytics';
 
 export interface PlanPrice {
@@ -28,6 +30,9 @@ export interface Plan {
 }
 
 export const CURRENCY = 'usd';
+
+/** The most seats a per-seat plan can be bought with here (more: contact sales). */
+export const MAX_SEATS = 500;
 
 export const PLANS: Record<PlanKey, Plan> = {
   starter: {

@@ -15,7 +15,7 @@ import { ensureStripeCustomer } from './customers.server';
 import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { ownerMetadata } from './owner.server';
-import { PLANS, type Interval, type PlanKey } from './plans';
+import { MAX_SEATS, PLANS, type Interval, type PlanKey } from './plans';
 import { priceByLookupKey } from './catalog.server';
 import { getBillingState, type BillingState } from './queries.server';
 import { syncCustomer } from './sync.server';
@@ -67,7 +67,7 @@ const EXPAND = ['latest_invoice.confirmation_secret', 'pending_setup_intent'];
 export async function startSubscription(input: { userId: string; planKey: PlanKey; interval: Interval; seats?: number; nonce: string }): Promise<StartResult> {
   const plan = PLANS[input.planKey];
   if (!plan) throw new BillingError('invalid_plan', 'That plan does not exist. Choose one of the plans shown.');
-  const quantity = plan.perSeat ? Math.max(1, Math.min(500, Math.trunc(input.seats ?? 1))) : 1;
+  const quantity = plan.perSeat ? Math.max(1, Math.min(MAX_SEATS, Math.trunc(input.seats ?? 1))) : 1;
   return withUserLock(input.userId, async () => {
     const user = userRow(input.userId);
     const customerId = await ensureStripeCustomer({ userId: user.id });

@@ -1,0 +1,42 @@
+import type { BillingOverview } from '~/billing/overview.server';
+import { Badge } from '~/components/billing-ui';
+import { formatMoney } from '~/lib/money';
+import { mediumDate } from './format';
+
+export function RecentInvoices({ invoices }: { invoices: BillingOverview['invoices'] }) {
+  return (
+    <section aria-labelledby="invoices-title" className="card p-0">
+      <h2 id="invoices-title" className="px-6 pt-5 text-base font-semibold">
+        Recent invoices
+      </h2>
+      {invoices.length === 0 ? (
+        <p className="px-6 pb-6 pt-2 text-sm text-slate-600">No invoices yet. They appear here after your first payment.</p>
+      ) : (
+        <ul className="mt-3 divide-y divide-slate-100" data-testid="invoice-list">
+          {invoices.map((inv) => (
+            <li key={inv.id} className="flex flex-wrap items-center gap-x-6 gap-y-1 px-6 py-3 text-sm">
+              <span className="w-32 font-medium">{mediumDate(inv.created)}</span>
+              <span className="w-36 whitespace-nowrap font-mono text-xs text-slate-500">{inv.number ?? 'Draft'}</span>
+              <span className="w-24 font-semibold">{formatMoney(inv.total, inv.currency)}</span>
+              <span className="w-24 capitalize">
+                <Badge tone={inv.status === 'paid' ? 'green' : inv.status === 'open' ? 'amber' : 'gray'}>{inv.status ?? 'draft'}</Badge>
+              </span>
+              <span className="ml-auto flex gap-4">
+                {inv.hostedInvoiceUrl ? (
+                  <a className="font-medium text-brand-700 hover:underline" href={inv.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+                    View
+                  </a>
+                ) : null}
+                {inv.invoicePdf ? (
+                  <a className="font-medium text-brand-700 hover:underline" href={inv.invoicePdf} target="_blank" rel="noreferrer">
+                    PDF
+                  </a>
+                ) : null}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
