@@ -11,14 +11,27 @@ function newestMtime(target: string): number {
   return newest;
 }
 
-/** Runs `remix build` when the build is missing or older than its sources. Returns true if it built. */
+/**
+ * A `remix dev` build imports React's development JSX runtime, which exports nothing under
+ * NODE_ENV=production: served by `npm start` it answers every page with 500 "jsxDEV is not a function".
+ */
+function isDevelopmentBuild(output: string): boolean {
+  return fs.readFileSync(output, 'utf8').includes('react/jsx-dev-runtime');
+}
+
+/**
+ * Runs `remix build` when the build is missing, older than its sources, or a development build left
+ * by `npm run dev`. Returns true if it built. Under `remix dev` (REMIX_DEV_ORIGIN is set) the dev
+ * server owns the build and rebuilds it on change, so this does nothing.
+ */
 export function buildIfNeeded(root = process.cwd()): boolean {
+  if (process.env.REMIX_DEV_ORIGIN) return false;
   const output = path.join(root, 'build/index.js');
   const built = fs.statSync(output, { throwIfNoEntry: false })?.mtimeMs ?? 0;
   const sources = Math.max(
     ...['app', 'remix.config.js', 'tailwind.config.ts', 'postcss.config.js', 'package-lock.json'].map((p) => newestMtime(path.join(root, p))),
   );
-  if (built > sources) return false;
+  if (built > sources && !isDevelopmentBuild(output)) return false;
   console.log('Building the app (remix build)…');
   const started = Date.now();
   const result = spawnSync(path.join(root, 'node_modules/.bin/remix'), ['build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
