@@ -10,6 +10,7 @@ import {
   useRouteLoaderData,
   useRouteError,
 } from '@remix-run/react';
+import { useEffect } from 'react';
 import stylesheet from '~/tailwind.css';
 import { getUser } from '~/auth/session.server';
 import { AppShell } from '~/components/app-shell';
@@ -32,6 +33,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const root = useRouteLoaderData<typeof loader>('root');
+  // Marks the document once React has hydrated it: before that a click submits forms natively, so
+  // browser tests wait for this (tests/e2e/browser.ts `hydrated`), not for the router object.
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = 'true';
+  }, []);
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>

@@ -14,10 +14,13 @@ export function followClock(url: string, everyMs = 1000): () => void {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const { now } = (await res.json()) as { now: number };
-      if (typeof now === 'number' && Number.isFinite(now)) {
+      const { now, now_ms: nowMs } = (await res.json()) as { now: number; now_ms?: number };
+      // Milliseconds when the source gives them: whole seconds would leave the app up to a second
+      // behind, so "14 days left" of a trial created a moment ago read "15 days left".
+      const sourceMs = typeof nowMs === 'number' && Number.isFinite(nowMs) ? nowMs : now * 1000;
+      if (Number.isFinite(sourceMs)) {
         // Only ever follow forward of real time: the source is a test clock that runs ahead.
-        clock.setOffset(Math.max(0, now * 1000 - Date.now()));
+        clock.setOffset(Math.max(0, sourceMs - Date.now()));
       }
       warned = false;
     } catch (error) {

@@ -33,9 +33,36 @@ export function assertNoConsoleErrors(errors: string[]) {
   expect(errors, 'browser console errors').toEqual([]);
 }
 
-/** Waits until Remix has hydrated, so clicks are handled by React. */
+/**
+ * Waits until React has hydrated the document (app/root.tsx marks it in an effect), so clicks are
+ * handled by React. `window.__remixRouter` exists before hydration ends: a click in that gap submits
+ * the form natively and the page's fetcher never sees the answer.
+ */
 export async function hydrated(page: Page) {
-  await page.waitForFunction(() => Boolean((window as unknown as { __remixRouter?: unknown }).__remixRouter));
+  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true');
+}
+
+/** Waits until the Remix router has no navigation, revalidation or fetcher in flight. */
+export async function settled(page: Page) {
+  await page.waitForFunction(() => {
+    const router = (window as unknown as { __remixRouter?: { state: { navigation: { state: string }; revalidation: string; fetchers: Map<string, { state: string }> } } }).__remixRouter;
+    if (!router) return false;
+    const { navigation, revalidation, fetchers } = router.state;
+    return navigation.state === 'idle' && revalidation === 'idle' && [...fetchers.values()].every((f) => f.state === 'idle');
+  });
+}
+
+/**
+ * Clicks `trigger` and returns the response to the POST it sends to `path` — that request's own
+ * answer, never an earlier one still in flight — after the page has finished reacting to it.
+ */
+export async function submit(page: Page, path: string, trigger: () => Promise<void>) {
+  await settled(page);
+  const response = page.waitForResponse((r) => [path, `${path}.data`].includes(new URL(r.url()).pathname) && r.request().method() === 'POST');
+  await trigger();
+  const answered = await response;
+  await settled(page);
+  return answered;
 }
 
 export async function screenshot(page: Page, name: string) {

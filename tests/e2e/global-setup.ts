@@ -44,6 +44,26 @@ async function waitFor(url: string, child: ChildProcess, log: () => string, time
   throw new Error(`app did not answer ${url} in ${timeoutMs} ms:\n${log()}`);
 }
 
+/**
+ * `E2E_START_AT=2027-02-28T12:00:00Z` moves the emulator's clock to that moment before any test runs
+ * (scripts/test-e2e-dates.ts runs the billing flows on awkward days). The app follows the emulator's
+ * clock once a second (app/lib/clock-follow.server.ts); the trial test then checks the app's own
+ * "days left" against the emulator's clock, so a clock that did not follow fails loudly.
+ */
+async function startClockAt(iso: string | undefined, emulatorUrl: string) {
+  if (!iso) return;
+  const to = Math.floor(Date.parse(iso) / 1000);
+  if (!Number.isFinite(to)) throw new Error(`E2E_START_AT is not a date: ${iso}`);
+  const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ to }),
+  });
+  if (!res.ok) throw new Error(`could not move the emulator's clock to ${iso}: ${res.status} ${await res.text()}`);
+  console.log(`e2e: the emulator's clock starts at ${new Date(to * 1000).toISOString()}`);
+  await new Promise((r) => setTimeout(r, 3000)); // three ticks of the app's clock follower
+}
+
 let child: ChildProcess | null = null;
 let tmp: string | null = null;
 
@@ -74,6 +94,7 @@ export default async function setup(project: TestProject) {
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   await waitFor(`http://127.0.0.1:${port}/healthz`, child, () => output);
+  await startClockAt(process.env.E2E_START_AT, `http://127.0.0.1:${emulatorPort}`);
   project.provide('appUrl', `http://localhost:${port}`);
   // The same app under another origin, for cross-site (CSRF) checks.
   project.provide('altAppUrl', `http://127.0.0.1:${port}`);
@@ -84,6 +105,9 @@ export default async function setup(project: TestProject) {
       child.kill('SIGTERM');
       await new Promise((r) => child!.once('exit', r));
     }
+    // The server's own output, for when a browser test fails (CI keeps the workspace).
+    fs.mkdirSync('tests/.artifacts', { recursive: true });
+    fs.writeFileSync('tests/.artifacts/e2e-server.log', output);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   };
 }

@@ -34,7 +34,7 @@ export function registerControl(app: EmulatorApp, server: EmulatorServer, dispat
     { ...none, transaction: false },
   )
 
-  app.get('/_emulator/clock', undefined, () => ({ now: app.clock.now() }), { ...none, transaction: false })
+  app.get('/_emulator/clock', undefined, () => ({ now: app.clock.now(), now_ms: app.clock.nowMs() }), { ...none, transaction: false })
 
   app.post(
     '/_emulator/clock/advance',
