@@ -155,11 +155,6 @@ export function applyBalance(total: number, customerBalance: number): BalanceRes
   return { starting_balance: customerBalance, ending_balance: 0, amount_due: due }
 }
 
-/** Amount of a licensed (per-unit) price for a quantity. */
-export function licensedAmount(unitAmount: number, quantity: number): number {
-  return unitAmount * quantity
-}
-
 export interface Tier {
   up_to: number | null
   unit_amount: number | null

@@ -17,7 +17,7 @@ export interface Recurrence {
 
 const DAY = 86400
 
-export function daysInMonth(year: number, month0: number): number {
+function daysInMonth(year: number, month0: number): number {
   return new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate()
 }
 
@@ -70,7 +70,7 @@ function approxLength(r: Recurrence): number {
 }
 
 /** Index n such that boundary(n) <= t < boundary(n + 1). */
-export function periodIndex(anchor: number, r: Recurrence, t: number): number {
+function periodIndex(anchor: number, r: Recurrence, t: number): number {
   let n = Math.floor((t - anchor) / approxLength(r))
   while (boundary(anchor, r, n) > t) n--
   while (boundary(anchor, r, n + 1) <= t) n++

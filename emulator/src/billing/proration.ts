@@ -71,11 +71,11 @@ function label(quantity: number, name: string): string {
   return quantity > 1 ? `${quantity} × ${name}` : name
 }
 
-export function unusedTimeDescription(name: string, quantity: number, t: number): string {
+function unusedTimeDescription(name: string, quantity: number, t: number): string {
   return `Unused time on ${label(quantity, name)} after ${formatStripeDate(t)}`
 }
 
-export function remainingTimeDescription(name: string, quantity: number, t: number): string {
+function remainingTimeDescription(name: string, quantity: number, t: number): string {
   return `Remaining time on ${label(quantity, name)} after ${formatStripeDate(t)}`
 }
 

@@ -56,7 +56,7 @@ export function interval(recurring: { interval: string; interval_count: number }
   return recurring.interval_count === 1 ? `per ${recurring.interval}` : `every ${recurring.interval_count} ${recurring.interval}s`
 }
 
-export const STYLES = `
+const STYLES = `
 :root { --primary: #635bff; --text: #1a1f36; --muted: #697386; --border: #e3e8ee; --bg: #f6f9fc; --danger: #df1b41; --ok: #0e6245; --radius: 6px; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }

@@ -9,7 +9,7 @@ import { parseForm } from '../core/wire'
 export type ApiResult<T = any> = { ok: true; body: T } | { ok: false; error: StripeError }
 
 /** Stripe's form encoding of a nested params object (null → '' = unset). */
-export function encodeParams(params: Record<string, unknown>): string {
+function encodeParams(params: Record<string, unknown>): string {
   const parts: string[] = []
   const add = (prefix: string, v: unknown): void => {
     if (v === undefined) return
@@ -52,11 +52,4 @@ export async function callApi<T = any>(
     if (e instanceof StripeError) return { ok: false, error: e }
     throw e
   }
-}
-
-/** callApi that throws the StripeError on failure. */
-export async function mustApi<T = any>(app: EmulatorApp, method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, unknown> = {}): Promise<T> {
-  const r = await callApi<T>(app, method, path, params)
-  if (!r.ok) throw r.error
-  return r.body
 }

@@ -24,7 +24,7 @@ function badRequest(message: string): StripeError {
 }
 
 /** Split `a[b][0][]` into ['a','b','0','']. */
-export function splitKey(key: string): string[] {
+function splitKey(key: string): string[] {
   const open = key.indexOf('[')
   if (open < 0) return [key]
   const parts = [key.slice(0, open)]

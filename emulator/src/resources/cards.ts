@@ -34,7 +34,7 @@ function card(number: string, over: Partial<TestCard> = {}): TestCard {
   return { number, brand: 'visa', funding: 'credit', country: 'US', check: null, charge: null, auth: 'none', ...over }
 }
 
-export const TEST_CARDS: Record<string, TestCard> = Object.fromEntries(
+const TEST_CARDS: Record<string, TestCard> = Object.fromEntries(
   [
     card('4242424242424242'),
     card('4000056655665556', { funding: 'debit' }),
@@ -59,7 +59,7 @@ export const TEST_CARDS: Record<string, TestCard> = Object.fromEntries(
 )
 
 /** Test payment-method ids (and token ids after `tok_`) → card number. */
-export const TEST_PM_CARDS: Record<string, string> = {
+const TEST_PM_CARDS: Record<string, string> = {
   visa: '4242424242424242',
   visa_debit: '4000056655665556',
   mastercard: '5555555555554444',

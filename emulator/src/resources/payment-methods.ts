@@ -13,7 +13,7 @@ export interface PmInternal {
   authenticated?: boolean
 }
 
-export const billingDetailsParam = p.object({
+const billingDetailsParam = p.object({
   address: addressParam.emptyable(),
   email: p.string().emptyable(),
   name: p.string().emptyable(),
@@ -91,7 +91,7 @@ export function cardOf(ctx: Ctx, pmId: string): TestCard {
 }
 
 /** Card check Stripe runs on attach and on SetupIntent confirm. Throws a 402 card_error (no commit). */
-export function checkCard(ctx: Ctx, pm: Stripe.PaymentMethod): void {
+function checkCard(ctx: Ctx, pm: Stripe.PaymentMethod): void {
   const c = cardOf(ctx, pm.id)
   if (c.check) {
     throw new StripeError({

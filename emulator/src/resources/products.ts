@@ -1,57 +1,11 @@
 import type Stripe from 'stripe'
-import { applyMetadata, errors, p, listParams, previousAttributes, type Ctx, type EmulatorApp } from '../core'
-import { createPrice, recurringParam, tierParam } from './prices'
+import { applyMetadata, errors, p, listParams, previousAttributes, type EmulatorApp } from '../core'
+import { createPrice, createProduct, recurringParam } from './catalog'
 import { searchFilter } from './search'
 import { deleted } from './shared'
 
 const dims = p.object({ height: p.number().required(), length: p.number().required(), weight: p.number().required(), width: p.number().required() })
 const features = p.array(p.object({ name: p.string({ maxLength: 80 }).required() }), { max: 15 })
-
-export function createProduct(
-  ctx: Ctx,
-  params: {
-    id?: string
-    name: string
-    active?: boolean
-    description?: string
-    metadata?: Record<string, string | null> | null
-    images?: string[]
-    marketing_features?: { name: string }[]
-    package_dimensions?: Stripe.Product.PackageDimensions
-    shippable?: boolean
-    statement_descriptor?: string
-    tax_code?: string
-    unit_label?: string
-    url?: string
-  },
-): Stripe.Product {
-  if (params.id && ctx.store.getAny(params.id)) throw errors.invalidParam('id', `Product already exists.`, 'resource_already_exists')
-  const prod: Stripe.Product = {
-    id: params.id ?? ctx.newId('prod'),
-    object: 'product',
-    active: params.active ?? true,
-    created: ctx.now(),
-    default_price: null,
-    description: params.description ?? null,
-    images: params.images ?? [],
-    livemode: false,
-    marketing_features: params.marketing_features ?? [],
-    metadata: applyMetadata({}, params.metadata),
-    name: params.name,
-    package_dimensions: params.package_dimensions ?? null,
-    shippable: params.shippable ?? null,
-    statement_descriptor: params.statement_descriptor ?? null,
-    tax_code: params.tax_code ?? null,
-    tax_details: null,
-    type: 'service',
-    unit_label: params.unit_label ?? null,
-    updated: ctx.now(),
-    url: params.url ?? null,
-  }
-  ctx.store.put('product', prod)
-  ctx.emit('product.created', prod)
-  return prod
-}
 
 export function register(app: EmulatorApp): void {
   app.registerType({ type: 'product', prefix: 'prod', displayName: 'product' })
@@ -179,5 +133,4 @@ export function register(app: EmulatorApp): void {
       ctx.list('product', params, { where: { active: params.active, id: params.ids, shippable: params.shippable, url: params.url, type: params.type } }, '/v1/products'),
   )
 
-  void tierParam
 }

@@ -2,7 +2,7 @@
  * 3-D Secure completion: `POST /_emulator/3ds/:intentId { outcome: 'complete' | 'fail' }` for a
  * pi_… or seti_… in requires_action. Returns `{ intent, return_url }` (return_url carries
  * payment_intent / setup_intent, the client secret and redirect_status, like Stripe's redirect).
- * The browser engineer's challenge page at /3ds/:id calls this.
+ * The challenge page at /3ds/:id (browser/three-ds.ts) calls this.
  */
 import { errors, type EmulatorApp } from '../core'
 import { completePaymentIntentAuth } from './payment-intents'

@@ -1,3 +1,4 @@
+// One file on purpose: served as-is into the card iframe (no build step), see docs/emulator.md.
 /*
  * Stripe emulator: the card / address form rendered inside the element iframe (/js/elements-frame).
  * Talks to the merchant page only by postMessage and to the emulator API (same origin) with the

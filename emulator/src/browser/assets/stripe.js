@@ -1,3 +1,4 @@
+// One file on purpose: served as-is to merchant pages as Stripe.js (no build step), see docs/emulator.md.
 /*
  * Stripe emulator: a Stripe.js stand-in (served at /js/stripe.js).
  * Card data is typed into iframes served by the emulator (/js/elements-frame); this script on the
