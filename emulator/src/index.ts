@@ -1,10 +1,10 @@
 /**
  * Stripe emulator entry point (see emulator/CONTRACT.md and emulator/FRAMEWORK.md).
  */
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { register as registerBilling, type BillingModule } from './billing'
+import { register as registerBrowser } from './browser'
 import { EmulatorApp } from './core/app'
 import { registerControl } from './core/control'
 import { EmulatorServer } from './core/server'
@@ -25,8 +25,6 @@ export interface EmulatorOptions {
   webhookSecret?: string
   webhookRetrySchedule?: number[]
   quiet?: boolean
-  /** Optional modules to load from emulator/src/<name>/index.ts (default ['billing', 'browser']). Not part of the contract. */
-  plugins?: string[]
 }
 
 export interface Emulator {
@@ -41,20 +39,7 @@ export interface EmulatorInternals extends Emulator {
   app: EmulatorApp
   server: EmulatorServer
   dispatcher: WebhookDispatcher
-}
-
-const here = dirname(fileURLToPath(import.meta.url))
-
-/** Optional modules built by other engineers: `export function register(app: EmulatorApp): void | Promise<void>`. */
-async function loadPlugin(app: EmulatorApp, dir: string): Promise<void> {
-  for (const file of ['index.ts', 'index.js']) {
-    const path = join(here, dir, file)
-    if (!existsSync(path)) continue
-    const mod = (await import(/* @vite-ignore */ pathToFileURL(path).href)) as { register?: (app: EmulatorApp) => unknown }
-    if (typeof mod.register !== 'function') throw new Error(`emulator/src/${dir}/${file} must export register(app)`)
-    await mod.register(app)
-    return
-  }
+  billing: BillingModule
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator & EmulatorInternals> {
@@ -69,7 +54,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const dispatcher = new WebhookDispatcher(app, { retrySchedule: opts.webhookRetrySchedule ?? [500, 2000, 10000, 30000] })
   app.deliver = (ev) => dispatcher.enqueue(ev)
   app.countEndpoints = (type) => dispatcher.endpointsFor(type).length
-  const server = new EmulatorServer(app, { quiet: opts.quiet })
+  const server = new EmulatorServer(app)
 
   // startup endpoint (kept across reset)
   let startup: { id: string; secret: string } | null = null
@@ -94,14 +79,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   registerCoreResources(app)
   registerControl(app, server, dispatcher, ensureStartupEndpoint)
-  // A broken plugin must not take the whole emulator down: report it loudly and run without it.
-  for (const dir of opts.plugins ?? ['billing', 'browser']) {
-    try {
-      await loadPlugin(app, dir)
-    } catch (e) {
-      console.error(`[stripe-emulator] could not load emulator/src/${dir}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
-    }
-  }
+  const billing = registerBilling(app)
+  registerBrowser(app, { completeCheckoutSession: billing.completeCheckoutSession })
 
   const actualPort = await server.listen(port, host)
   const url = `http://${host}:${actualPort}`
@@ -133,6 +112,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     app,
     server,
     dispatcher,
+    billing,
     async close() {
       if (closed) return
       closed = true

@@ -287,9 +287,9 @@ describe('billing: checkout and portal', () => {
     const { customer, price } = await setup(s)
     const cs = await s.checkout.sessions.create({ mode: 'subscription', customer: customer.id, line_items: [{ price: price.id, quantity: 1 }], success_url: 'https://example.com/ok' })
     const pm = await s.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } } as Stripe.PaymentMethodCreateParams)
-    const app = (t.emu as unknown as { app: { completeCheckoutSession: (ctx: unknown, id: string, pm: string) => Stripe.Checkout.Session; makeCtx: (o: object) => unknown; runInTransaction: (ctx: unknown, fn: () => unknown) => unknown } }).app
+    const { app, billing } = t.emu
     const ctx = app.makeCtx({})
-    const done = app.runInTransaction(ctx, () => app.completeCheckoutSession(ctx, cs.id, pm.id)) as Stripe.Checkout.Session
+    const done = app.runInTransaction(ctx, () => billing.completeCheckoutSession(ctx, cs.id, pm.id))
     expect(done.status).toBe('complete')
     const sub = await s.subscriptions.retrieve(done.subscription as string)
     expect(sub.status).toBe('active')

@@ -1,15 +1,11 @@
 /**
- * What the billing engine needs from the emulator core. `install.ts` adapts the core's framework to
- * this interface, so the engine itself does not depend on how the core is built.
+ * What the billing engine needs from the emulator core (`Host`), and `createHost`, which adapts the
+ * core's framework to it, so the engine itself does not depend on how the core is built.
  */
 import type Stripe from 'stripe'
-
-export interface Store {
-  get<T>(kind: string, id: string): T | null
-  put<T extends { id: string }>(kind: string, obj: T): void
-  list<T>(kind: string): T[]
-  delete(kind: string, id: string): void
-}
+import type { Ctx, EmulatorApp } from '../core'
+import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent } from '../resources/payment-intents'
+import { createSetupIntent } from '../resources/setup-intents'
 
 export interface ChargeRequest {
   amount: number
@@ -27,7 +23,6 @@ export interface ChargeRequest {
 export interface Host {
   /** Wall/global clock of the emulator (unix seconds). */
   globalNow(): number
-  store: Store
   publicUrl(): string
   /** Emit an event (type, object) with optional previous attributes. */
   emit(type: string, object: { id?: string; object: string }, previous?: Record<string, unknown>): void
@@ -43,6 +38,49 @@ export interface Host {
   /** Confirm an existing PaymentIntent off-session with a payment method; never throws on declines. */
   confirmPaymentIntent(id: string, paymentMethod: string, offSession: boolean): Stripe.PaymentIntent
   cancelPaymentIntent(id: string): void
-  createSetupIntent(req: { customer: string; usage: 'off_session'; description?: string; metadata?: Record<string, string> }): Stripe.SetupIntent
-  getSetupIntent(id: string): Stripe.SetupIntent | null
+  createSetupIntent(req: { customer: string; usage: 'off_session' }): Stripe.SetupIntent
+}
+
+/** The host for `app`; `ctx()` is the request or job the engine currently works for. */
+export function createHost(app: EmulatorApp, ctx: () => Ctx): Host {
+  return {
+    globalNow: () => app.clock.now(),
+    publicUrl: () => app.publicUrl,
+    emit: (type, object, previous) => {
+      ctx().emit(type, object as { id: string }, previous ?? null)
+    },
+    newId: (prefix) => ctx().newId(prefix),
+    getCustomer: (id) => app.store.get('customer', id) as Stripe.Customer | null,
+    saveCustomer: (c) => {
+      app.store.put('customer', c as never)
+    },
+    getPrice: (id) => app.store.get('price', id) as Stripe.Price | null,
+    getProduct: (id) => app.store.get('product', id, { includeDeleted: true }) as Stripe.Product | null,
+    getPaymentMethod: (id) => app.store.get('payment_method', id) as Stripe.PaymentMethod | null,
+    createPaymentIntent: (req) =>
+      createPaymentIntent(ctx(), {
+        amount: req.amount,
+        currency: req.currency,
+        customer: req.customer,
+        payment_method: req.payment_method ?? undefined,
+        off_session: req.off_session || undefined,
+        confirm: req.confirm || undefined,
+        description: req.description,
+        metadata: req.metadata,
+        setup_future_usage: req.setup_future_usage ?? undefined,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      }, { throwOnDecline: false }),
+    getPaymentIntent: (id) => app.store.get('payment_intent', id) as Stripe.PaymentIntent | null,
+    confirmPaymentIntent: (id, pm, offSession) => {
+      const pi = app.store.get('payment_intent', id) as Stripe.PaymentIntent
+      return confirmPaymentIntent(ctx(), pi, { payment_method: pm, off_session: offSession, throwOnDecline: false })
+    },
+    cancelPaymentIntent: (id) => {
+      const pi = app.store.get('payment_intent', id) as Stripe.PaymentIntent | null
+      if (!pi || pi.status === 'succeeded' || pi.status === 'canceled') return
+      cancelPaymentIntent(ctx(), pi, 'void_invoice')
+    },
+    createSetupIntent: (req) =>
+      createSetupIntent(ctx(), { customer: req.customer, usage: req.usage, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } }, { throwOnDecline: false }),
+  }
 }

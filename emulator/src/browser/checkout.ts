@@ -2,16 +2,16 @@
  * Hosted Checkout (`checkout.sessions` with ui_mode 'hosted_page'): GET /checkout/:id renders the
  * order summary and the same card form (stripe.js + element iframe); the page creates a PaymentMethod
  * with the publishable key and POSTs it to /checkout/:id/pay, which completes the session through the
- * billing engine's `completeCheckoutSession` (subscription / payment / setup, checkout.session.completed)
+ * billing's `completeCheckoutSession` (subscription / payment / setup, checkout.session.completed)
  * and answers with the success_url ({CHECKOUT_SESSION_ID} replaced).
  */
 import type Stripe from 'stripe'
-import { RawResponse, StripeError, type Ctx, type EmulatorApp } from '../core'
+import type { CompleteCheckoutSession } from '../billing'
+import { RawResponse, StripeError, type EmulatorApp } from '../core'
 import { Html, date, html, interval, jsonScript, money, page, raw } from './html'
 import { callApi } from './internal-api'
 
 type Session = Stripe.Checkout.Session
-type CompleteFn = (ctx: Ctx, id: string, pm: string, opts?: { email?: string; name?: string; promotionCode?: string }) => Session
 
 /** The publishable key the hosted pages use for their own card form (any pk_test_ works). */
 export const HOSTED_PK = 'pk_test_emulator_0000000000000000'
@@ -89,8 +89,7 @@ function statusPage(s: Session, title: string, text: string): RawResponse {
   )
 }
 
-export function registerCheckoutPages(app: EmulatorApp): void {
-  const complete = (): CompleteFn | null => (app as unknown as { completeCheckoutSession?: CompleteFn }).completeCheckoutSession ?? null
+export function registerCheckoutPages(app: EmulatorApp, completeCheckoutSession: CompleteCheckoutSession): void {
 
   app.route({
     method: 'GET',
@@ -212,14 +211,12 @@ export function registerCheckoutPages(app: EmulatorApp): void {
     handler: async (_ctx, params, req) => {
       const raw = params as Record<string, unknown>
       const id = req.pathParams.id!
-      const fn = complete()
-      if (!fn) return RawResponse.json({ error: { message: 'The billing engine does not provide completeCheckoutSession.' } })
       const pm = String(raw.payment_method ?? '')
       if (!pm.startsWith('pm_')) return RawResponse.json({ error: { message: 'A payment method is required.' } })
       const ctx = app.makeCtx({})
       try {
         const s = app.runInTransaction(ctx, () =>
-          fn(ctx, id, pm, {
+          completeCheckoutSession(ctx, id, pm, {
             email: typeof raw.email === 'string' && raw.email ? raw.email : undefined,
             name: typeof raw.name === 'string' && raw.name ? raw.name : undefined,
             promotionCode: typeof raw.promotion_code === 'string' && raw.promotion_code ? raw.promotion_code : undefined,

@@ -1,22 +1,26 @@
 /**
  * Browser side of the emulator: Stripe.js stand-in, the element iframe, the 3DS test page and the
- * pages Stripe hosts (Checkout, billing portal, invoice). Loaded by `loadPlugin(app, 'browser')`.
+ * pages Stripe hosts (Checkout, billing portal, invoice). Registered by emulator/src/index.ts.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { CompleteCheckoutSession } from '../billing'
 import { RawResponse, type EmulatorApp } from '../core'
 import { registerThreeDs } from './three-ds'
 import { registerCheckoutPages } from './checkout'
 import { registerPortalPages } from './portal'
 import { registerInvoicePages } from './invoice'
-import { installSuppressResponseCodes } from './suppress-response-codes'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const asset = (name: string) => readFileSync(join(here, 'assets', name), 'utf8')
 
-export function register(app: EmulatorApp): void {
-  installSuppressResponseCodes(app)
+/** What the pages need from billing. */
+export interface BrowserDeps {
+  completeCheckoutSession: CompleteCheckoutSession
+}
+
+export function register(app: EmulatorApp, deps: BrowserDeps): void {
   const stripeJs = asset('stripe.js')
   const frameHtml = asset('elements-frame.html')
   const frameJs = asset('elements-frame.js')
@@ -45,7 +49,7 @@ export function register(app: EmulatorApp): void {
   })
 
   registerThreeDs(app)
-  registerCheckoutPages(app)
+  registerCheckoutPages(app, deps.completeCheckoutSession)
   registerPortalPages(app)
   registerInvoicePages(app)
 }

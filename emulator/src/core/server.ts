@@ -68,10 +68,7 @@ export class EmulatorServer {
   faults: FaultRule[] = []
   private sockets = new Set<Socket>()
 
-  constructor(
-    readonly app: EmulatorApp,
-    private opts: { quiet?: boolean },
-  ) {
+  constructor(readonly app: EmulatorApp) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         console.error('[stripe-emulator] unhandled', e)

@@ -1,27 +1,17 @@
 /** Billing meters, meter events (v1 + v2 stream), event summaries. */
 import type Stripe from 'stripe'
-import { p, listParams, errors, StripeError, type EmulatorApp, type Ctx } from '../core'
-import type { BillingEngine } from './engine'
-import { base62 } from '../core/ids'
-import { DAY } from './util'
+import { p, listParams, errors, StripeError, type EmulatorApp, type Ctx } from '../../core'
+import { base62 } from '../../core/ids'
+import { DAY } from '../util'
+import { aggregateMeter, type StoredMeterEvent } from '../engine/usage'
+import type { BillingRuntime } from '../runtime'
 
 type Meter = Stripe.Billing.Meter
-
-interface StoredMeterEvent {
-  id: string
-  object: 'billing.meter_event'
-  created: number
-  event_name: string
-  identifier: string
-  livemode: false
-  payload: Record<string, string>
-  timestamp: number
-}
 
 const MAX_PAST = 35 * DAY
 const MAX_FUTURE = 5 * 60
 
-export function registerMeters(app: EmulatorApp, engine: BillingEngine, run: <R>(ctx: Ctx, fn: () => R) => R): void {
+export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.registerType({ type: 'billing.meter', prefix: 'mtr', displayName: 'billing.meter' })
 
   const store = app.store
@@ -29,24 +19,6 @@ export function registerMeters(app: EmulatorApp, engine: BillingEngine, run: <R>
     const m = store.get('billing.meter', id) as Meter | null
     if (!m) throw errors.noSuch('billing.meter', id, 'id')
     return m
-  }
-
-  /** Aggregated value for a meter / customer over [start, end). */
-  const aggregate = (meter: Meter, customer: string | null, start: number, end: number): number => {
-    const custKey = meter.customer_mapping.event_payload_key
-    const valKey = meter.value_settings.event_payload_key
-    const events = (store.all('billing.meter_event', { where: { event_name: meter.event_name } }) as StoredMeterEvent[])
-      .filter((e) => e.timestamp >= start && e.timestamp < end && (customer == null || e.payload[custKey] === customer))
-      .sort((a, b) => a.timestamp - b.timestamp || a.created - b.created)
-    const formula = meter.default_aggregation.formula
-    if (formula === 'count') return events.length
-    const values = events.map((e) => Number(e.payload[valKey] ?? '0')).filter((v) => Number.isFinite(v))
-    if (formula === 'last') return values.length ? values[values.length - 1] : 0
-    return values.reduce((s, v) => s + v, 0)
-  }
-  engine.meterUsage = (meterId, customer, start, end) => {
-    const m = store.get('billing.meter', meterId) as Meter | null
-    return m ? aggregate(m, customer, start, end) : 0
   }
 
   const createParams = p.object({
@@ -184,7 +156,7 @@ export function registerMeters(app: EmulatorApp, engine: BillingEngine, run: <R>
       let data: Stripe.Billing.MeterEventSummary[] = windows.map(([s, e]) => ({
         id: `mtrusg_${meter.id.slice(4, 14)}${s.toString(36)}${e.toString(36)}`,
         object: 'billing.meter_event_summary',
-        aggregated_value: aggregate(meter, params.customer, s, e),
+        aggregated_value: aggregateMeter(b, meter, params.customer, s, e),
         end_time: e,
         livemode: false,
         meter: meter.id,

@@ -1,11 +1,22 @@
-/** Checkout Sessions and Billing Portal (configurations + sessions). */
+/** Checkout Sessions: create, retrieve, list, expire, line items, and completing one as the hosted page does. */
 import type Stripe from 'stripe'
-import { applyMetadata, errors, listParams, p, type Ctx, type EmulatorApp } from '../core'
-import { base62 } from '../core/ids'
-import type { BillingModule } from './index'
-import { apiList, DAY, idOf } from './util'
+import { applyMetadata, errors, listParams, p, type Ctx, type EmulatorApp } from '../../core'
+import { base62 } from '../../core/ids'
+import { apiList, DAY, idOf } from '../util'
+import { getInvoice, productName, requirePrice } from '../engine/lookups'
+import { createSubscription } from '../engine/subscriptions'
+import type { BillingRuntime } from '../runtime'
 
 type Session = Stripe.Checkout.Session
+
+export interface CompleteCheckoutOptions {
+  email?: string
+  name?: string
+  promotionCode?: string
+}
+
+/** Completes an open Checkout Session with a payment method, as Stripe's hosted page does. */
+export type CompleteCheckoutSession = (ctx: Ctx, id: string, paymentMethodId: string, opts?: CompleteCheckoutOptions) => Session
 
 interface CheckoutInternal {
   lineItems: Array<{ price: string; quantity: number }>
@@ -14,17 +25,14 @@ interface CheckoutInternal {
   discounts: Array<{ coupon?: string; promotion_code?: string }>
 }
 
-export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
-  const { engine, run } = mod
+export function register(app: EmulatorApp, { b, run }: BillingRuntime): { completeCheckoutSession: CompleteCheckoutSession } {
   const store = app.store
   app.registerType({ type: 'checkout.session', prefix: 'cs', displayName: 'checkout.session' })
-  app.registerType({ type: 'billing_portal.session', prefix: 'bps', displayName: 'billing_portal.session' })
-  app.registerType({ type: 'billing_portal.configuration', prefix: 'bpc', displayName: 'billing_portal.configuration' })
 
   const lineItemsOf = (s: Session): Stripe.ApiList<Stripe.LineItem> => {
     const st = store.getInternal<CheckoutInternal>(s.id)
     const data: Stripe.LineItem[] = (st?.lineItems ?? []).map((li, i) => {
-      const price = engine.price(li.price)
+      const price = requirePrice(b, li.price)
       const amount = (price.unit_amount ?? 0) * li.quantity
       return {
         id: `li_${s.id.slice(3, 15)}${i}`,
@@ -35,7 +43,7 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
         amount_tax: 0,
         amount_total: amount,
         currency: price.currency,
-        description: engine.productName(price),
+        description: productName(b, price),
         metadata: {},
         price,
         quantity: li.quantity,
@@ -88,16 +96,14 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
       if (!mode) throw errors.missingParam('mode')
       const uiRaw = params.ui_mode ?? 'hosted_page'
       const ui = (uiRaw === 'hosted' ? 'hosted_page' : uiRaw === 'embedded' ? 'embedded_page' : uiRaw === 'custom' ? 'elements' : uiRaw) as Stripe.Checkout.Session.UiMode
-      if (ui === 'hosted_page' && !params.success_url && mode !== 'setup') {
-        // Stripe accepts a missing success_url for hosted pages (shows a generic page) — keep it null
-      }
+      // Stripe accepts a missing success_url for hosted pages (it shows a generic page): it stays null.
       if ((ui === 'embedded_page' || ui === 'elements') && params.success_url) throw errors.invalid(`success_url is not allowed when ui_mode is ${ui}.`, 'success_url')
       if (params.customer && !store.get('customer', params.customer)) throw errors.noSuch('customer', params.customer, 'customer')
       if (mode !== 'setup' && (!params.line_items || params.line_items.length === 0)) throw errors.missingParam('line_items')
       if (params.allow_promotion_codes && params.discounts?.length) throw errors.invalid('You may only specify one of these parameters: allow_promotion_codes, discounts.', 'discounts')
       const items = (params.line_items ?? []).map((li, i) => {
         if (!li.price) throw errors.missingParam(`line_items[${i}][price]`)
-        const price = engine.price(li.price, `line_items[${i}][price]`)
+        const price = requirePrice(b, li.price, `line_items[${i}][price]`)
         if (mode === 'payment' && price.type === 'recurring') throw errors.invalid('You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.', `line_items[${i}][price]`)
         if (mode === 'subscription' && price.type !== 'recurring' && i === 0) throw errors.invalid('You must specify at least one recurring price in `subscription` mode when using prices.', `line_items[${i}][price]`)
         return { price: li.price, quantity: li.quantity ?? 1, amount: (price.unit_amount ?? 0) * (li.quantity ?? 1), currency: price.currency }
@@ -211,7 +217,7 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
    * payment method, then create the subscription / payment / setup and emit checkout.session.completed.
    * Used by the browser module's hosted checkout page.
    */
-  const completeCheckoutSession = (ctx: Ctx, id: string, paymentMethodId: string, opts: { email?: string; name?: string; promotionCode?: string } = {}): Session =>
+  const completeCheckoutSession: CompleteCheckoutSession = (ctx, id, paymentMethodId, opts = {}) =>
     run(ctx, () => {
       const s = getSession(ctx, id)
       if (s.status !== 'open') throw errors.invalid(`This Checkout Session is no longer active (status ${s.status}).`)
@@ -257,7 +263,7 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
       const promo = opts.promotionCode && s.allow_promotion_codes ? (store.all('promotion_code', { where: { code: opts.promotionCode, active: true } }) as Stripe.PromotionCode[])[0] : undefined
       const discounts = promo ? [{ promotion_code: promo.id }] : st.discounts
       if (s.mode === 'subscription') {
-        const sub = engine.createSubscription({
+        const sub = createSubscription(b, {
           customer: customerId!,
           items: st.lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
           default_payment_method: paymentMethodId,
@@ -268,27 +274,27 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
           checkout_session: s.id,
         })
         if (sub.status === 'incomplete') {
-          const inv0 = sub.latest_invoice ? engine.getInvoice(idOf(sub.latest_invoice as string)!) : null
+          const inv0 = sub.latest_invoice ? getInvoice(b, idOf(sub.latest_invoice as string)!) : null
           const piId = inv0?.payments?.data[0]?.payment.payment_intent
-          const pi = piId ? engine.host.getPaymentIntent(idOf(piId as string)!) : null
+          const pi = piId ? b.host.getPaymentIntent(idOf(piId as string)!) : null
           const err = pi?.last_payment_error
           throw errors.card({ code: err?.code ?? 'card_declined', decline_code: err?.decline_code, message: err?.message ?? 'Your card was declined.', extra: pi ? { payment_intent: pi } : undefined })
         }
         s.subscription = sub.id
         s.invoice = idOf(sub.latest_invoice as string | null)
-        const inv = s.invoice ? engine.getInvoice(s.invoice) : null
+        const inv = s.invoice ? getInvoice(b, s.invoice) : null
         s.amount_total = inv?.total ?? s.amount_total
         s.amount_subtotal = inv?.subtotal ?? s.amount_subtotal
         if (s.total_details && inv) s.total_details.amount_discount = (inv.total_discount_amounts ?? []).reduce((a, d) => a + d.amount, 0)
         s.payment_status = inv && inv.amount_due > 0 ? 'paid' : 'no_payment_required'
         if (inv?.status === 'paid' && inv.amount_due > 0) s.payment_status = 'paid'
       } else if (s.mode === 'payment') {
-        const pi = engine.host.createPaymentIntent({ amount: s.amount_total ?? 0, currency: s.currency ?? 'usd', customer: customerId ?? '', payment_method: paymentMethodId, off_session: false, confirm: true, description: 'Checkout payment' })
+        const pi = b.host.createPaymentIntent({ amount: s.amount_total ?? 0, currency: s.currency ?? 'usd', customer: customerId ?? '', payment_method: paymentMethodId, off_session: false, confirm: true, description: 'Checkout payment' })
         if (pi.status !== 'succeeded') throw errors.card({ code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', extra: { payment_intent: pi } })
         s.payment_intent = pi.id
         s.payment_status = 'paid'
       } else {
-        const si = engine.host.createSetupIntent({ customer: customerId!, usage: 'off_session' })
+        const si = b.host.createSetupIntent({ customer: customerId!, usage: 'off_session' })
         s.setup_intent = si.id
       }
       s.customer = customerId
@@ -302,109 +308,6 @@ export function registerCheckout(app: EmulatorApp, mod: BillingModule): void {
       ctx.emit('checkout.session.completed', s as never)
       return s
     })
-  ;(mod as BillingModule & { completeCheckoutSession?: typeof completeCheckoutSession }).completeCheckoutSession = completeCheckoutSession
-  ;(app as unknown as { completeCheckoutSession?: (ctx: Ctx, id: string, pm: string, opts?: { email?: string; name?: string; promotionCode?: string }) => Session }).completeCheckoutSession = completeCheckoutSession
 
-  // ---- billing portal ----
-  type Conf = Stripe.BillingPortal.Configuration
-  const defaultFeatures = (): Stripe.BillingPortal.Configuration.Features => ({
-    customer_update: { allowed_updates: ['email', 'address'], enabled: true },
-    invoice_history: { enabled: true },
-    payment_method_update: { enabled: true, payment_method_configuration: null },
-    subscription_cancel: { cancellation_reason: { enabled: false, options: [] }, enabled: true, mode: 'at_period_end', proration_behavior: 'none' },
-    subscription_update: { billing_cycle_anchor: null, default_allowed_updates: ['price'], enabled: false, products: [], proration_behavior: 'create_prorations', schedule_at_period_end: { conditions: [] }, trial_update_behavior: 'end_trial' },
-  }) as unknown as Stripe.BillingPortal.Configuration.Features
-  const buildConf = (ctx: Ctx, features: Record<string, unknown> | undefined, opts: { default_return_url?: string | null; is_default?: boolean; metadata?: Record<string, string>; name?: string | null; headline?: string | null }): Conf => {
-    const f = defaultFeatures() as unknown as Record<string, Record<string, unknown>>
-    for (const [k, v] of Object.entries(features ?? {})) if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) }
-    for (const v of Object.values(f)) if (typeof v.enabled === 'string') v.enabled = v.enabled === 'true'
-    return {
-      id: ctx.newId('bpc'),
-      object: 'billing_portal.configuration',
-      active: true,
-      application: null,
-      business_profile: { headline: opts.headline ?? null, privacy_policy_url: null, terms_of_service_url: null },
-      created: ctx.now(),
-      default_return_url: opts.default_return_url ?? null,
-      features: f as unknown as Stripe.BillingPortal.Configuration.Features,
-      is_default: opts.is_default ?? false,
-      livemode: false,
-      login_page: { enabled: false, url: null },
-      metadata: opts.metadata ?? {},
-      name: opts.name ?? null,
-      updated: ctx.now(),
-    }
-  }
-  const defaultConf = (ctx: Ctx): Conf => {
-    const existing = (store.all('billing_portal.configuration', { where: { is_default: true } }) as Conf[])[0]
-    if (existing) return existing
-    const c = buildConf(ctx, undefined, { is_default: true })
-    store.put('billing_portal.configuration', c as never)
-    return c
-  }
-  app.post(
-    '/v1/billing_portal/configurations',
-    p.object({ features: p.any().required(), business_profile: p.object({ headline: p.string().emptyable(), privacy_policy_url: p.string(), terms_of_service_url: p.string() }), default_return_url: p.string().emptyable(), metadata: p.metadata(), name: p.string().emptyable(), login_page: p.any() }),
-    (ctx, params) => {
-      const c = buildConf(ctx, params.features as Record<string, unknown>, { default_return_url: params.default_return_url, metadata: applyMetadata({}, params.metadata), name: params.name, headline: params.business_profile?.headline })
-      store.put('billing_portal.configuration', c as never)
-      ctx.emit('billing_portal.configuration.created', c as never)
-      return c
-    },
-  )
-  app.get('/v1/billing_portal/configurations/:id', p.object({}), (ctx, _p, req) => ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration'))
-  app.get('/v1/billing_portal/configurations', p.object({ ...listParams, active: p.boolean(), is_default: p.boolean() }), (ctx, params) =>
-    ctx.list('billing_portal.configuration', params, { where: { active: params.active, is_default: params.is_default } }, '/v1/billing_portal/configurations'),
-  )
-  app.post('/v1/billing_portal/configurations/:id', p.object({ active: p.boolean(), features: p.any(), default_return_url: p.string().emptyable(), metadata: p.metadata(), name: p.string().emptyable(), business_profile: p.any(), login_page: p.any() }), (ctx, params, req) => {
-    const c = ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration') as Conf
-    if (params.active !== undefined) c.active = params.active
-    if (params.default_return_url !== undefined) c.default_return_url = params.default_return_url
-    if (params.metadata !== undefined) c.metadata = applyMetadata(c.metadata, params.metadata)
-    if (params.name !== undefined) c.name = params.name
-    if (params.features) {
-      const f = c.features as unknown as Record<string, Record<string, unknown>>
-      for (const [k, v] of Object.entries(params.features as Record<string, unknown>)) if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) }
-    }
-    c.updated = ctx.now()
-    store.put('billing_portal.configuration', c as never)
-    ctx.emit('billing_portal.configuration.updated', c as never)
-    return c
-  })
-  app.post(
-    '/v1/billing_portal/sessions',
-    p.object({ customer: p.string().required(), return_url: p.string(), configuration: p.string(), flow_data: p.any(), locale: p.string(), on_behalf_of: p.string() }),
-    (ctx, params) => {
-      if (!store.get('customer', params.customer)) throw errors.noSuch('customer', params.customer, 'customer')
-      const conf = params.configuration ? (ctx.store.require('billing_portal.configuration', params.configuration, 'configuration') as Conf) : defaultConf(ctx)
-      const returnUrl = params.return_url ?? conf.default_return_url
-      if (!returnUrl) throw errors.invalid('You must provide a return_url, or set a default return URL on the portal configuration.', 'return_url')
-      const id = ctx.newId('bps')
-      const flow = params.flow_data as { type?: string; after_completion?: unknown; subscription_cancel?: { subscription?: string }; subscription_update?: { subscription?: string }; subscription_update_confirm?: { subscription?: string; items?: unknown; discounts?: unknown } } | undefined
-      const s: Stripe.BillingPortal.Session = {
-        id,
-        object: 'billing_portal.session',
-        configuration: conf.id,
-        created: ctx.now(),
-        customer: params.customer,
-        customer_account: null,
-        flow: flow?.type
-          ? ({
-              type: flow.type,
-              after_completion: { type: 'portal_homepage', hosted_confirmation: null, redirect: null, ...(flow.after_completion as object) },
-              subscription_cancel: flow.subscription_cancel ? { retention: null, subscription: flow.subscription_cancel.subscription } : null,
-              subscription_update: flow.subscription_update ? { subscription: flow.subscription_update.subscription } : null,
-              subscription_update_confirm: flow.subscription_update_confirm ?? null,
-            } as unknown as Stripe.BillingPortal.Session.Flow)
-          : null,
-        livemode: false,
-        locale: (params.locale ?? null) as Stripe.BillingPortal.Session.Locale | null,
-        on_behalf_of: params.on_behalf_of ?? null,
-        return_url: returnUrl,
-        url: `${app.publicUrl.replace(/\/$/, '')}/portal/${id}`,
-      }
-      store.put('billing_portal.session', s as never)
-      return s
-    },
-  )
+  return { completeCheckoutSession }
 }
