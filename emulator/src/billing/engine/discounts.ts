@@ -1,6 +1,8 @@
 /** Discounts: coupons and promotion codes redeemed into Discount objects, and which of them apply when. */
 import type Stripe from 'stripe'
+import type { Infer } from '../../core'
 import { errors } from '../../core/errors'
+import type { discountsParam } from '../params'
 import { discountActiveAt, discountEnd, type DiscountLike } from '../invoice-math'
 import { idOf } from '../util'
 import { type Billing, type Sub } from './context'
@@ -15,8 +17,9 @@ function requireCoupon(b: Billing, id: string, param = 'coupon'): Stripe.Coupon 
  * Resolve `discounts: [{ coupon | promotion_code | discount }]` into stored Discount objects
  * attached to a subscription (or a customer when sub is null).
  */
-export function createDiscounts(b: Billing, 
-  specs: Array<{ coupon?: string; promotion_code?: string; discount?: string }> | null | undefined,
+export function createDiscounts(
+  b: Billing,
+  specs: Infer<typeof discountsParam> | undefined,
   owner: { customer: string; subscription: string | null; checkout_session?: string | null },
   at: number,
   param = 'discounts',

@@ -3,7 +3,8 @@ import type Stripe from 'stripe'
 import { errors } from '../../core/errors'
 import { prorationLines, type ProrationBehavior } from '../proration'
 import { apiList, clone, idOf } from '../util'
-import type { ItemInput } from '../params'
+import type { Infer } from '../../core'
+import type { ItemInput, prorationBehaviorParam } from '../params'
 import type { Billing, Inv, LineSpec, Sub } from './context'
 import { isMetered, planOf, requirePrice } from './lookups'
 import { buildItem, proratedItem } from './lines'
@@ -17,8 +18,8 @@ export interface UpdatePlan {
 }
 
 /** Compute the items and proration lines of an item change without storing anything. */
-export function planItemsUpdate(b: Billing, sub: Sub, itemsIn: ItemInput[] | undefined, behaviorIn: string | undefined, prorationDate: number | undefined, at: number, opts: { resetPeriod?: boolean } = {}): UpdatePlan {
-  const behavior = (behaviorIn ?? 'create_prorations') as ProrationBehavior
+export function planItemsUpdate(b: Billing, sub: Sub, itemsIn: ItemInput[] | undefined, behaviorIn: Infer<typeof prorationBehaviorParam> | undefined, prorationDate: number | undefined, at: number, opts: { resetPeriod?: boolean } = {}): UpdatePlan {
+  const behavior: ProrationBehavior = behaviorIn ?? 'create_prorations'
   const t = prorationDate ?? at
   const current = sub.items.data
   const next: Stripe.SubscriptionItem[] = current.map((i) => clone(i))

@@ -2,6 +2,7 @@
 import type Stripe from 'stripe'
 import { errors } from '../../core/errors'
 import { addDuration, type Interval } from '../period'
+import type { ProrationBehavior } from '../proration'
 import { clone, idOf, previousAttributes } from '../util'
 import type { PhaseInput } from '../params'
 import type { Billing, Sub } from './context'
@@ -232,7 +233,7 @@ export function applyPhase(b: Billing, subIn: Sub, phase: Phase, at: number): vo
     else inputs.push({ price: w.price, quantity: w.quantity ?? 1 })
   })
   for (const extra of current.slice(wanted.length)) inputs.push({ id: extra.id, deleted: true })
-  const plan = planItemsUpdate(b, sub, inputs, phase.proration_behavior, at, at)
+  const plan = planItemsUpdate(b, sub, inputs, phase.proration_behavior as ProrationBehavior, at, at)
   const inv = applyItemsPlan(b, sub, plan, at)
   if (phase.metadata && Object.keys(phase.metadata).length) sub.metadata = { ...phase.metadata }
   if (phase.default_payment_method) sub.default_payment_method = idOf(phase.default_payment_method as string)
