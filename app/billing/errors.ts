@@ -9,7 +9,8 @@ export type BillingErrorCode =
   | 'card_error'
   | 'stripe_unavailable'
   | 'conflict'
-  | 'invalid_plan';
+  | 'invalid_plan'
+  | 'invalid_review';
 
 const STATUS: Record<BillingErrorCode, number> = {
   already_subscribed: 409,
@@ -19,6 +20,7 @@ const STATUS: Record<BillingErrorCode, number> = {
   stripe_unavailable: 503,
   conflict: 409,
   invalid_plan: 400,
+  invalid_review: 400,
 };
 
 export class BillingError extends Error {

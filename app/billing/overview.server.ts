@@ -25,6 +25,9 @@ export interface BillingOverview {
     canCancelNow: boolean;
     canResume: boolean;
     needsPayment: boolean;
+    /** A plan change scheduled for the period end (a subscription schedule's next phase). */
+    pendingChange: { planName: string; interval: Interval | null; quantity: number; at: string } | null;
+    canChangePlan: boolean;
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number | null; expYear: number | null; expired: boolean } | null;
   nextInvoice: { amount: number; currency: string; date: string } | null;
@@ -82,6 +85,8 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
       : null;
   const view = describeStatus(sub, now, nextInvoice ? { amount: nextInvoice.amount, currency: nextInvoice.currency } : null);
   const ongoing = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
+  const pendingPrice = sub.pendingPriceId ? db().select().from(prices).where(eq(prices.id, sub.pendingPriceId)).get() : undefined;
+  const pendingPlan = pendingPrice?.lookupKey ? planByLookupKey(pendingPrice.lookupKey) : null;
   return {
     subscription: {
       planKey: resolved?.plan.key ?? null,
@@ -99,6 +104,11 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
       canCancelNow: LIVE.has(sub.status),
       canResume: sub.status === 'active' && sub.pauseBehavior !== null,
       needsPayment: sub.status === 'incomplete',
+      pendingChange:
+        sub.pendingPriceId && sub.pendingChangeAt
+          ? { planName: pendingPlan?.plan.name ?? 'another plan', interval: pendingPlan?.interval ?? null, quantity: sub.pendingQuantity ?? 1, at: sub.pendingChangeAt.toISOString() }
+          : null,
+      canChangePlan: resolved !== null && (sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due' || sub.status === 'unpaid'),
     },
     paymentMethod,
     nextInvoice,

@@ -2,10 +2,11 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
-import { requireUser } from '~/auth/session.server';
+import { readFlash, requireUser } from '~/auth/session.server';
 import { CANCELLATION_REASON_OPTIONS } from '~/billing/cancellation';
 import { BillingError } from '~/billing/errors';
 import { getBillingOverview } from '~/billing/overview.server';
+import { undoScheduledChange } from '~/billing/plan-changes.server';
 import { CURRENCY, isPlanKey, MAX_SEATS, PLAN_KEYS, type Interval } from '~/billing/plans';
 import {
   cancelAtPeriodEnd,
@@ -54,6 +55,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('resume'), nonce: Nonce }),
   z.object({ intent: z.literal('cancel_now'), nonce: Nonce }),
   z.object({ intent: z.literal('portal'), nonce: Nonce }),
+  z.object({ intent: z.literal('undo_plan_change'), nonce: Nonce }),
 ]);
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -61,7 +63,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const overview = getBillingOverview({ userId: user.id });
   const url = new URL(request.url);
   const wanted = url.searchParams.get('plan');
-  return {
+  // What a finished plan change said (billing.plans.tsx redirects here with it).
+  const { flash, setCookie } = await readFlash(request);
+  return data({
+    flash,
     overview,
     cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
     trialEligible: !user.hasHadTrial,
@@ -69,7 +74,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     appUrl: env().APP_URL,
     wantedPlan: wanted && isPlanKey(wanted) ? wanted : null,
     wantedInterval: (url.searchParams.get('interval') === 'year' ? 'year' : 'month') as Interval,
-  };
+  }, setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined);
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -110,6 +115,8 @@ export async function action({ request }: ActionFunctionArgs) {
         return data<BillingActionResult>({ ok: true, intent: 'cancel_now', message: 'Your subscription is cancelled.' });
       case 'portal':
         return redirect(await createPortalSession({ userId: user.id, nonce: input.nonce }));
+      case 'undo_plan_change':
+        return data<BillingActionResult>({ ok: true, intent: 'undo_plan_change', message: await undoScheduledChange({ userId: user.id, nonce: input.nonce }) });
     }
   } catch (error) {
     if (error instanceof BillingError) {
@@ -124,7 +131,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function BillingOverviewPage() {
-  const { overview, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } = useLoaderData<typeof loader>();
+  const { flash, overview, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } = useLoaderData<typeof loader>();
   const actions = useBillingActions();
   useConfirmAfterRedirect(actions.confirmPayment);
   const { busy, step } = actions;
@@ -143,7 +150,13 @@ export default function BillingOverviewPage() {
           ) : null
         }
       />
-      {actions.outcome ? <Alert kind={actions.outcome.kind}>{actions.outcome.text}</Alert> : null}
+      {actions.outcome ? (
+        <Alert kind={actions.outcome.kind}>{actions.outcome.text}</Alert>
+      ) : flash ? (
+        <Alert kind={flash.kind}>
+          <span data-testid="flash">{flash.message}</span>
+        </Alert>
+      ) : null}
 
       {step && publishableKey ? (
         <Checkout

@@ -1,9 +1,10 @@
+import { Link } from '@remix-run/react';
 import type { FormEvent } from 'react';
 import type { BillingOverview } from '~/billing/overview.server';
 import { PLANS } from '~/billing/plans';
 import { Badge, brandName, CardGlyph } from '~/components/billing-ui';
 import { formatMoney } from '~/lib/money';
-import { longDate } from './format';
+import { longDate, mediumDate } from './format';
 import { ManageButton } from './manage-button';
 import type { DialogKind } from './use-billing-actions';
 
@@ -33,6 +34,18 @@ export function SubscriptionSummary(props: {
         <p className="mt-2 text-slate-700" data-testid="status-detail">
           {sub.view.detail}
         </p>
+        {sub.pendingChange ? (
+          <div className="mt-3 flex flex-wrap items-center gap-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="pending-change">
+            <span>
+              Switches to {sub.pendingChange.planName}
+              {sub.pendingChange.quantity > 1 ? ` (${sub.pendingChange.quantity} seats)` : ''}
+              {sub.pendingChange.interval && sub.pendingChange.interval !== sub.interval ? `, ${sub.pendingChange.interval === 'year' ? 'yearly' : 'monthly'}` : ''} on {mediumDate(sub.pendingChange.at)}
+            </span>
+            <ManageButton intent="undo_plan_change" busy={busy} className="font-medium text-amber-900 underline hover:no-underline disabled:opacity-50" onSubmit={props.onManageSubmit}>
+              Undo
+            </ManageButton>
+          </div>
+        ) : null}
         {sub.planKey ? (
           <ul className="mt-4 grid gap-x-6 gap-y-1 text-sm text-slate-600 sm:grid-cols-2">
             {PLANS[sub.planKey].highlights.filter((h) => !/trial/i.test(h)).map((h) => (
@@ -58,6 +71,11 @@ export function SubscriptionSummary(props: {
             <ManageButton intent="portal" busy={busy} className="btn-secondary" onSubmit={props.onManageSubmit}>
               Update card
             </ManageButton>
+          ) : null}
+          {sub.canChangePlan ? (
+            <Link to="/billing/plans" className="btn-secondary">
+              Change plan
+            </Link>
           ) : null}
           {sub.canResume ? (
             <ManageButton intent="resume" busy={busy} className="btn-primary" onSubmit={props.onManageSubmit}>

@@ -1,0 +1,198 @@
+/**
+ * Plan changes against the emulator over HTTP and a real SQLite file (app/billing/plan-changes.server.ts):
+ * the preview is the charge (to the cent, at the previewed second), prorations against hand-computed
+ * values on months of 28, 30 and 31 days and on a yearly plan, downgrades scheduled and undone, stale
+ * and forged reviews, and a double confirm that changes once.
+ *
+ * The emulator's clock only moves forward, so the tests run in date order (February, April, May, …).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '~/auth/users.server';
+import { ensureCatalog } from '~/billing/catalog.server';
+import { confirmPlanChange, previewPlanChange, undoScheduledChange, type PlanChangeReview } from '~/billing/plan-changes.server';
+import { getBillingState } from '~/billing/queries.server';
+import { completeSubscription, startSubscription } from '~/billing/subscriptions.server';
+import { clock } from '~/lib/clock.server';
+import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
+
+let h: Harness;
+let n = 0;
+
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+  await ensureCatalog();
+});
+afterAll(async () => {
+  clock.reset();
+  await h?.close();
+});
+
+const nonce = () => `nonce-${Date.now()}-${n++}`;
+const newUser = () => createUser({ name: 'Switcher', email: `plans-${Date.now()}-${n++}@example.com`, password: 'plan-password-1' });
+const at = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** Moves the emulator's clock to `iso` and the app's clock with it (as clock-follow does under npm start). */
+async function moveTo(iso: string) {
+  await h.control('POST', '/clock/advance', { to: at(iso) });
+  const { now_ms } = await h.control<{ now_ms: number }>('GET', '/clock');
+  clock.setOffset(now_ms - Date.now());
+}
+
+async function subscribe(userId: string, plan: 'starter' | 'pro' | 'team', interval: 'month' | 'year' = 'month', seats?: number) {
+  const result = await startSubscription({ userId, planKey: plan, interval, seats, nonce: nonce() });
+  if (result.kind !== 'needs_payment') throw new Error('expected a payment step');
+  await h.stripe.paymentIntents.confirm(result.step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+  await completeSubscription({ userId });
+  return getBillingState({ userId }).subscription!;
+}
+
+async function review(userId: string, plan: 'starter' | 'pro' | 'team', interval: 'month' | 'year', seats = 1): Promise<PlanChangeReview> {
+  const result = await previewPlanChange({ userId, wanted: { plan, interval, seats } });
+  if (result.kind !== 'review') throw new Error(`refused: ${result.message}`);
+  return result.review;
+}
+
+/** Stripe's proration of one line: round(amount × quantity × remaining / period), halves away from zero. */
+const prorate = (amount: number, remaining: number, period: number) => Math.round((amount * remaining) / period);
+
+async function latestInvoice(userId: string) {
+  const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId }).subscription!.id);
+  return h.stripe.invoices.retrieve(sub.latest_invoice as string);
+}
+
+describe('upgrades now: the preview is the charge', () => {
+  it('February (28 days): Starter → Pro, seconds-exact, the paid invoice equals the review', async () => {
+    await moveTo('2027-02-01T00:00:00Z');
+    const user = await newUser();
+    const sub = await subscribe(user.id, 'starter');
+    expect(sub.currentPeriodEnd?.toISOString()).toBe('2027-03-01T00:00:00.000Z');
+    await moveTo('2027-02-10T13:14:15Z');
+    const r = await review(user.id, 'pro', 'month');
+    const period = at('2027-03-01T00:00:00Z') - at('2027-02-01T00:00:00Z');
+    const remaining = at('2027-03-01T00:00:00Z') - r.prorationDate;
+    expect(r.prorationDate).toBeGreaterThanOrEqual(at('2027-02-10T13:14:15Z'));
+    const credit = prorate(1200, remaining, period);
+    const debit = prorate(4900, remaining, period);
+    expect(r.lines.map((l) => l.amount)).toEqual([-credit, debit]);
+    expect(r.dueToday).toBe(debit - credit);
+    expect(r.lines[0]!.description).toBe('Unused time on Starter from 10 Feb to 1 Mar');
+    expect(r.lines[1]!.description).toBe('Remaining time on Pro from 10 Feb to 1 Mar');
+    expect(r.card).toEqual({ brand: 'visa', last4: '4242' });
+    expect(r.renewal).toEqual({ amount: 4900, date: '2027-03-01T00:00:00.000Z' });
+
+    // Minutes pass between review and confirm: the charge stays at the previewed second.
+    await moveTo('2027-02-10T13:24:00Z');
+    const done = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(done).toMatchObject({ kind: 'done', message: 'You are now on Pro (monthly).' });
+    const invoice = await latestInvoice(user.id);
+    expect(invoice).toMatchObject({ status: 'paid', billing_reason: 'subscription_update', total: r.dueToday, amount_paid: r.dueToday });
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ priceLookupKey: 'pro_monthly', status: 'active' });
+
+    // A double click (the same token again) changes nothing more.
+    const again = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(again.kind).toBe('done');
+    const invoices = await h.stripe.invoices.list({ customer: getBillingState({ userId: user.id }).customer!.id });
+    expect(invoices.data.filter((i) => i.billing_reason === 'subscription_update')).toHaveLength(1);
+  });
+
+  it('April (30 days): Team 3 → 100 seats with minutes between review and confirm, to the cent', async () => {
+    await moveTo('2027-04-01T00:00:00Z');
+    const user = await newUser();
+    await subscribe(user.id, 'team', 'month', 3);
+    await moveTo('2027-04-17T08:00:01Z');
+    const r = await review(user.id, 'team', 'month', 100);
+    const period = 30 * 86_400;
+    const remaining = at('2027-05-01T00:00:00Z') - r.prorationDate;
+    expect(r.lines.map((l) => l.amount)).toEqual([-prorate(1500 * 3, remaining, period), prorate(1500 * 100, remaining, period)]);
+    expect(r.lines[1]!.description).toBe('Remaining time on Team (100 seats) from 17 Apr to 1 May');
+    await moveTo('2027-04-17T08:07:30Z');
+    await expect(confirmPlanChange({ userId: user.id, token: r.token })).resolves.toMatchObject({ kind: 'done' });
+    const invoice = await latestInvoice(user.id);
+    expect(invoice.amount_paid).toBe(r.dueToday);
+    // Had the proration been computed at the confirm instead, it would differ: the test can tell.
+    const late = at('2027-05-01T00:00:00Z') - at('2027-04-17T08:07:30Z');
+    expect(prorate(150_000, late, period) - prorate(4500, late, period)).not.toBe(r.dueToday);
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ quantity: 100 });
+  });
+
+  it('May (31 days): Starter → Team 2 seats', async () => {
+    await moveTo('2027-05-01T00:00:00Z');
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await moveTo('2027-05-20T23:59:59Z');
+    const r = await review(user.id, 'team', 'month', 2);
+    const remaining = at('2027-06-01T00:00:00Z') - r.prorationDate;
+    expect(r.dueToday).toBe(prorate(3000, remaining, 31 * 86_400) - prorate(1200, remaining, 31 * 86_400));
+    await confirmPlanChange({ userId: user.id, token: r.token });
+    expect((await latestInvoice(user.id)).amount_paid).toBe(r.dueToday);
+  });
+
+  it('yearly: Starter yearly → Pro yearly prorates over the whole year (366 days: it holds 29 Feb 2028)', async () => {
+    await moveTo('2027-06-01T00:00:00Z');
+    const user = await newUser();
+    await subscribe(user.id, 'starter', 'year');
+    await moveTo('2027-09-15T06:30:00Z');
+    const r = await review(user.id, 'pro', 'year');
+    const period = at('2028-06-01T00:00:00Z') - at('2027-06-01T00:00:00Z');
+    expect(period).toBe(366 * 86_400); // 2028 is a leap year: the period holds 29 Feb
+    const remaining = at('2028-06-01T00:00:00Z') - r.prorationDate;
+    expect(r.lines.map((l) => l.amount)).toEqual([-prorate(12000, remaining, period), prorate(49000, remaining, period)]);
+    await confirmPlanChange({ userId: user.id, token: r.token });
+    expect((await latestInvoice(user.id)).amount_paid).toBe(r.dueToday);
+  });
+});
+
+describe('scheduled changes, stale and forged reviews', () => {
+  it('Team 5 → 2 seats waits for the period end, shows as pending and Undo releases the schedule', async () => {
+    await moveTo('2027-10-01T00:00:00Z');
+    const user = await newUser();
+    await subscribe(user.id, 'team', 'month', 5);
+    const r = await review(user.id, 'team', 'month', 2);
+    expect(r).toMatchObject({ dueToday: 0, effectiveAt: '2027-11-01T00:00:00.000Z', renewal: { amount: 3000 }, decision: { kind: 'period_end' } });
+    const done = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(done).toMatchObject({ kind: 'done', message: 'Your plan switches to Team with 2 seats on 1 November 2027. Until then you keep Team with 5 seats.' });
+    const sub = getBillingState({ userId: user.id }).subscription!;
+    expect(sub).toMatchObject({ quantity: 5, pendingQuantity: 2, pendingChangeAt: new Date('2027-11-01T00:00:00Z') });
+    expect(sub.scheduleId).toMatch(/^sub_sched_/);
+    await undoScheduledChange({ userId: user.id, nonce: nonce() });
+    const after = getBillingState({ userId: user.id }).subscription!;
+    expect(after).toMatchObject({ status: 'active', quantity: 5, pendingPriceId: null, scheduleId: null });
+    expect((await h.stripe.subscriptionSchedules.retrieve(sub.scheduleId!)).status).toBe('released');
+  });
+
+  it('a review made stale by a change elsewhere is refused with a fresh one', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    const r = await review(user.id, 'pro', 'month');
+    // Another tab: the same customer switches to Team meanwhile.
+    const other = await review(user.id, 'team', 'month', 3);
+    await confirmPlanChange({ userId: user.id, token: other.token });
+    const stale = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(stale).toMatchObject({ kind: 'stale', message: 'The price changed since you looked: review the new amount' });
+    if (stale.kind !== 'stale' || stale.preview.kind !== 'review') throw new Error('expected a fresh review');
+    expect(stale.preview.review.current).toMatchObject({ plan: 'team', seats: 3 });
+  });
+
+  it('a review older than ten minutes is refused with a fresh one', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    const r = await review(user.id, 'pro', 'month');
+    clock.advance(10 * 60 * 1000 + 1000);
+    const stale = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(stale.kind).toBe('stale');
+    expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('starter_monthly');
+  });
+
+  it('a forged or foreign token is refused with words a person can act on', async () => {
+    const user = await newUser();
+    const other = await newUser();
+    await subscribe(user.id, 'starter');
+    const r = await review(user.id, 'pro', 'month');
+    await expect(confirmPlanChange({ userId: other.id, token: r.token })).rejects.toMatchObject({ code: 'invalid_review', status: 400, message: expect.stringContaining('Open “Change plan” again') });
+    const [body, mac] = r.token.split('.');
+    const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), a: 1 })).toString('base64url');
+    await expect(confirmPlanChange({ userId: user.id, token: `${tampered}.${mac}` })).rejects.toMatchObject({ code: 'invalid_review', status: 400 });
+    await expect(confirmPlanChange({ userId: user.id, token: r.token, expected: { plan: 'team', interval: 'month', seats: 500 } })).rejects.toMatchObject({ code: 'invalid_review' });
+    expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('starter_monthly');
+  });
+});
