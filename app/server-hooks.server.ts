@@ -7,6 +7,8 @@ import { webhookWorker } from '~/webhooks/worker.server';
 import { cancelAbandonedIncomplete } from '~/billing/subscriptions.server';
 import { followClock } from '~/lib/clock-follow.server';
 import { createUser, getUserByEmail } from '~/auth/users.server';
+import { usageLedger } from '~/usage/ledger.server';
+import { usageReporter } from '~/usage/reporter.server';
 
 let stopFollowing: (() => void) | null = null;
 
@@ -54,10 +56,11 @@ const stripeWebhookFast: FastRoute = async (req, res) => {
  * clock).
  */
 export const serverHooks = {
-  /** Open and migrate the database; start the webhook worker (it resumes what a crash left). */
+  /** Open and migrate the database; start the webhook worker and the usage reporter (both resume what a crash left). */
   async start() {
     db();
     webhookWorker().start();
+    usageReporter().start();
     if (process.env.CLOCK_SOURCE_URL) stopFollowing = followClock(process.env.CLOCK_SOURCE_URL);
     sweepTimer = setInterval(() => void sweepAbandoned(), SWEEP_EVERY_MS);
     sweepTimer.unref();
@@ -68,6 +71,8 @@ export const serverHooks = {
     if (sweepTimer) clearInterval(sweepTimer);
     sweepTimer = null;
     await webhookWorker().stop();
+    usageLedger().flush();
+    await usageReporter().stop();
     closeDb();
   },
   /** `npm run stripe:setup` inside the running app (npm start): returns the table of what it did. */

@@ -3,8 +3,12 @@ import { authenticateApiKey } from '~/auth/api-keys.server';
 import { entitlementOf } from '~/billing/entitlements.server';
 import { explainNoAccess, hasFeature } from '~/billing/entitlements';
 import { clock } from '~/lib/clock.server';
+import { answerCounted } from '~/usage/api-calls.server';
 
-/** The small demo API whose calls the portal meters. Access follows the key owner's subscription. */
+/**
+ * The small demo API whose calls the portal meters. Access follows the key owner's subscription;
+ * every 2xx answer is one row in the usage ledger (app/usage/api-calls.server.ts).
+ */
 export async function loader({ request }: LoaderFunctionArgs) {
   const auth = authenticateApiKey(request.headers.get('authorization'));
   if (!auth) {
@@ -20,12 +24,17 @@ export async function loader({ request }: LoaderFunctionArgs) {
       { status: 402 },
     );
   }
-  return Response.json({
-    message: `Hello, ${auth.user.name}!`,
-    plan: entitlement.plan,
-    access: entitlement.access,
-    time: clock.now().toISOString(),
-  });
+  // Counted only now that the answer is a 2xx, and answered only once the count is durable.
+  return answerCounted(
+    request,
+    auth,
+    Response.json({
+      message: `Hello, ${auth.user.name}!`,
+      plan: entitlement.plan,
+      access: entitlement.access,
+      time: clock.now().toISOString(),
+    }),
+  );
 }
 
 export async function action() {

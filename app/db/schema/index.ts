@@ -2,3 +2,4 @@ export * from './users';
 export * from './billing';
 export * from './webhooks';
 export * from './subscription-extras';
+export * from './usage';

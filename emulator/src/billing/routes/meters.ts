@@ -75,8 +75,17 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
     ctx.list('billing.meter', params, { where: { status: params.status } }, '/v1/billing/meters'),
   )
 
-  /** Validate and store one meter event (shared by v1 and the v2 stream). */
-  const recordEvent = (ctx: Ctx, input: { event_name: string; payload: Record<string, string>; identifier?: string; timestamp?: number }, paramPrefix = ''): StoredMeterEvent => {
+  /**
+   * Validate and store one meter event (shared by v1 and the v2 stream). v1 answers a repeated
+   * identifier (within 24 h) with an error; the v2 stream processes events asynchronously and drops
+   * the repeat without one (`skipDuplicate`: returns null).
+   */
+  const recordEvent = (
+    ctx: Ctx,
+    input: { event_name: string; payload: Record<string, string>; identifier?: string; timestamp?: number },
+    paramPrefix = '',
+    skipDuplicate = false,
+  ): StoredMeterEvent | null => {
     const meter = (store.all('billing.meter', { where: { event_name: input.event_name } }) as Meter[]).find((m) => m.status === 'active')
     const pp = (k: string) => (!paramPrefix ? k : k.includes('[') ? `${paramPrefix}[${k.replace('[', '][')}` : `${paramPrefix}[${k}]`)
     const now = ctx.now()
@@ -97,6 +106,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
     const key = `billing_mev_ident:${identifier}`
     const seen = store.getMeta(key)
     if (seen && Number(seen) + DAY > now) {
+      if (skipDuplicate) return null
       throw errors.invalid(`An event with identifier '${identifier}' already exists. Identifiers must be unique within a rolling 24 hour period.`, pp('identifier'), 'resource_already_exists')
     }
     store.setMeta(key, String(now))
@@ -119,7 +129,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
     p.object({ event_name: p.string({ maxLength: 100 }).required(), payload: p.hash().required(), identifier: p.string({ maxLength: 100 }), timestamp: p.integer() }),
     (ctx, params) =>
       run(ctx, () => {
-        const ev = recordEvent(ctx, params)
+        const ev = recordEvent(ctx, params)!
         const out: Stripe.Billing.MeterEvent = {
           object: 'billing.meter_event',
           created: ev.created,
@@ -220,7 +230,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         params.events.forEach((e, i) => {
           const ts = e.timestamp ? Math.floor(Date.parse(e.timestamp) / 1000) : undefined
           if (e.timestamp && !Number.isFinite(ts)) throw errors.invalid('Invalid timestamp', `events[${i}][timestamp]`)
-          recordEvent(ctx, { event_name: e.event_name, payload: e.payload, identifier: e.identifier, timestamp: ts }, `events[${i}]`)
+          recordEvent(ctx, { event_name: e.event_name, payload: e.payload, identifier: e.identifier, timestamp: ts }, `events[${i}]`, true)
         })
         return {}
       }),
