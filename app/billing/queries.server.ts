@@ -7,8 +7,11 @@
  *                                     methods with the default marked, recent invoices, one-time payments.
  *   getInvoice({ userId, invoiceId }) one invoice with its lines, or null when it is not the user's.
  *   currentSubscription(subs)         the subscription a page should show (pure).
+ *   getHistoryPage({ userId, … })     one page of the billing history (invoices and one-time payments), keyset.
+ *   pricesByIds(ids)                  catalogue rows for invoice lines (plan names, metered or not).
+ *   getCreditBalance({ userId })      credits granted by credit packs, less those taken back by refunds.
  */
-import { and, desc, eq, isNull, ne, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
 import {
   customers,
@@ -16,7 +19,9 @@ import {
   invoices,
   paymentMethods,
   payments,
+  prices,
   subscriptionItems,
+  webhookEffects,
   subscriptions,
   users,
   type CustomerRow,
@@ -24,6 +29,7 @@ import {
   type InvoiceRow,
   type PaymentMethodRow,
   type PaymentRow,
+  type PriceRow,
   type SubscriptionItemRow,
   type SubscriptionRow,
   type SubscriptionStatus,
@@ -105,4 +111,112 @@ export function getInvoice({ userId, invoiceId }: { userId: string; invoiceId: s
   if (!invoice) return null;
   const lines = db().select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceId)).orderBy(invoiceLines.position).all();
   return { ...invoice, lines };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The billing history: invoices (never drafts) and one-time payments, newest first, by keyset.
+
+/** Where a page starts: strictly older than (created, id) (`after`), or strictly newer (`before`). */
+export interface HistoryCursor {
+  dir: 'after' | 'before';
+  /** Unix seconds. */
+  created: number;
+  id: string;
+}
+/** The history's filters; `paid` also lists succeeded one-time payments, the others invoices only. */
+export const HISTORY_STATUSES = ['paid', 'open', 'void', 'uncollectible'] as const;
+export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+
+export type HistoryRow =
+  | { kind: 'invoice'; invoice: InvoiceRow; lines: InvoiceLineRow[] }
+  | { kind: 'payment'; payment: PaymentRow };
+
+export interface HistoryPage {
+  rows: HistoryRow[];
+  /** Cursors of the neighbouring pages, or null at either end. */
+  next: HistoryCursor | null;
+  prev: HistoryCursor | null;
+}
+
+/**
+ * One page of the history by keyset on (created, id): stable while new invoices arrive (they are
+ * newer than every cursor, so no row moves between pages, none is skipped or shown twice). One
+ * indexed query for the page's keys, one for its invoices, one for their lines, one for payments.
+ */
+export function getHistoryPage({ userId, status, cursor, limit = 25 }: { userId: string; status?: HistoryStatus | null; cursor?: HistoryCursor | null; limit?: number }): HistoryPage {
+  const customerId = customerIdOf(userId);
+  if (!customerId) return { rows: [], next: null, prev: null };
+  const older = !cursor || cursor.dir === 'after';
+  const keyset = cursor
+    ? older
+      ? sql`and (created < ${cursor.created} or (created = ${cursor.created} and id < ${cursor.id}))`
+      : sql`and (created > ${cursor.created} or (created = ${cursor.created} and id > ${cursor.id}))`
+    : sql``;
+  const invoiceStatus = status ? sql`and status = ${status}` : sql`and (status is null or status <> 'draft')`;
+  const withPayments = !status || status === 'paid';
+  const order = older ? sql`order by created desc, id desc` : sql`order by created asc, id asc`;
+  const keys = db().all<{ kind: 'invoice' | 'payment'; id: string; created: number }>(sql`
+    select kind, id, created from (
+      select 'invoice' as kind, id, stripe_created as created from ${invoices}
+        where customer_id = ${customerId} and deleted = 0 ${invoiceStatus}
+      ${withPayments ? sql`union all select 'payment' as kind, id, stripe_created as created from ${payments} where customer_id = ${customerId} and status = 'succeeded'` : sql``}
+    ) where 1 = 1 ${keyset} ${order} limit ${limit + 1}`);
+  const more = keys.length > limit;
+  const page = keys.slice(0, limit);
+  if (!older) page.reverse();
+  const invoiceIds = page.filter((k) => k.kind === 'invoice').map((k) => k.id);
+  const paymentIds = page.filter((k) => k.kind === 'payment').map((k) => k.id);
+  const d = db();
+  const invoiceRows = invoiceIds.length ? d.select().from(invoices).where(inArray(invoices.id, invoiceIds)).all() : [];
+  const lineRows = invoiceIds.length ? d.select().from(invoiceLines).where(inArray(invoiceLines.invoiceId, invoiceIds)).orderBy(invoiceLines.invoiceId, invoiceLines.position).all() : [];
+  const paymentRows = paymentIds.length ? d.select().from(payments).where(inArray(payments.id, paymentIds)).all() : [];
+  const invoiceById = new Map(invoiceRows.map((i) => [i.id, i]));
+  const paymentById = new Map(paymentRows.map((p) => [p.id, p]));
+  const linesOf = new Map<string, InvoiceLineRow[]>();
+  for (const line of lineRows) linesOf.set(line.invoiceId, [...(linesOf.get(line.invoiceId) ?? []), line]);
+  const rows: HistoryRow[] = page.map((k) =>
+    k.kind === 'invoice' ? { kind: 'invoice', invoice: invoiceById.get(k.id)!, lines: linesOf.get(k.id) ?? [] } : { kind: 'payment', payment: paymentById.get(k.id)! },
+  );
+  const first = page[0];
+  const last = page.at(-1);
+  const hasOlder = older ? more : cursor !== null && cursor !== undefined;
+  const hasNewer = older ? cursor !== null && cursor !== undefined : more;
+  return {
+    rows,
+    next: hasOlder && last ? { dir: 'after', created: last.created, id: last.id } : null,
+    prev: hasNewer && first ? { dir: 'before', created: first.created, id: first.id } : null,
+  };
+}
+
+/** Catalogue rows by id (invoice lines name their price; the page names the plan from it). */
+export function pricesByIds(ids: string[]): Map<string, PriceRow> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  return new Map(db().select().from(prices).where(inArray(prices.id, unique)).all().map((p) => [p.id, p]));
+}
+
+/** The user's one-time payments, newest first (the credits page's purchases). */
+export function listPayments({ userId, kind, limit = 50 }: { userId: string; kind?: string; limit?: number }): PaymentRow[] {
+  const customerId = customerIdOf(userId);
+  if (!customerId) return [];
+  return db()
+    .select()
+    .from(payments)
+    .where(and(eq(payments.customerId, customerId), kind ? eq(payments.kind, kind) : undefined))
+    .orderBy(desc(payments.stripeCreated))
+    .limit(limit)
+    .all();
+}
+
+/**
+ * The user's credits: Σ `credit_grant` effects less Σ `credit_revoke` effects (a refund takes back
+ * what was not spent). Each effect is recorded once per payment, whichever path got there first.
+ */
+export function getCreditBalance({ userId }: { userId: string }): number {
+  const row = db().get<{ granted: number | null; revoked: number | null }>(sql`
+    select
+      sum(case when kind = 'credit_grant' then coalesce(json_extract(data, '$.credits'), 0) end) as granted,
+      sum(case when kind = 'credit_revoke' then coalesce(json_extract(data, '$.credits'), 0) end) as revoked
+    from ${webhookEffects} where user_id = ${userId} and kind in ('credit_grant', 'credit_revoke')`);
+  return Math.max(0, (row?.granted ?? 0) - (row?.revoked ?? 0));
 }

@@ -31,7 +31,9 @@ import {
   subscriptionItems,
   subscriptions,
   type InvoiceRow,
+  type PostalAddress,
   type SubscriptionRow,
+  type TaxIdView,
   type SubscriptionStatus,
 } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
@@ -61,6 +63,8 @@ export type Snapshot =
 const SUBSCRIPTION_EXPAND = ['schedule'];
 /** What an invoice read expands: its payments, for the PaymentIntent (fix-payment page). */
 const INVOICE_EXPAND = ['payments'];
+/** What a PaymentIntent read expands: its charge, for refunds of one-time purchases. */
+const PAYMENT_INTENT_EXPAND = ['latest_charge'];
 
 function isNotFound(error: unknown): boolean {
   const e = error as { statusCode?: number; code?: string; type?: string } | null;
@@ -99,7 +103,7 @@ export async function fetchSnapshot(kind: SyncKind, id: string): Promise<Snapsho
     case 'payment_method':
       return { kind, id, object: await orNull(s.paymentMethods.retrieve(id)) };
     case 'payment_intent':
-      return { kind, id, object: await orNull(s.paymentIntents.retrieve(id)) };
+      return { kind, id, object: await orNull(s.paymentIntents.retrieve(id, { expand: PAYMENT_INTENT_EXPAND })) };
     case 'product':
       return { kind, id, object: await orNull(s.products.retrieve(id)) };
     case 'price':
@@ -177,10 +181,22 @@ function writeCustomer(tx: Tx, c: Stripe.Customer | Stripe.DeletedCustomer, fetc
     defaultPaymentMethodId: idOf(customer.invoice_settings?.default_payment_method ?? null),
     balance: customer.balance ?? 0,
     currency: customer.currency ?? null,
+    ...customerBillingDetails(customer),
     deleted: false,
     stripeCreated: toDate(customer.created),
     syncedAt: fetchedAt,
   });
+}
+
+/** Address and tax IDs (`tax_ids` is expanded on every customer read; absent, nothing is known). */
+function customerBillingDetails(customer: Stripe.Customer): { address: PostalAddress | null; taxIds?: TaxIdView[] } {
+  const taxIds = customer.tax_ids?.data;
+  return {
+    address: postalAddress(customer.address),
+    ...(taxIds
+      ? { taxIds: taxIds.map((t) => ({ id: t.id, type: t.type, value: t.value, verification: t.verification?.status ?? null })) }
+      : {}),
+  };
 }
 
 function writeSubscription(tx: Tx, sub: Stripe.Subscription, fetchedAt: Date) {
@@ -269,6 +285,7 @@ function writeInvoice(tx: Tx, invoice: Stripe.Invoice, fetchedAt: Date) {
     hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
     invoicePdf: invoice.invoice_pdf ?? null,
     paymentIntentId: invoicePaymentIntentId(invoice),
+    ...invoiceDetails(invoice),
     finalizedAt: toDate(invoice.status_transitions?.finalized_at),
     paidAt: toDate(invoice.status_transitions?.paid_at),
     deleted: false,
@@ -294,6 +311,7 @@ function writeInvoice(tx: Tx, invoice: Stripe.Invoice, fetchedAt: Date) {
             priceId: idOf(line.pricing?.price_details?.price ?? null),
             subscriptionItemId: details?.subscription_item ?? null,
             proration: details?.proration ?? line.parent?.invoice_item_details?.proration ?? false,
+            unitAmountDecimal: decimalString(line.pricing?.unit_amount_decimal),
             periodStart: toDate(line.period?.start),
             periodEnd: toDate(line.period?.end),
           };
@@ -302,6 +320,45 @@ function writeInvoice(tx: Tx, invoice: Stripe.Invoice, fetchedAt: Date) {
       .onConflictDoNothing()
       .run();
   }
+}
+
+/**
+ * What the invoice page prints beyond the amounts: discounts, tax, the balance applied, credit notes,
+ * the billing details frozen at finalization and the payments (`payments` is expanded on every read).
+ */
+function invoiceDetails(invoice: Stripe.Invoice) {
+  const sum = (list: { amount: number }[] | null | undefined) => (list ?? []).reduce((n, x) => n + x.amount, 0);
+  return {
+    description: invoice.description ?? null,
+    discountTotal: sum(invoice.total_discount_amounts),
+    taxTotal: sum(invoice.total_taxes),
+    startingBalance: invoice.starting_balance ?? 0,
+    endingBalance: invoice.ending_balance ?? null,
+    postPaymentCreditNotesAmount: invoice.post_payment_credit_notes_amount ?? 0,
+    prePaymentCreditNotesAmount: invoice.pre_payment_credit_notes_amount ?? 0,
+    customerName: invoice.customer_name ?? null,
+    customerEmail: invoice.customer_email ?? null,
+    customerAddress: postalAddress(invoice.customer_address),
+    customerTaxIds: (invoice.customer_tax_ids ?? []).map((t) => ({ id: null, type: t.type, value: t.value, verification: null })),
+    payments: (invoice.payments?.data ?? []).map((p) => ({
+      id: p.id,
+      amountPaid: p.amount_paid ?? null,
+      amountRequested: p.amount_requested,
+      status: p.status,
+      paidAt: p.status_transitions?.paid_at ?? null,
+    })),
+  };
+}
+
+function postalAddress(a: Stripe.Address | null | undefined): PostalAddress | null {
+  if (!a) return null;
+  return { line1: a.line1 ?? null, line2: a.line2 ?? null, city: a.city ?? null, state: a.state ?? null, postal_code: a.postal_code ?? null, country: a.country ?? null };
+}
+
+/** Stripe's `*_decimal` fields arrive as strings or as the SDK's Decimal: keep the decimal text. */
+function decimalString(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return String(v);
 }
 
 function writePaymentMethod(tx: Tx, pm: Stripe.PaymentMethod, fetchedAt: Date) {
@@ -343,6 +400,8 @@ function writePaymentIntent(tx: Tx, pi: Stripe.PaymentIntent, fetchedAt: Date) {
     description: pi.description,
     kind: pi.metadata.kind ?? null,
     lastError: pi.last_payment_error?.message ?? null,
+    amountRefunded: typeof pi.latest_charge === 'object' && pi.latest_charge ? pi.latest_charge.amount_refunded : 0,
+    receiptUrl: typeof pi.latest_charge === 'object' && pi.latest_charge ? (pi.latest_charge.receipt_url ?? null) : null,
     metadata: pi.metadata,
     stripeCreated: toDate(pi.created)!,
     syncedAt: fetchedAt,
@@ -438,7 +497,7 @@ export async function syncCustomer(customerId: string): Promise<{ subscriptions:
       s.subscriptions.list({ customer: customerId, status: 'all', limit: 100, expand: ['data.schedule'] }),
       s.customers.listPaymentMethods(customerId, { limit: 100 }),
       s.invoices.list({ customer: customerId, limit: CUSTOMER_INVOICE_WINDOW, expand: ['data.payments'] }),
-      s.paymentIntents.list({ customer: customerId, limit: 100 }),
+      s.paymentIntents.list({ customer: customerId, limit: 100, expand: ['data.latest_charge'] }),
     ]);
     subs.push(...subList.data);
     pms.push(...pmList.data);

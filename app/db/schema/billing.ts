@@ -9,6 +9,32 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
  * newer one. Deleted objects are marked, never removed.
  */
 const stripeTime = (name: string) => integer(name, { mode: 'timestamp' });
+
+/** A postal address as Stripe holds it (every field may be null). */
+export interface PostalAddress {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  postal_code: string | null;
+  country: string | null;
+}
+/** A tax ID as shown to the customer (`type` is Stripe's, e.g. `eu_vat`). */
+export interface TaxIdView {
+  id: string | null;
+  type: string;
+  value: string | null;
+  /** `verification.status` where Stripe verifies (EU VAT…): pending, verified, unverified, unavailable. */
+  verification: string | null;
+}
+/** One payment of an invoice (`invoice.payments`, expanded on read). */
+export interface InvoicePaymentView {
+  id: string;
+  amountPaid: number | null;
+  amountRequested: number;
+  status: string;
+  paidAt: number | null;
+}
 const syncedAt = () => integer('synced_at', { mode: 'timestamp_ms' }).notNull();
 
 export const products = sqliteTable('products', {
@@ -54,6 +80,10 @@ export const customers = sqliteTable(
     defaultPaymentMethodId: text('default_payment_method_id'),
     balance: integer('balance').notNull().default(0),
     currency: text('currency'),
+    /** The billing address Stripe prints on invoices. */
+    address: text('address', { mode: 'json' }).$type<PostalAddress | null>(),
+    /** `customer.tax_ids` (expanded on read): printed on invoices finalized after they were added. */
+    taxIds: text('tax_ids', { mode: 'json' }).$type<TaxIdView[]>().notNull().default([]),
     deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
     stripeCreated: stripeTime('stripe_created'),
     syncedAt: syncedAt(),
@@ -155,6 +185,22 @@ export const invoices = sqliteTable(
     hostedInvoiceUrl: text('hosted_invoice_url'),
     invoicePdf: text('invoice_pdf'),
     paymentIntentId: text('payment_intent_id'),
+    description: text('description'),
+    /** Σ total_discount_amounts and Σ total_taxes, in minor units. */
+    discountTotal: integer('discount_total').notNull().default(0),
+    taxTotal: integer('tax_total').notNull().default(0),
+    /** Customer balance before/after this invoice: negative is credit (applied = starting − ending). */
+    startingBalance: integer('starting_balance').notNull().default(0),
+    endingBalance: integer('ending_balance'),
+    /** Credit notes issued after payment (refunds or credit to the balance). */
+    postPaymentCreditNotesAmount: integer('post_payment_credit_notes_amount').notNull().default(0),
+    prePaymentCreditNotesAmount: integer('pre_payment_credit_notes_amount').notNull().default(0),
+    /** The billing details as printed on the invoice (frozen by Stripe at finalization). */
+    customerName: text('customer_name'),
+    customerEmail: text('customer_email'),
+    customerAddress: text('customer_address', { mode: 'json' }).$type<PostalAddress | null>(),
+    customerTaxIds: text('customer_tax_ids', { mode: 'json' }).$type<TaxIdView[]>().notNull().default([]),
+    payments: text('payments', { mode: 'json' }).$type<InvoicePaymentView[]>().notNull().default([]),
     finalizedAt: stripeTime('finalized_at'),
     paidAt: stripeTime('paid_at'),
     deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
@@ -163,6 +209,8 @@ export const invoices = sqliteTable(
   },
   (t) => [
     index('invoices_customer_idx').on(t.customerId, t.stripeCreated),
+    // The history's keyset: (created, id) newest first, optionally by status.
+    index('invoices_customer_page_idx').on(t.customerId, t.stripeCreated, t.id),
     index('invoices_subscription_idx').on(t.subscriptionId),
     index('invoices_user_idx').on(t.userId),
   ],
@@ -181,6 +229,8 @@ export const invoiceLines = sqliteTable(
     priceId: text('price_id'),
     subscriptionItemId: text('subscription_item_id'),
     proration: integer('proration', { mode: 'boolean' }).notNull().default(false),
+    /** `pricing.unit_amount_decimal`: the unit price in minor units (a decimal string: usage is fractional). */
+    unitAmountDecimal: text('unit_amount_decimal'),
     periodStart: stripeTime('period_start'),
     periodEnd: stripeTime('period_end'),
   },
@@ -221,6 +271,9 @@ export const payments = sqliteTable(
     /** metadata.kind, e.g. `credit_pack`. */
     kind: text('kind'),
     lastError: text('last_error'),
+    /** From the latest charge (`latest_charge.amount_refunded`, expanded on read). */
+    amountRefunded: integer('amount_refunded').notNull().default(0),
+    receiptUrl: text('receipt_url'),
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     stripeCreated: stripeTime('stripe_created').notNull(),
     syncedAt: syncedAt(),

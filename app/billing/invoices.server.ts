@@ -1,0 +1,387 @@
+/**
+ * The invoices pages' domain, owner-scoped like everything in app/billing: the history (invoices and
+ * one-time payments, from the mirror only), one invoice in full, its PDF (fetched from Stripe after
+ * the owner check) and paying an open invoice in the page (docs/billing.md, "Invoices").
+ *
+ *   invoiceHistory({ userId, status, cursor })   a page of the history as the page shows it
+ *   invoiceDetail({ userId, invoiceId })         one invoice, or null when it is not the user's
+ *   fetchInvoicePdf({ userId, invoiceId })       Stripe's PDF as a stream, or null when not the user's
+ *   startInvoicePayment / payInvoiceWithSavedCard / completeInvoicePayment   pay an open invoice
+ */
+import { clock } from '~/lib/clock.server';
+import { formatMoney } from '~/lib/money';
+import { stripe } from '~/stripe/client.server';
+import type { InvoiceLineRow, InvoiceRow, PaymentRow, PostalAddress, PriceRow, TaxIdView } from '~/db/schema';
+import { BillingError, fromStripeError } from './errors';
+import { withUserLock } from './locks.server';
+import { ONE_TIME, METERED, planByLookupKey } from './plans';
+import { getBillingState, getHistoryPage, getInvoice, pricesByIds, type HistoryCursor, type HistoryStatus } from './queries.server';
+import { syncCustomer, syncObject } from './sync.server';
+import type { Tone } from './status';
+
+export interface Badge {
+  label: string;
+  tone: Tone;
+}
+
+export interface HistoryEntry {
+  id: string;
+  kind: 'invoice' | 'payment';
+  /** ISO date. */
+  date: string;
+  number: string | null;
+  description: string;
+  amount: number;
+  currency: string;
+  badge: Badge;
+  /** In-app links (invoices), or Stripe's receipt (payments). */
+  viewHref: string | null;
+  pdfHref: string | null;
+  receiptUrl: string | null;
+}
+
+export interface InvoiceHistory {
+  entries: HistoryEntry[];
+  next: string | null;
+  prev: string | null;
+}
+
+// --- cursors -----------------------------------------------------------------------------------------
+
+/** `a.<created>.<id>` (older than) or `b.<created>.<id>` (newer than): opaque to the page, checked here. */
+export const CURSOR_PATTERN = /^[ab]\.\d{1,12}\.(in|pi)_[A-Za-z0-9]{1,128}$/;
+
+export function encodeCursor(cursor: HistoryCursor): string {
+  return `${cursor.dir === 'after' ? 'a' : 'b'}.${cursor.created}.${cursor.id}`;
+}
+
+/** Parses a cursor from the query string; null when it is not one (routes answer 400). */
+export function parseCursor(value: string): HistoryCursor | null {
+  if (!CURSOR_PATTERN.test(value)) return null;
+  const [dir, created, ...rest] = value.split('.');
+  return { dir: dir === 'a' ? 'after' : 'before', created: Number(created), id: rest.join('.') };
+}
+
+// --- words ---------------------------------------------------------------------------------------------
+
+const shortDate = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+export function periodWords(start: Date | null, end: Date | null): string | null {
+  if (!start || !end) return null;
+  if (start.getTime() === end.getTime()) return shortDate(start);
+  return `${shortDate(start)} – ${shortDate(end)}`;
+}
+
+function planNameOf(price: PriceRow | undefined): string | null {
+  if (!price?.lookupKey) return null;
+  const resolved = planByLookupKey(price.lookupKey);
+  if (!resolved) return null;
+  return `${resolved.plan.name} (${resolved.interval === 'month' ? 'monthly' : 'yearly'})`;
+}
+
+const isUsage = (line: InvoiceLineRow, priceMap: Map<string, PriceRow>) => !!line.priceId && priceMap.get(line.priceId)?.usageType === 'metered';
+
+/** What an invoice was for, in a few words: the plan and its period, a proration, usage, a one-off. */
+export function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], priceMap: Map<string, PriceRow>): string {
+  const prorations = lines.filter((l) => l.proration);
+  if (prorations.length) {
+    const gained = prorations.filter((l) => l.amount > 0).map((l) => planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined))[0];
+    if (gained) return `Proration for the change to ${gained.replace(/ \((monthly|yearly)\)$/, '')}`;
+    return 'Proration for a plan change';
+  }
+  const usage = lines.filter((l) => isUsage(l, priceMap));
+  const plan = lines.find((l) => !isUsage(l, priceMap) && l.priceId && planNameOf(priceMap.get(l.priceId)));
+  if (plan) {
+    const name = planNameOf(priceMap.get(plan.priceId!))!;
+    const period = periodWords(plan.periodStart, plan.periodEnd);
+    return [name, period, usage.some((l) => l.amount > 0) ? 'with usage' : null].filter(Boolean).join(' · ');
+  }
+  if (usage.length) return [`${METERED.name} usage`, periodWords(usage[0]!.periodStart, usage[0]!.periodEnd)].filter(Boolean).join(' · ');
+  if (invoice.description) return invoice.description;
+  const first = lines[0]?.description;
+  if (first) return invoice.billingReason === 'manual' ? `One-time: ${first}` : first;
+  return invoice.billingReason === 'manual' ? 'One-time invoice' : 'Invoice';
+}
+
+/** The status badge: Stripe's status, with Past due and refunds told apart. */
+export function invoiceBadge(invoice: Pick<InvoiceRow, 'status' | 'amountPaid' | 'postPaymentCreditNotesAmount' | 'dueDate' | 'attemptCount' | 'collectionMethod'>, now: Date): Badge {
+  switch (invoice.status) {
+    case 'paid': {
+      const credited = invoice.postPaymentCreditNotesAmount;
+      if (credited > 0 && credited >= invoice.amountPaid) return { label: 'Refunded', tone: 'gray' };
+      if (credited > 0) return { label: 'Partially refunded', tone: 'amber' };
+      return { label: 'Paid', tone: 'green' };
+    }
+    case 'open': {
+      const overdue = invoice.dueDate ? invoice.dueDate <= now : invoice.attemptCount > 0 && invoice.collectionMethod !== 'send_invoice';
+      return overdue ? { label: 'Past due', tone: 'red' } : { label: 'Open', tone: 'amber' };
+    }
+    case 'void':
+      return { label: 'Void', tone: 'gray' };
+    case 'uncollectible':
+      return { label: 'Uncollectible', tone: 'red' };
+    default:
+      return { label: 'Draft', tone: 'gray' };
+  }
+}
+
+export function paymentBadge(payment: Pick<PaymentRow, 'amountReceived' | 'amountRefunded' | 'status'>): Badge {
+  if (payment.amountRefunded > 0 && payment.amountRefunded >= payment.amountReceived) return { label: 'Refunded', tone: 'gray' };
+  if (payment.amountRefunded > 0) return { label: 'Partially refunded', tone: 'amber' };
+  if (payment.status === 'succeeded') return { label: 'Paid', tone: 'green' };
+  if (payment.status === 'canceled') return { label: 'Canceled', tone: 'gray' };
+  if (payment.status === 'processing') return { label: 'Processing', tone: 'blue' };
+  return { label: 'Not paid', tone: 'red' };
+}
+
+export function paymentName(payment: Pick<PaymentRow, 'kind' | 'description'>): string {
+  if (payment.kind === ONE_TIME.credit_pack.key) return ONE_TIME.credit_pack.name;
+  return payment.description ?? 'One-time payment';
+}
+
+// --- the history ----------------------------------------------------------------------------------------
+
+/** A page of the history as the page shows it, from the mirror only. */
+export function invoiceHistory({ userId, status, cursor }: { userId: string; status: HistoryStatus | null; cursor: HistoryCursor | null }): InvoiceHistory {
+  const page = getHistoryPage({ userId, status, cursor });
+  const priceMap = pricesByIds(page.rows.flatMap((r) => (r.kind === 'invoice' ? r.lines.map((l) => l.priceId).filter((id): id is string => !!id) : [])));
+  const now = clock.now();
+  const entries = page.rows.map((row): HistoryEntry => {
+    if (row.kind === 'payment') {
+      const p = row.payment;
+      return {
+        id: p.id,
+        kind: 'payment',
+        date: p.stripeCreated.toISOString(),
+        number: null,
+        description: paymentName(p),
+        amount: p.amountReceived || p.amount,
+        currency: p.currency,
+        badge: paymentBadge(p),
+        viewHref: null,
+        pdfHref: null,
+        receiptUrl: p.receiptUrl,
+      };
+    }
+    const inv = row.invoice;
+    return {
+      id: inv.id,
+      kind: 'invoice',
+      date: inv.stripeCreated.toISOString(),
+      number: inv.number,
+      description: describeInvoice(inv, row.lines, priceMap),
+      amount: inv.total,
+      currency: inv.currency,
+      badge: invoiceBadge(inv, now),
+      viewHref: `/billing/invoices/${inv.id}`,
+      pdfHref: inv.invoicePdf ? `/billing/invoices/${inv.id}/pdf` : null,
+      receiptUrl: null,
+    };
+  });
+  return { entries, next: page.next ? encodeCursor(page.next) : null, prev: page.prev ? encodeCursor(page.prev) : null };
+}
+
+// --- one invoice ----------------------------------------------------------------------------------------
+
+export interface InvoiceLineView {
+  id: string;
+  description: string;
+  /** "12,345 calls × $0.01" for usage, "2 × $15.00" for seats, null for a single unit. */
+  quantityWords: string | null;
+  period: string | null;
+  amount: number;
+  proration: boolean;
+  usage: boolean;
+}
+
+export interface InvoiceDetail {
+  id: string;
+  number: string | null;
+  description: string;
+  badge: Badge;
+  status: string | null;
+  currency: string;
+  created: string;
+  dueDate: string | null;
+  paidAt: string | null;
+  period: string | null;
+  lines: InvoiceLineView[];
+  subtotal: number;
+  discount: number;
+  tax: number;
+  total: number;
+  /** Customer credit balance used to pay part of it. */
+  creditApplied: number;
+  amountDue: number;
+  amountPaid: number;
+  amountRemaining: number;
+  /** Credit notes after payment (refunds or credit to the balance). */
+  credited: number;
+  payments: { id: string; amount: number; status: string; date: string | null }[];
+  billedTo: { name: string | null; email: string | null; address: PostalAddress | null; taxIds: TaxIdView[] };
+  hostedInvoiceUrl: string | null;
+  pdfHref: string | null;
+  canPay: boolean;
+}
+
+/** Unit price in minor units (a decimal string: usage prices may be fractions of a cent) as money. */
+function unitMoney(decimal: string | null, currency: string): string | null {
+  if (!decimal) return null;
+  const n = Number(decimal);
+  if (!Number.isFinite(n)) return null;
+  if (Number.isInteger(n)) return formatMoney(n, currency);
+  // Fractions of a cent: show as many decimals as the price has (e.g. $0.005).
+  return `$${(n / 100).toFixed(Math.min(6, (decimal.split('.')[1]?.length ?? 0) + 2))}`;
+}
+
+function lineView(line: InvoiceLineRow, invoice: InvoiceRow, priceMap: Map<string, PriceRow>): InvoiceLineView {
+  const price = line.priceId ? priceMap.get(line.priceId) : undefined;
+  const usage = price?.usageType === 'metered';
+  const unit = unitMoney(line.unitAmountDecimal, invoice.currency) ?? (price?.unitAmount != null ? formatMoney(price.unitAmount, invoice.currency) : null);
+  const qty = line.quantity ?? null;
+  const quantityWords = usage
+    ? `${(qty ?? 0).toLocaleString('en-US')} ${METERED.price.per}${qty === 1 ? '' : 's'}${unit ? ` × ${unit}` : ''}`
+    : qty !== null && qty !== 1 && unit && !line.proration
+      ? `${qty.toLocaleString('en-US')} × ${unit}`
+      : null;
+  const plan = planNameOf(price);
+  const fallback = line.proration
+    ? `${line.amount < 0 ? 'Unused time on' : 'Remaining time on'} ${plan ?? 'your plan'}`
+    : usage
+      ? `${METERED.name} usage`
+      : (plan ?? 'Item');
+  return {
+    id: line.id,
+    description: line.description ?? fallback,
+    quantityWords,
+    period: periodWords(line.periodStart, line.periodEnd),
+    amount: line.amount,
+    proration: line.proration,
+    usage,
+  };
+}
+
+/** One of the user's invoices in full; null when it is not theirs (or a draft): pages answer 404. */
+export function invoiceDetail({ userId, invoiceId }: { userId: string; invoiceId: string }): InvoiceDetail | null {
+  const invoice = getInvoice({ userId, invoiceId });
+  if (!invoice || invoice.deleted || invoice.status === 'draft') return null;
+  const priceMap = pricesByIds(invoice.lines.map((l) => l.priceId).filter((id): id is string => !!id));
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    description: describeInvoice(invoice, invoice.lines, priceMap),
+    badge: invoiceBadge(invoice, clock.now()),
+    status: invoice.status,
+    currency: invoice.currency,
+    created: invoice.stripeCreated.toISOString(),
+    dueDate: iso(invoice.dueDate),
+    paidAt: iso(invoice.paidAt),
+    period: periodWords(invoice.periodStart, invoice.periodEnd),
+    lines: invoice.lines.map((l) => lineView(l, invoice, priceMap)),
+    subtotal: invoice.subtotal,
+    discount: invoice.discountTotal,
+    tax: invoice.taxTotal,
+    total: invoice.total,
+    creditApplied: Math.max(0, invoice.total - invoice.amountDue),
+    amountDue: invoice.amountDue,
+    amountPaid: invoice.amountPaid,
+    amountRemaining: invoice.amountRemaining,
+    credited: invoice.postPaymentCreditNotesAmount,
+    payments: invoice.payments.map((p) => ({ id: p.id, amount: p.amountPaid ?? p.amountRequested, status: p.status, date: p.paidAt ? new Date(p.paidAt * 1000).toISOString() : null })),
+    billedTo: { name: invoice.customerName, email: invoice.customerEmail, address: invoice.customerAddress, taxIds: invoice.customerTaxIds },
+    hostedInvoiceUrl: invoice.hostedInvoiceUrl,
+    pdfHref: invoice.invoicePdf ? `/billing/invoices/${invoice.id}/pdf` : null,
+    canPay: invoice.status === 'open' && invoice.amountRemaining > 0,
+  };
+}
+
+// --- the PDF ----------------------------------------------------------------------------------------------
+
+/**
+ * Stripe's PDF of one of the user's invoices, streamed through: the owner check is the mirror's, and
+ * the URL is the one Stripe gave (`invoice_pdf`), never one from the browser. Null when the invoice is
+ * not the user's or has no PDF yet (a draft).
+ */
+export async function fetchInvoicePdf({ userId, invoiceId }: { userId: string; invoiceId: string }): Promise<{ body: ReadableStream<Uint8Array>; filename: string; length: string | null } | null> {
+  const invoice = getInvoice({ userId, invoiceId });
+  if (!invoice || invoice.deleted || !invoice.invoicePdf) return null;
+  let res: Response;
+  try {
+    res = await fetch(invoice.invoicePdf, { redirect: 'follow', signal: AbortSignal.timeout(20_000) });
+  } catch (error) {
+    throw new BillingError('stripe_unavailable', 'The invoice PDF could not be fetched from our payment provider. Please try again in a minute.', { cause: error });
+  }
+  if (!res.ok || !res.body) {
+    throw new BillingError('stripe_unavailable', `The invoice PDF could not be fetched from our payment provider (status ${res.status}). Please try again in a minute.`);
+  }
+  return { body: res.body, filename: `Invoice-${(invoice.number ?? invoice.id).replace(/[^A-Za-z0-9_-]/g, '')}.pdf`, length: res.headers.get('content-length') };
+}
+
+// --- paying an open invoice ------------------------------------------------------------------------------
+
+export interface InvoicePaymentStep {
+  intentType: 'payment';
+  clientSecret: string;
+  amountDue: number;
+  currency: string;
+  invoiceId: string;
+}
+
+function requireOpen(userId: string, invoiceId: string): InvoiceRow {
+  const invoice = getInvoice({ userId, invoiceId });
+  if (!invoice || invoice.deleted || invoice.status === 'draft') throw new BillingError('no_subscription', 'That invoice was not found.');
+  if (invoice.status !== 'open' || invoice.amountRemaining <= 0) throw new BillingError('not_allowed_in_state', `This invoice is ${invoice.status ?? 'not open'}: there is nothing to pay.`);
+  return invoice;
+}
+
+/** The client secret of the invoice's payment, for the Payment Element (a new card, 3DS in the page). */
+export async function startInvoicePayment({ userId, invoiceId }: { userId: string; invoiceId: string }): Promise<InvoicePaymentStep> {
+  const invoice = requireOpen(userId, invoiceId);
+  try {
+    const fresh = await stripe().invoices.retrieve(invoice.id, { expand: ['confirmation_secret'] });
+    const secret = fresh.confirmation_secret?.client_secret;
+    if (fresh.status !== 'open' || !secret || fresh.amount_remaining <= 0) {
+      await syncObject('invoice', invoice.id);
+      throw new BillingError('not_allowed_in_state', 'This invoice can no longer be paid here. Reload the page to see where it stands.');
+    }
+    return { intentType: 'payment', clientSecret: secret, amountDue: fresh.amount_remaining, currency: fresh.currency, invoiceId: fresh.id };
+  } catch (error) {
+    throw fromStripeError(error);
+  }
+}
+
+/** Pays an open invoice with a saved card (`invoices.pay`); a card that needs 3DS is sent to the card form. */
+export async function payInvoiceWithSavedCard({ userId, invoiceId, paymentMethodId, nonce }: { userId: string; invoiceId: string; paymentMethodId: string; nonce: string }): Promise<void> {
+  await withUserLock(userId, async () => {
+    const invoice = requireOpen(userId, invoiceId);
+    const state = getBillingState({ userId });
+    if (!state.paymentMethods.some((pm) => pm.id === paymentMethodId)) throw new BillingError('not_allowed_in_state', 'That card is not one of your saved cards. Reload the page and choose again.');
+    try {
+      await stripe().invoices.pay(invoice.id, { payment_method: paymentMethodId, off_session: false }, { idempotencyKey: `invoice-pay:${invoice.id}:${nonce}` });
+    } catch (error) {
+      const e = error as { code?: string };
+      await syncCustomer(invoice.customerId).catch(() => undefined);
+      if (e?.code === 'invoice_payment_intent_requires_action') {
+        throw new BillingError('card_error', 'Your bank asks you to confirm this payment. Pay with the card form below to complete the check.', { cause: error });
+      }
+      throw fromStripeError(error);
+    }
+    await syncCustomer(invoice.customerId).catch((e) => {
+      throw fromStripeError(e);
+    });
+  });
+}
+
+/** After Stripe.js confirmed the invoice's payment: bring the invoice and the subscription into the mirror. */
+export async function completeInvoicePayment({ userId, invoiceId }: { userId: string; invoiceId: string }): Promise<{ status: string | null }> {
+  const invoice = getInvoice({ userId, invoiceId });
+  if (!invoice) throw new BillingError('no_subscription', 'That invoice was not found.');
+  try {
+    await syncObject('invoice', invoice.id);
+    await syncCustomer(invoice.customerId);
+  } catch (error) {
+    throw fromStripeError(error);
+  }
+  return { status: getInvoice({ userId, invoiceId })?.status ?? null };
+}
