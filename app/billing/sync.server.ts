@@ -31,15 +31,13 @@ import {
   subscriptionItems,
   subscriptions,
   type InvoiceRow,
-  type PostalAddress,
   type SubscriptionRow,
-  type TaxIdView,
   type SubscriptionStatus,
 } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
 import { resolveOwner } from './owner.server';
-import { idOf, invoicePaymentIntentId, pendingChange, priceLookupKey, toDate } from './stripe-fields';
+import { customerBillingDetails, decimalString, idOf, invoiceDetails, invoicePaymentIntentId, pendingChange, priceLookupKey, toDate } from './stripe-fields';
 
 export type SyncKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'payment_intent' | 'product' | 'price';
 
@@ -188,17 +186,6 @@ function writeCustomer(tx: Tx, c: Stripe.Customer | Stripe.DeletedCustomer, fetc
   });
 }
 
-/** Address and tax IDs (`tax_ids` is expanded on every customer read; absent, nothing is known). */
-function customerBillingDetails(customer: Stripe.Customer): { address: PostalAddress | null; taxIds?: TaxIdView[] } {
-  const taxIds = customer.tax_ids?.data;
-  return {
-    address: postalAddress(customer.address),
-    ...(taxIds
-      ? { taxIds: taxIds.map((t) => ({ id: t.id, type: t.type, value: t.value, verification: t.verification?.status ?? null })) }
-      : {}),
-  };
-}
-
 function writeSubscription(tx: Tx, sub: Stripe.Subscription, fetchedAt: Date) {
   const items = sub.items?.data ?? [];
   const plan = items.find((i) => i.price?.recurring?.usage_type !== 'metered') ?? items[0];
@@ -320,45 +307,6 @@ function writeInvoice(tx: Tx, invoice: Stripe.Invoice, fetchedAt: Date) {
       .onConflictDoNothing()
       .run();
   }
-}
-
-/**
- * What the invoice page prints beyond the amounts: discounts, tax, the balance applied, credit notes,
- * the billing details frozen at finalization and the payments (`payments` is expanded on every read).
- */
-function invoiceDetails(invoice: Stripe.Invoice) {
-  const sum = (list: { amount: number }[] | null | undefined) => (list ?? []).reduce((n, x) => n + x.amount, 0);
-  return {
-    description: invoice.description ?? null,
-    discountTotal: sum(invoice.total_discount_amounts),
-    taxTotal: sum(invoice.total_taxes),
-    startingBalance: invoice.starting_balance ?? 0,
-    endingBalance: invoice.ending_balance ?? null,
-    postPaymentCreditNotesAmount: invoice.post_payment_credit_notes_amount ?? 0,
-    prePaymentCreditNotesAmount: invoice.pre_payment_credit_notes_amount ?? 0,
-    customerName: invoice.customer_name ?? null,
-    customerEmail: invoice.customer_email ?? null,
-    customerAddress: postalAddress(invoice.customer_address),
-    customerTaxIds: (invoice.customer_tax_ids ?? []).map((t) => ({ id: null, type: t.type, value: t.value, verification: null })),
-    payments: (invoice.payments?.data ?? []).map((p) => ({
-      id: p.id,
-      amountPaid: p.amount_paid ?? null,
-      amountRequested: p.amount_requested,
-      status: p.status,
-      paidAt: p.status_transitions?.paid_at ?? null,
-    })),
-  };
-}
-
-function postalAddress(a: Stripe.Address | null | undefined): PostalAddress | null {
-  if (!a) return null;
-  return { line1: a.line1 ?? null, line2: a.line2 ?? null, city: a.city ?? null, state: a.state ?? null, postal_code: a.postal_code ?? null, country: a.country ?? null };
-}
-
-/** Stripe's `*_decimal` fields arrive as strings or as the SDK's Decimal: keep the decimal text. */
-function decimalString(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  return String(v);
 }
 
 function writePaymentMethod(tx: Tx, pm: Stripe.PaymentMethod, fetchedAt: Date) {

@@ -9,11 +9,6 @@ import { PageHeader } from '~/components/app-shell';
 import { InvoiceList } from '~/components/billing/invoice-list';
 import { UpcomingInvoice } from '~/components/billing/invoice-upcoming';
 
-const QuerySchema = z.object({
-  status: z.enum(HISTORY_STATUSES, { message: 'Filter by Paid, Open, Void or Uncollectible, or show all.' }).optional(),
-  cursor: z.string().regex(CURSOR_PATTERN, 'That page link is not valid. Start again from the first page.').optional(),
-});
-
 const FILTERS = [
   { label: 'All', status: null },
   { label: 'Paid', status: 'paid' },
@@ -25,6 +20,11 @@ const FILTERS = [
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const url = new URL(request.url);
+  // Built here, not at module scope: the browser bundle has no server modules to build it from.
+  const QuerySchema = z.object({
+    status: z.enum(HISTORY_STATUSES, { message: 'Filter by Paid, Open, Void or Uncollectible, or show all.' }).optional(),
+    cursor: z.string().regex(CURSOR_PATTERN, 'That page link is not valid. Start again from the first page.').optional(),
+  });
   const parsed = QuerySchema.safeParse({ status: url.searchParams.get('status') || undefined, cursor: url.searchParams.get('cursor') || undefined });
   if (!parsed.success) throw new Response(parsed.error.issues[0]?.message ?? 'That page link is not valid.', { status: 400 });
   const status = parsed.data.status ?? null;

@@ -281,6 +281,26 @@ export const payments = sqliteTable(
   (t) => [index('payments_customer_idx').on(t.customerId, t.stripeCreated), index('payments_user_idx').on(t.userId)],
 );
 
+/**
+ * The next invoice of a customer's live subscription as Stripe previews it (`invoices.createPreview`):
+ * one row per customer, refreshed when the subscription, its usage or the catalogue changes, so pages
+ * show it without calling Stripe. `lines` are the preview's lines as the invoice page shows them.
+ */
+export const upcomingInvoices = sqliteTable('upcoming_invoices', {
+  customerId: text('customer_id').primaryKey(),
+  subscriptionId: text('subscription_id'),
+  currency: text('currency').notNull(),
+  subtotal: integer('subtotal').notNull(),
+  total: integer('total').notNull(),
+  amountDue: integer('amount_due').notNull(),
+  /** When it will be billed (the subscription's next renewal). */
+  billsAt: stripeTime('bills_at'),
+  lines: text('lines', { mode: 'json' })
+    .$type<{ description: string | null; amount: number; quantity: number | null; priceId: string | null; proration: boolean; periodStart: number | null; periodEnd: number | null }[]>()
+    .notNull(),
+  syncedAt: syncedAt(),
+});
+
 export type ProductRow = typeof products.$inferSelect;
 export type PriceRow = typeof prices.$inferSelect;
 export type CustomerRow = typeof customers.$inferSelect;
@@ -290,3 +310,4 @@ export type InvoiceRow = typeof invoices.$inferSelect;
 export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
 export type PaymentMethodRow = typeof paymentMethods.$inferSelect;
 export type PaymentRow = typeof payments.$inferSelect;
+export type UpcomingInvoiceRow = typeof upcomingInvoices.$inferSelect;

@@ -1,0 +1,173 @@
+/**
+ * The billing tabs in Chromium against the emulator (issue "The billing page, part 3"): the invoice
+ * history (pages, filter, one invoice, its PDF), paying an open invoice in the page, cards, billing
+ * details and the credit pack. Changes "made in Stripe" go through the emulator's API, and reach the
+ * app by webhooks as they would in production.
+ */
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, settled, signUp } from './browser';
+
+const appUrl = inject('appUrl');
+const emulatorUrl = inject('emulatorUrl');
+const emu = new URL(emulatorUrl);
+const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const DECLINE_NOISE = [/status of 402/];
+
+async function open(page: Page, path: string) {
+  await page.goto(`${appUrl}${path}`);
+  await hydrated(page);
+}
+
+function cardFrame(page: Page) {
+  return page.frameLocator('iframe[name^="__privateStripeFrame"][title="Secure payment input frame"]');
+}
+
+async function fillCard(page: Page, number: string) {
+  const f = cardFrame(page);
+  await f.getByLabel('Card number').fill(number);
+  await f.getByLabel('Expiration date').fill('12 / 34');
+  await f.getByLabel('Security code').fill('123');
+  await f.getByLabel('ZIP').fill('94103');
+}
+
+async function customerFor(email: string) {
+  const { data } = await stripe.customers.list({ email, limit: 10 });
+  expect(data).toHaveLength(1);
+  return data[0]!;
+}
+
+/** Subscribes to Starter monthly with 4242 on the overview and waits for Active. */
+async function subscribeStarter(page: Page) {
+  await open(page, '/billing');
+  await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+  await cardFrame(page).getByLabel('Card number').waitFor({ timeout: 45_000 });
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: 'Pay $12.00' }).click();
+  await expect.poll(async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), { timeout: 30_000 }).toBe('Active');
+}
+
+/** Reloads `path` until `read` gives what we expect: webhooks reach the mirror in their own time. */
+async function eventually<T>(page: Page, path: string, read: () => Promise<T>, expected: T | RegExp) {
+  await expect
+    .poll(
+      async () => {
+        await open(page, path);
+        return read();
+      },
+      { timeout: 60_000, interval: 1_000 },
+    )
+    [expected instanceof RegExp ? 'toMatch' : 'toEqual'](expected as never);
+}
+
+async function advanceEmulatorClock(seconds: number) {
+  const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds }) });
+  expect(res.status).toBe(200);
+}
+
+/** Both widths the issue asks for; the narrow one is a phone. */
+async function screenshots(page: Page, name: string) {
+  await screenshot(page, `${name}-1280`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, `${name}-390`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe('invoices', () => {
+  it('pages through every invoice, filters Paid, opens one and downloads its PDF', async () => {
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page);
+    const customer = await customerFor(email);
+    // As if billed from the Stripe dashboard: 26 paid one-off invoices and an open one.
+    for (let i = 0; i < 27; i++) {
+      const draft = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 14, auto_advance: false, description: `Support retainer ${i + 1}` });
+      await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 10_000 + i, currency: 'usd' });
+      await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+      if (i < 26) await stripe.invoices.pay(draft.id, { paid_out_of_band: true });
+    }
+    await eventually(page, '/billing/invoices?status=open', () => page.getByTestId('invoice-row').count(), 1);
+    await eventually(page, '/billing/invoices?status=paid', () => page.getByText('Support retainer 26').count(), 1);
+
+    await open(page, '/billing/invoices');
+    expect(await page.getByRole('link', { name: 'Invoices' }).getAttribute('aria-current')).toBe('page');
+    expect(await page.getByTestId('invoice-row').count()).toBe(25);
+    const firstPage = await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    await screenshots(page, 'invoices');
+    await page.getByRole('link', { name: 'Next →' }).click();
+    await page.waitForURL(/cursor=a\./);
+    await settled(page);
+    const secondPage = await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    expect(secondPage).toHaveLength(3); // 27 one-off invoices + the subscription's first = 28
+    expect(new Set([...firstPage, ...secondPage]).size).toBe(28);
+    await page.getByRole('link', { name: '← Previous' }).click();
+    await page.waitForURL(/cursor=b\./);
+    await settled(page);
+    expect(await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(firstPage);
+
+    await page.getByRole('link', { name: 'Paid', exact: true }).click();
+    await page.waitForURL(/status=paid/);
+    await settled(page);
+    const badges = await page.getByTestId('invoice-history').getByTestId('status-badge').allTextContents();
+    expect(badges.length).toBe(25);
+    expect(new Set(badges)).toEqual(new Set(['Paid']));
+
+    // The subscription's invoice is the oldest: on the last page of Paid.
+    await page.getByRole('link', { name: 'Next →' }).click();
+    await page.waitForURL(/cursor=a\./);
+    await settled(page);
+    const starter = page.getByTestId('invoice-row').filter({ hasText: 'Starter (monthly)' });
+    await starter.getByRole('link', { name: /^View invoice/ }).click();
+    await page.waitForURL(/\/billing\/invoices\/in_/);
+    await hydrated(page);
+    expect(await page.getByTestId('invoice-lines').textContent()).toContain('$12.00');
+    expect(await page.getByTestId('amount-paid').textContent()).toContain('$12.00');
+    await screenshots(page, 'invoice-detail');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PDF' }).click()]);
+    const file = await download.path();
+    const fs = await import('node:fs');
+    expect(fs.readFileSync(file!).subarray(0, 5).toString()).toBe('%PDF-');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('pays an open past-due invoice with a new 3D Secure card, and the subscription is Active again', async () => {
+    const { page, errors, context } = await newPage(browser, { allow: DECLINE_NOISE });
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page);
+    const customer = await customerFor(email);
+    const [sub] = (await stripe.subscriptions.list({ customer: customer.id })).data;
+    // The renewal fails on a card that is declined when charged (as if changed in the dashboard).
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    await stripe.subscriptions.update(sub!.id, { default_payment_method: failing.id });
+    await advanceEmulatorClock(32 * 86_400);
+    await eventually(page, '/billing', async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), 'Past due');
+    await eventually(page, '/billing/invoices?status=open', () => page.getByTestId('invoice-row').count(), 1);
+    await page.getByRole('link', { name: /^View invoice/ }).click();
+    await page.waitForURL(/\/billing\/invoices\/in_/);
+    await hydrated(page);
+    expect((await page.getByTestId('status-badge').first().textContent())?.trim()).toBe('Past due');
+    await page.getByRole('button', { name: 'Pay with a new card' }).click();
+    await cardFrame(page).getByLabel('Card number').waitFor({ timeout: 30_000 });
+    await screenshots(page, 'invoice-pay');
+    await fillCard(page, '4000002500003155');
+    await page.getByRole('button', { name: 'Pay $12.00' }).click();
+    const challenge = page.frameLocator('iframe[title="3D Secure authentication"]');
+    await challenge.getByRole('button', { name: 'Complete' }).click({ timeout: 30_000 });
+    await page.getByText('Payment received. Thank you!').waitFor({ timeout: 30_000 });
+    expect((await page.getByTestId('status-badge').first().textContent())?.trim()).toBe('Paid');
+    await eventually(page, '/billing', async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), 'Active');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The invoices pages against the emulator over HTTP and a real SQLite file: the history pages by
+ * keyset (each invoice exactly once while new ones arrive), filters, bad input answered 4xx, the
+ * owner check on every invoice route, the PDF streamed through, and paying an open invoice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCatalog } from '~/billing/catalog.server';
+import { ensureStripeCustomer } from '~/billing/customers.server';
+import { invoiceDetail, invoiceHistory, parseCursor } from '~/billing/invoices.server';
+import { syncCustomer, syncObject } from '~/billing/sync.server';
+import { getUserByEmail } from '~/auth/users.server';
+import { loader as historyLoader } from '~/routes/billing.invoices._index';
+import { action as invoiceAction, loader as invoiceLoader } from '~/routes/billing.invoices.$id';
+import { loader as pdfLoader } from '~/routes/billing.invoices.$id.pdf';
+import { action as signupAction } from '~/routes/signup';
+import { cookieFrom, formRequest, getRequest, settle } from '../helpers/requests';
+import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
+
+let h: Harness;
+let n = 0;
+
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+  await ensureCatalog();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** A signed-up user (with a session cookie) and their Stripe customer. */
+async function signedUp(name: string) {
+  const email = `inv-${name.toLowerCase()}-${Date.now()}-${n++}@example.com`;
+  const signup = await settle(() => signupAction({ request: formRequest('/signup', { name, email, password: 'invoice-password-1' }), params: {}, context: {} }));
+  const cookie = cookieFrom(signup.response!);
+  const user = getUserByEmail(email)!;
+  const customerId = await ensureStripeCustomer({ userId: user.id });
+  return { user, cookie, customerId };
+}
+
+/** A one-off invoice of `amount`, finalized; paid out of band unless `open`. Mirrored like a webhook would. */
+async function oneOffInvoice(customerId: string, amount: number, opts: { open?: boolean; description?: string } = {}) {
+  const s = h.stripe;
+  const draft = await s.invoices.create({ customer: customerId, collection_method: 'send_invoice', days_until_due: 30, auto_advance: false, description: opts.description });
+  await s.invoiceItems.create({ customer: customerId, invoice: draft.id, amount, currency: 'usd', description: `Consulting ${n++}` });
+  const finalized = await s.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+  if (!opts.open) await s.invoices.pay(finalized.id, { paid_out_of_band: true });
+  await syncObject('invoice', finalized.id);
+  return finalized.id;
+}
+
+const historyOf = async (cookie: string, query = '') => {
+  const out = await settle(() => historyLoader({ request: getRequest(`/billing/invoices${query}`, { cookie }), params: {}, context: {} }));
+  return out;
+};
+
+describe('the invoice history', () => {
+  it('pages newest first, 25 a page, each invoice exactly once while new invoices arrive', async () => {
+    const { user, customerId } = await signedUp('Pager');
+    const first: string[] = [];
+    for (let i = 0; i < 30; i++) first.push(await oneOffInvoice(customerId, 1000 + i));
+    // A draft is never listed.
+    const draft = await h.stripe.invoices.create({ customer: customerId, auto_advance: false });
+    await syncObject('invoice', draft.id);
+
+    const page1 = invoiceHistory({ userId: user.id, status: null, cursor: null });
+    expect(page1.entries).toHaveLength(25);
+    expect(page1.prev).toBeNull();
+    expect(page1.next).not.toBeNull();
+    // Newest first: created never increases down the page.
+    const times = page1.entries.map((e) => Date.parse(e.date));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    // New invoices arrive between page 1 and page 2 (a minute later): page 2 still holds exactly the rest.
+    await h.control('POST', '/clock/advance', { seconds: 60 });
+    const arrived = [await oneOffInvoice(customerId, 5000), await oneOffInvoice(customerId, 5001)];
+    const page2 = invoiceHistory({ userId: user.id, status: null, cursor: parseCursor(page1.next!) });
+    expect(page2.next).toBeNull();
+    expect(page2.prev).not.toBeNull();
+    const seen = [...page1.entries, ...page2.entries].map((e) => e.id);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.sort()).toEqual([...first].sort());
+    expect(seen).not.toContain(draft.id);
+
+    // Previous from page 2 is page 1 as it is now: the newest 25 older than page 2's first row.
+    const back = invoiceHistory({ userId: user.id, status: null, cursor: parseCursor(page2.prev!) });
+    expect(back.entries.map((e) => e.id)).toEqual(page1.entries.map((e) => e.id));
+    expect(back.prev).not.toBeNull(); // the new arrivals are above it
+    const top = invoiceHistory({ userId: user.id, status: null, cursor: parseCursor(back.prev!) });
+    expect(top.entries.map((e) => e.id).sort()).toEqual([...arrived].sort());
+    expect(top.prev).toBeNull();
+  });
+
+  it('filters by status with links, says so when a filter is empty, and shows the badges', async () => {
+    const { user, cookie, customerId } = await signedUp('Filter');
+    const paid = await oneOffInvoice(customerId, 1200);
+    const open = await oneOffInvoice(customerId, 3400, { open: true });
+    const voided = await oneOffInvoice(customerId, 500, { open: true });
+    await h.stripe.invoices.voidInvoice(voided);
+    await syncObject('invoice', voided);
+
+    const all = invoiceHistory({ userId: user.id, status: null, cursor: null });
+    expect(Object.fromEntries(all.entries.map((e) => [e.id, e.badge.label]))).toEqual({ [paid]: 'Paid', [open]: 'Open', [voided]: 'Void' });
+    expect(all.entries.find((e) => e.id === paid)).toMatchObject({ amount: 1200, viewHref: `/billing/invoices/${paid}`, pdfHref: `/billing/invoices/${paid}/pdf` });
+
+    const onlyPaid = await historyOf(cookie, '?status=paid');
+    expect((onlyPaid.data as { history: { entries: { id: string }[] } }).history.entries.map((e) => e.id)).toEqual([paid]);
+    const none = await historyOf(cookie, '?status=uncollectible');
+    expect((none.data as { history: { entries: unknown[] } }).history.entries).toEqual([]);
+  });
+
+  it('answers a bad status or cursor with 400 and words', async () => {
+    const { cookie } = await signedUp('Bad');
+    const status = await historyOf(cookie, '?status=refunded');
+    expect(status.response?.status).toBe(400);
+    expect(await status.response!.text()).toBe('Filter by Paid, Open, Void or Uncollectible, or show all.');
+    for (const cursor of ['nonsense', 'a.12.in_x;drop', "b.1.in_1' or 1=1"]) {
+      const out = await historyOf(cookie, `?cursor=${encodeURIComponent(cursor)}`);
+      expect(out.response?.status).toBe(400);
+      expect(await out.response!.text()).toBe('That page link is not valid. Start again from the first page.');
+    }
+  });
+});
+
+describe('one invoice', () => {
+  it('answers 404 to another user on every invoice route, and never shows the invoice', async () => {
+    const alice = await signedUp('Alice');
+    const eve = await signedUp('Eve');
+    const invoiceId = await oneOffInvoice(alice.customerId, 4200, { open: true });
+    expect(invoiceDetail({ userId: alice.user.id, invoiceId })).not.toBeNull();
+    expect(invoiceDetail({ userId: eve.user.id, invoiceId })).toBeNull();
+
+    const params = { id: invoiceId };
+    const view = await settle(() => invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie: eve.cookie }), params, context: {} }));
+    expect(view.response?.status).toBe(404);
+    expect(await view.response!.text()).toBe('That invoice was not found.');
+    const pdf = await settle(() => pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie: eve.cookie }), params, context: {} }));
+    expect(pdf.response?.status).toBe(404);
+    const attempts: Record<string, string>[] = [{ intent: 'pay_start' }, { intent: 'pay_complete' }, { intent: 'pay_saved', paymentMethod: 'pm_card_visa', nonce: 'nonce-eve-12345' }];
+    for (const fields of attempts) {
+      const out = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, fields, { cookie: eve.cookie }), params, context: {} }));
+      expect(out.response?.status).toBe(404);
+    }
+    // A malformed id is a 404 too, never a 500.
+    const odd = await settle(() => invoiceLoader({ request: getRequest('/billing/invoices/..%2Fadmin', { cookie: eve.cookie }), params: { id: '../admin' }, context: {} }));
+    expect(odd.response?.status).toBe(404);
+    // Alice's invoice is untouched and still open.
+    expect((await h.stripe.invoices.retrieve(invoiceId)).status).toBe('open');
+  });
+
+  it('shows lines, sums and billing details, and streams the PDF to its owner', async () => {
+    const { user, cookie, customerId } = await signedUp('Owner');
+    await h.stripe.customers.update(customerId, { name: 'Owner Ltd', address: { line1: '1 Market St', city: 'San Francisco', postal_code: '94103', country: 'US' } });
+    const invoiceId = await oneOffInvoice(customerId, 123456, { description: 'Setup and onboarding' });
+    const detail = invoiceDetail({ userId: user.id, invoiceId })!;
+    expect(detail).toMatchObject({ total: 123456, amountRemaining: 0, badge: { label: 'Paid' }, description: 'Setup and onboarding', canPay: false });
+    expect(detail.lines).toHaveLength(1);
+    expect(detail.billedTo).toMatchObject({ name: 'Owner Ltd', address: { line1: '1 Market St', city: 'San Francisco' } });
+
+    const pdf = await settle(() => pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie }), params: { id: invoiceId }, context: {} }));
+    expect(pdf.response?.status).toBe(200);
+    expect(pdf.response!.headers.get('content-type')).toBe('application/pdf');
+    const bytes = new Uint8Array(await pdf.response!.arrayBuffer());
+    expect(new TextDecoder().decode(bytes.slice(0, 5))).toBe('%PDF-');
+  });
+
+  it('pays an open invoice with a saved card in the page', async () => {
+    const { user, cookie, customerId } = await signedUp('Payer');
+    await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customerId });
+    await syncCustomer(customerId);
+    const invoiceId = await oneOffInvoice(customerId, 2500, { open: true });
+    const loaded = await settle(() => invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie }), params: { id: invoiceId }, context: {} }));
+    const { cards } = loaded.data as { cards: { id: string }[] };
+    expect(cards).toHaveLength(1);
+    const out = await settle(() =>
+      invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_saved', paymentMethod: cards[0]!.id, nonce: 'nonce-pay-123456' }, { cookie }), params: { id: invoiceId }, context: {} }),
+    );
+    expect(out.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
+    expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0, amountPaid: 2500 });
+  });
+
+  it('hands the Payment Element the invoice’s client secret, then mirrors the payment', async () => {
+    const { user, cookie, customerId } = await signedUp('NewCard');
+    const invoiceId = await oneOffInvoice(customerId, 1999, { open: true });
+    const started = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_start' }, { cookie }), params: { id: invoiceId }, context: {} }));
+    const step = (started.data as { step: { clientSecret: string; amountDue: number } }).step;
+    expect(step.amountDue).toBe(1999);
+    // What Stripe.js does in the page with a new card.
+    await h.stripe.paymentIntents.confirm(step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+    const done = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_complete' }, { cookie }), params: { id: invoiceId }, context: {} }));
+    expect(done.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
+    expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0 });
+  });
+});
