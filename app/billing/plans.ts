@@ -27,6 +27,8 @@ export interface Plan {
   features: Feature[];
   highlights: string[];
   prices: Record<Interval, PlanPrice>;
+  /** API calls included each month; the rest are billed through the plan's metered price. */
+  includedApiCalls: number;
 }
 
 export const CURRENCY = 'usd';
@@ -48,6 +50,7 @@ export const PLANS: Record<PlanKey, Plan> = {
       month: { lookupKey: 'starter_monthly', unitAmount: 1200, interval: 'month' },
       year: { lookupKey: 'starter_yearly', unitAmount: 12000, interval: 'year' },
     },
+    includedApiCalls: 10_000,
   },
   pro: {
     key: 'pro',
@@ -62,6 +65,7 @@ export const PLANS: Record<PlanKey, Plan> = {
       month: { lookupKey: 'pro_monthly', unitAmount: 4900, interval: 'month' },
       year: { lookupKey: 'pro_yearly', unitAmount: 49000, interval: 'year' },
     },
+    includedApiCalls: 100_000,
   },
   team: {
     key: 'team',
@@ -76,6 +80,7 @@ export const PLANS: Record<PlanKey, Plan> = {
       month: { lookupKey: 'team_monthly', unitAmount: 1500, interval: 'month' },
       year: { lookupKey: 'team_yearly', unitAmount: 15000, interval: 'year' },
     },
+    includedApiCalls: 100_000,
   },
 };
 

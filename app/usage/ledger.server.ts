@@ -50,6 +50,14 @@ export class UsageLedger {
   enabled = true;
   /** Transactions and rows written, for the benchmark and tests. */
   stats = { transactions: 0, rows: 0 };
+  /** Users with rows written since the last `takeTouched()` (the reporter checks their alerts). */
+  private touched = new Set<string>();
+
+  takeTouched(): Set<string> {
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
+  }
 
   /** Queue one usage row; resolves once it is committed (rejects if the transaction failed). */
   record(input: UsageInput): Promise<void> {
@@ -77,7 +85,10 @@ export class UsageLedger {
       for (const p of batch) p.reject(error);
       return;
     }
-    for (const p of batch) p.resolve();
+    for (const p of batch) {
+      this.touched.add(p.userId);
+      p.resolve();
+    }
   }
 
   /** Drop prepared statements (the database was closed or replaced). */

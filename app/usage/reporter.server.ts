@@ -19,6 +19,8 @@ import type Stripe from 'stripe';
 import { db } from '~/db/client.server';
 import { clock, machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
+import { checkUsageAlerts } from './alerts.server';
+import { usageLedger } from './ledger.server';
 
 export interface ReporterOptions {
   windowSeconds: number;
@@ -120,6 +122,7 @@ export class UsageReporter {
     if (this.running) return this.running;
     this.running = (async () => {
       try {
+        checkUsageAlerts(usageLedger().takeTouched());
         const opened = this.closeWindows();
         const sent = await this.sendDue();
         return { opened, ...sent };

@@ -1,0 +1,213 @@
+/**
+ * What `/billing/usage`, its CSV and the overview's usage bar show, from the local rollups and the
+ * report log only (never a Stripe call):
+ *
+ *  - the usage period: the subscription's monthly cycle (anchored on its current period's start; the
+ *    metered price bills monthly), or the calendar month (UTC) without a subscription;
+ *  - days are UTC days (`usage_daily`); a day belongs to the period its date falls in, so the day a
+ *    period starts on is counted whole in the new period;
+ *  - the projection: calls so far + the recent daily rate × the days left, the rate being the average
+ *    of the last 7 full days when the period is a week old, else the calls so far ÷ the days elapsed;
+ *  - cost beyond the allowance: the plan's graduated price (first tier free, then METERED's unit).
+ */
+import { db } from '~/db/client.server';
+import { getBillingState } from '~/billing/queries.server';
+import { CURRENCY, METERED, PLANS, planByLookupKey, type PlanKey } from '~/billing/plans';
+import { clock } from '~/lib/clock.server';
+import { utcDay } from './ledger.server';
+
+const DAY_MS = 86_400_000;
+export const ALERT_THRESHOLDS = [80, 100] as const;
+
+export interface UsagePeriod {
+  start: string; // ISO
+  end: string; // ISO
+  /** UTC days [firstDay, lastDay] that belong to the period. */
+  firstDay: string;
+  lastDay: string;
+}
+
+export interface UsageSummary {
+  planKey: PlanKey | null;
+  planName: string | null;
+  allowance: number | null;
+  unitAmount: number;
+  currency: string;
+  period: UsagePeriod;
+  total: number;
+  days: { date: string; calls: number; cumulative: number }[];
+  byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[];
+  projection: { total: number; dailyRate: number; method: string; overage: number; cost: number } | null;
+  history: { start: string; end: string; calls: number }[];
+  reported: { sent: number; pending: number; failed: number };
+  threshold: 0 | 80 | 100;
+  hasAnyUsage: boolean;
+}
+
+/** Months added to a date, clamped to the month's last day (as Stripe moves billing anchors). */
+function addMonths(anchor: Date, months: number): Date {
+  const d = new Date(anchor);
+  const day = d.getUTCDate();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+  d.setUTCDate(Math.min(day, last));
+  return d;
+}
+
+/** The monthly usage period containing `now`, anchored on `anchor` (or the 1st of the month). */
+export function usagePeriodAt(anchor: Date | null, now: Date, back = 0): { start: Date; end: Date } {
+  const a = anchor ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  let k = (now.getUTCFullYear() - a.getUTCFullYear()) * 12 + (now.getUTCMonth() - a.getUTCMonth()) + 1;
+  while (addMonths(a, k) > now) k--;
+  while (addMonths(a, k + 1) <= now) k++;
+  return { start: addMonths(a, k - back), end: addMonths(a, k + 1 - back) };
+}
+
+function period(p: { start: Date; end: Date }): UsagePeriod {
+  return { start: p.start.toISOString(), end: p.end.toISOString(), firstDay: utcDay(p.start.getTime()), lastDay: utcDay(p.end.getTime() - DAY_MS) };
+}
+
+/** Cost in minor units of `calls` on a plan: the allowance free, the rest at METERED's unit amount. */
+export function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
+  const overage = Math.max(0, calls - allowance);
+  return { overage, cost: overage * METERED.price.unitAmount };
+}
+
+/** The user's plan and usage anchor from the mirror. */
+export function usagePlanOf(userId: string): { planKey: PlanKey | null; anchor: Date | null } {
+  const sub = getBillingState({ userId, invoiceLimit: 0 }).subscription;
+  const live = sub && ['active', 'trialing', 'past_due', 'unpaid', 'paused'].includes(sub.status);
+  const planKey = live && sub.priceLookupKey ? (planByLookupKey(sub.priceLookupKey)?.plan.key ?? null) : null;
+  return { planKey, anchor: live ? sub.currentPeriodStart : null };
+}
+
+/** Calls in the user's current usage period (rollups). */
+export function callsInPeriod(userId: string, p: { start: Date; end: Date }): number {
+  const row = db()
+    .$client.prepare(`SELECT coalesce(sum(calls), 0) AS n FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ?`)
+    .get(userId, METERED.meter.eventName, utcDay(p.start.getTime()), utcDay(p.end.getTime() - DAY_MS)) as { n: number };
+  return row.n;
+}
+
+export function thresholdOf(total: number, allowance: number | null): 0 | 80 | 100 {
+  if (!allowance) return 0;
+  if (total >= allowance) return 100;
+  if (total * 100 >= allowance * 80) return 80;
+  return 0;
+}
+
+export function getUsageSummary({ userId, now = clock.now() }: { userId: string; now?: Date }): UsageSummary {
+  const sqlite = db().$client;
+  const meter = METERED.meter.eventName;
+  const { planKey, anchor } = usagePlanOf(userId);
+  const plan = planKey ? PLANS[planKey] : null;
+  const allowance = plan?.includedApiCalls ?? null;
+  const current = usagePeriodAt(anchor, now);
+  const p = period(current);
+
+  const rows = sqlite
+    .prepare(`SELECT day, api_key_id AS apiKeyId, calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? ORDER BY day`)
+    .all(userId, meter, p.firstDay, p.lastDay) as { day: string; apiKeyId: string; calls: number }[];
+  const perDay = new Map<string, number>();
+  const perKey = new Map<string, number>();
+  for (const r of rows) {
+    perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.calls);
+    perKey.set(r.apiKeyId, (perKey.get(r.apiKeyId) ?? 0) + r.calls);
+  }
+  const today = utcDay(now.getTime());
+  const days: UsageSummary['days'] = [];
+  let cumulative = 0;
+  for (let t = Date.parse(`${p.firstDay}T00:00:00Z`); utcDay(t) <= p.lastDay && utcDay(t) <= today; t += DAY_MS) {
+    const date = utcDay(t);
+    const calls = perDay.get(date) ?? 0;
+    cumulative += calls;
+    days.push({ date, calls, cumulative });
+  }
+  const total = cumulative;
+
+  const keyIds = [...perKey.keys()].filter(Boolean);
+  const keyRows = keyIds.length
+    ? (sqlite.prepare(`SELECT id, name, prefix, revoked_at AS revokedAt FROM api_keys WHERE user_id = ? AND id IN (${keyIds.map(() => '?').join(',')})`).all(userId, ...keyIds) as {
+        id: string;
+        name: string;
+        prefix: string;
+        revokedAt: number | null;
+      }[])
+    : [];
+  const byKey = [...perKey.entries()]
+    .map(([apiKeyId, calls]) => {
+      const k = keyRows.find((r) => r.id === apiKeyId);
+      return { apiKeyId, name: k?.name ?? (apiKeyId ? 'Deleted key' : 'Without a key'), prefix: k?.prefix ?? null, revoked: !!k?.revokedAt, calls };
+    })
+    .sort((a, b) => b.calls - a.calls);
+
+  // Projection from the recent daily rate.
+  const elapsedDays = Math.max((now.getTime() - Date.parse(`${p.firstDay}T00:00:00Z`)) / DAY_MS, 1 / 24);
+  const leftDays = Math.max(0, (current.end.getTime() - now.getTime()) / DAY_MS);
+  let dailyRate: number;
+  let method: string;
+  const fullDays = days.filter((d) => d.date < today);
+  if (fullDays.length >= 7) {
+    const last7 = fullDays.slice(-7);
+    dailyRate = last7.reduce((s, d) => s + d.calls, 0) / 7;
+    method = `the average of the last 7 full days (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
+  } else {
+    dailyRate = total / elapsedDays;
+    method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
+  }
+  const projectedTotal = Math.round(total + dailyRate * leftDays);
+  const projection = total > 0 ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, allowance ?? 0) } : null;
+
+  // The last 6 periods (the current one first).
+  const history: UsageSummary['history'] = [];
+  const oldest = period(usagePeriodAt(anchor, now, 5));
+  const perDayAll = sqlite
+    .prepare(`SELECT day, sum(calls) AS calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? GROUP BY day`)
+    .all(userId, meter, oldest.firstDay, p.lastDay) as { day: string; calls: number }[];
+  for (let back = 0; back < 6; back++) {
+    const q = period(usagePeriodAt(anchor, now, back));
+    history.push({ start: q.start, end: q.end, calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0) });
+  }
+
+  // Reported to Stripe: calls in this period's windows that Stripe has accepted, failed, or not yet.
+  const windowFrom = Date.parse(`${p.firstDay}T00:00:00Z`) / 1000;
+  const windowTo = Date.parse(`${p.lastDay}T00:00:00Z`) / 1000 + 86_400;
+  const reports = sqlite
+    .prepare(`SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`)
+    .all(userId, meter, windowFrom, windowTo) as { status: string; v: number }[];
+  const sent = reports.find((r) => r.status === 'sent')?.v ?? 0;
+  const failed = reports.find((r) => r.status === 'failed')?.v ?? 0;
+  const hasAnyUsage = total > 0 || history.some((h) => h.calls > 0);
+
+  return {
+    planKey,
+    planName: plan?.name ?? null,
+    allowance,
+    unitAmount: METERED.price.unitAmount,
+    currency: CURRENCY,
+    period: p,
+    total,
+    days,
+    byKey,
+    projection,
+    history,
+    reported: { sent, failed, pending: Math.max(0, total - sent - failed) },
+    threshold: thresholdOf(total, allowance),
+    hasAnyUsage,
+  };
+}
+
+/** The CSV of the daily rows of a period (`date,api_key,calls`), keys named by their prefix. */
+export function usageCsv({ userId, now = clock.now() }: { userId: string; now?: Date }): string {
+  const { anchor } = usagePlanOf(userId);
+  const p = period(usagePeriodAt(anchor, now));
+  const rows = db()
+    .$client.prepare(
+      `SELECT d.day, coalesce(k.prefix, d.api_key_id) AS key, d.calls FROM usage_daily d LEFT JOIN api_keys k ON k.id = d.api_key_id
+        WHERE d.user_id = ? AND d.meter = ? AND d.day >= ? AND d.day <= ? ORDER BY d.day, key`,
+    )
+    .all(userId, METERED.meter.eventName, p.firstDay, p.lastDay) as { day: string; key: string; calls: number }[];
+  const cell = (v: string) => (/[",\n\r]/.test(v) || /^[=+\-@]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return ['date,api_key,calls', ...rows.map((r) => `${r.day},${cell(r.key || 'none')},${r.calls}`)].join('\n') + '\n';
+}
