@@ -12,6 +12,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** The billing tabs; NavLink marks the open one with `aria-current="page"`. */
 const TABS = [
   { to: '/billing', label: 'Overview', end: true },
+  { to: '/billing/usage', label: 'Usage', end: true },
   { to: '/billing/invoices', label: 'Invoices', end: false },
   { to: '/billing/payment-methods', label: 'Payment methods', end: true },
   { to: '/billing/details', label: 'Billing details', end: true },

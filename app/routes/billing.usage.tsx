@@ -27,14 +27,9 @@ export default function UsagePage() {
         title="Usage"
         description={`API calls this period (${periodText}, UTC days)${u.planName ? ` on the ${u.planName} plan` : ''}.`}
         actions={
-          <div className="flex gap-2">
-            <Link to="/billing" className="btn-secondary">
-              Back to billing
-            </Link>
-            <a href="/billing/usage.csv" className="btn-secondary" download>
-              Download CSV
-            </a>
-          </div>
+          <a href="/billing/usage.csv" className="btn-secondary" download>
+            Download CSV
+          </a>
         }
       />
       <UsageAlert threshold={u.threshold} allowance={u.allowance} total={u.total} />
