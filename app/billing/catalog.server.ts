@@ -1,7 +1,7 @@
 /**
  * The catalogue on Stripe, as declared in `plans.ts`:
  *  - `ensureCatalog()` makes Stripe match (npm run stripe:setup, and `npm start`): creates what is
- *    missing, replaces a price whose amount/currency/interval changed (prices are immutable: a new
+ *    missing, replaces a price whose amount/tiers/currency/interval changed (prices are immutable: a new
  *    one takes over the lookup key with `transfer_lookup_key`, the old one is archived), keeps the
  *    metered meter and the customer-portal configuration, and reports what it did. Idempotent; every
  *    create carries an idempotency key derived from what it creates.
@@ -12,15 +12,18 @@ import type Stripe from 'stripe';
 import { clock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
 import { mirrorCatalog } from './sync.server';
-import { CURRENCY, METERED, ONE_TIME, PLAN_LIST, PORTAL_CONFIGURATION, type Interval } from './plans';
+import { CURRENCY, METERED, ONE_TIME, PLAN_LIST, PORTAL_CONFIGURATION, meteredPriceOf, type Interval, type MeteredTier } from './plans';
 
 interface DesiredPrice {
   lookupKey: string;
   productKey: string;
   productName: string;
-  unitAmount: number;
+  /** Null for a tiered price. */
+  unitAmount: number | null;
   currency: string;
   recurring: { interval: Interval; usageType: 'licensed' | 'metered' } | null;
+  /** Graduated tiers (the plans' metered prices). */
+  tiers?: MeteredTier[];
 }
 
 interface DesiredProduct {
@@ -49,6 +52,18 @@ function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] 
     currency: CURRENCY,
     recurring: { interval: METERED.price.interval, usageType: 'metered' },
   });
+  for (const plan of PLAN_LIST) {
+    const m = meteredPriceOf(plan);
+    prices.push({
+      lookupKey: m.lookupKey,
+      productKey: METERED.key,
+      productName: METERED.name,
+      unitAmount: null,
+      currency: CURRENCY,
+      recurring: { interval: m.interval, usageType: 'metered' },
+      tiers: m.tiers,
+    });
+  }
   for (const item of Object.values(ONE_TIME)) {
     products.push({ key: item.key, name: item.name, description: item.description });
     prices.push({ lookupKey: item.lookupKey, productKey: item.key, productName: item.name, unitAmount: item.unitAmount, currency: CURRENCY, recurring: null });
@@ -67,10 +82,17 @@ export interface SetupRow {
 /** Does a Stripe price already say what plans.ts says? */
 function priceMatches(price: Stripe.Price, want: DesiredPrice, meterId: string | null): boolean {
   if (price.unit_amount !== want.unitAmount || price.currency !== want.currency) return false;
+  if (tiersKey(want.tiers) !== tiersKey(price.billing_scheme === 'tiered' && price.tiers_mode === 'graduated' ? price.tiers : undefined)) return false;
   if (!want.recurring) return price.type === 'one_time';
   const r = price.recurring;
   if (!r || r.interval !== want.recurring.interval || (r.interval_count ?? 1) !== 1 || r.usage_type !== want.recurring.usageType) return false;
   return want.recurring.usageType !== 'metered' || r.meter === meterId;
+}
+
+/** Tiers compared as text (`10000:0,inf:1`); Stripe returns `up_to: null` for the last one. */
+function tiersKey(tiers: Array<MeteredTier | Stripe.Price.Tier> | null | undefined): string {
+  if (!tiers?.length) return '';
+  return tiers.map((t) => ('upTo' in t ? `${t.upTo}:${t.unitAmount}` : `${t.up_to ?? 'inf'}:${t.unit_amount ?? 0}`)).join(',');
 }
 
 const PRODUCT_KEY = 'app_key';
@@ -78,7 +100,7 @@ const PRODUCT_KEY = 'app_key';
 async function listLookupKeyPrices(s: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
   const found = new Map<string, Stripe.Price>();
   for (let i = 0; i < keys.length; i += 10) {
-    const page = await s.prices.list({ lookup_keys: keys.slice(i, i + 10), active: true, limit: 100 });
+    const page = await s.prices.list({ lookup_keys: keys.slice(i, i + 10), active: true, limit: 100, expand: ['data.tiers'] });
     for (const price of page.data) if (price.lookup_key) found.set(price.lookup_key, price);
   }
   return found;
@@ -142,7 +164,13 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
     const params: Stripe.PriceCreateParams = {
       product: product.id,
       currency: want.currency,
-      unit_amount: want.unitAmount,
+      ...(want.tiers
+        ? {
+            billing_scheme: 'tiered' as const,
+            tiers_mode: 'graduated' as const,
+            tiers: want.tiers.map((t) => ({ up_to: t.upTo, unit_amount: t.unitAmount })),
+          }
+        : { unit_amount: want.unitAmount! }),
       lookup_key: want.lookupKey,
       transfer_lookup_key: true,
       metadata: { [PRODUCT_KEY]: want.productKey },
@@ -158,11 +186,11 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
     };
     const replaces = existing?.id ?? 'none';
     const created = await s.prices.create(params, {
-      idempotencyKey: `setup:price:${want.lookupKey}:${want.currency}:${want.unitAmount}:${want.recurring?.interval ?? 'once'}:${replaces}`,
+      idempotencyKey: `setup:price:${want.lookupKey}:${want.currency}:${want.tiers ? tiersKey(want.tiers) : want.unitAmount}:${want.recurring?.interval ?? 'once'}:${replaces}`,
     });
     if (existing) {
       await s.prices.update(existing.id, { active: false }, { idempotencyKey: `setup:price-archive:${existing.id}` });
-      report({ object: 'price', key: want.lookupKey, action: 'replaced', id: created.id, note: `archived ${existing.id} (${existing.unit_amount} → ${want.unitAmount})` });
+      report({ object: 'price', key: want.lookupKey, action: 'replaced', id: created.id, note: `archived ${existing.id} (${existing.unit_amount ?? tiersKey(existing.tiers)} → ${want.unitAmount ?? tiersKey(want.tiers)})` });
     } else {
       report({ object: 'price', key: want.lookupKey, action: 'created', id: created.id });
     }

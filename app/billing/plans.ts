@@ -86,7 +86,11 @@ export const PLANS: Record<PlanKey, Plan> = {
 
 export const PLAN_LIST: Plan[] = Object.values(PLANS).sort((a, b) => a.rank - b.rank);
 
-/** The metered component: billed in arrears from Billing Meter events. */
+/**
+ * The metered component: billed in arrears from Billing Meter events. Each plan has its own graduated
+ * metered price (`meteredPriceOf`): the plan's included calls free, then `price.unitAmount` a call.
+ * `price` is the plain per-call price (no allowance), kept for the pricing table's wording.
+ */
 export const METERED = {
   key: 'api_calls',
   name: 'API calls',
@@ -116,6 +120,23 @@ export const PORTAL_CONFIGURATION = {
     invoiceHistory: { enabled: true },
   },
 };
+
+export interface MeteredTier {
+  upTo: number | 'inf';
+  unitAmount: number;
+}
+
+/** A plan's graduated metered price (monthly plans; Stripe bills one interval per subscription). */
+export function meteredPriceOf(plan: Plan): { lookupKey: string; interval: Interval; tiers: MeteredTier[] } {
+  return {
+    lookupKey: `api_calls_${plan.key}_monthly`,
+    interval: 'month',
+    tiers: [
+      { upTo: plan.includedApiCalls, unitAmount: 0 },
+      { upTo: 'inf', unitAmount: METERED.price.unitAmount },
+    ],
+  };
+}
 
 export function planByLookupKey(lookupKey: string): { plan: Plan; interval: Interval } | null {
   for (const plan of PLAN_LIST) {

@@ -21,6 +21,10 @@ import { clock, machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
 import { checkUsageAlerts } from './alerts.server';
 import { usageLedger } from './ledger.server';
+import { ensureMeteredItems } from './metered-items.server';
+
+/** How often the reporter checks that subscriptions carry their plan's metered price. */
+const METERED_ITEMS_EVERY_MS = 5_000;
 
 export interface ReporterOptions {
   windowSeconds: number;
@@ -96,6 +100,7 @@ export class UsageReporter {
   private session: { token: string; expiresAtMs: number } | null = null;
   /** False once the v2 stream answered 404 (not on this account/host): v1 from then on. */
   private streamAvailable = true;
+  private meteredItemsAt = 0;
   /** Requests made to Stripe (meter event sends), for the benchmark. */
   stats = { requests: 0, eventsSent: 0 };
 
@@ -125,6 +130,10 @@ export class UsageReporter {
         checkUsageAlerts(usageLedger().takeTouched());
         const opened = this.closeWindows();
         const sent = await this.sendDue();
+        if (machineClock.nowMs() - this.meteredItemsAt >= METERED_ITEMS_EVERY_MS) {
+          this.meteredItemsAt = machineClock.nowMs();
+          await ensureMeteredItems().catch((e) => console.warn(`metered items: ${e instanceof Error ? e.message : String(e)}`));
+        }
         return { opened, ...sent };
       } catch (error) {
         console.warn(`usage reporter: ${error instanceof Error ? error.message : String(error)}`);

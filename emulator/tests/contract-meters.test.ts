@@ -69,3 +69,45 @@ describe('meters: events and identifiers', () => {
     expect(await total(s, meter.id, customer.id, now - DAY, now + 60)).toBe(100)
   })
 })
+
+describe('meters: billing', () => {
+  // Moves the emulator's clock a month on: the last test of the file.
+  t.emulatorOnly('a graduated tiered metered price is invoiced at the period end from the meter total', async () => {
+    const s = t.stripe
+    const { eventName, meter, customer } = await meterFor(s)
+    const pm = await s.paymentMethods.attach('pm_card_visa', { customer: customer.id })
+    await s.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } })
+    const product = await s.products.create({ name: 'API calls' })
+    const price = await s.prices.create({
+      product: product.id,
+      currency: 'usd',
+      billing_scheme: 'tiered',
+      tiers_mode: 'graduated',
+      tiers: [
+        { up_to: 1000, unit_amount: 0 },
+        { up_to: 'inf', unit_amount: 1 },
+      ],
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+      expand: ['tiers'],
+    })
+    expect(price).toMatchObject({ billing_scheme: 'tiered', tiers_mode: 'graduated', unit_amount: null })
+    expect(price.tiers?.map((tier) => [tier.up_to, tier.unit_amount])).toEqual([
+      [1000, 0],
+      [null, 1],
+    ])
+    const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })
+    const now = (await t.control('GET', '/clock')).body.now as number
+    await s.billing.meterEvents.create({ event_name: eventName, identifier: `${eventName}-a`, payload: { stripe_customer_id: customer.id, value: '1200' }, timestamp: now })
+    await s.billing.meterEvents.create({ event_name: eventName, identifier: `${eventName}-b`, payload: { stripe_customer_id: customer.id, value: '345' }, timestamp: now })
+    const end = sub.items.data[0]!.current_period_end
+    expect((await t.control('POST', '/clock/advance', { to: end + 60 })).status).toBe(200)
+    const after = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] })
+    const inv = after.latest_invoice as Stripe.Invoice
+    expect(inv.billing_reason).toBe('subscription_cycle')
+    const usage = inv.lines.data.find((l) => l.pricing?.price_details?.price === price.id || l.description?.startsWith('API calls'))!
+    expect(usage.description).toBe('API calls: 1,545 × tiers')
+    expect(usage.quantity).toBe(1545)
+    expect(usage.amount).toBe(545) // 1,000 free, 545 × 1¢
+    expect(inv.total).toBe(545)
+  })
+})

@@ -29,12 +29,19 @@ describe('stripe:setup (ensureCatalog) against the emulator', () => {
     expect((await h.stripe.prices.retrieve(wrong.id)).active).toBe(false);
     const now = await h.stripe.prices.retrieve(replaced.id);
     expect(now).toMatchObject({ unit_amount: 1200, lookup_key: 'starter_monthly', active: true });
-    expect(first.filter((r) => r.object === 'price' && r.action === 'created')).toHaveLength(7);
+    // 6 plan prices (one replaced) + api_calls_monthly + one graduated metered price per plan + the credit pack.
+    expect(first.filter((r) => r.object === 'price' && r.action === 'created')).toHaveLength(10);
     expect(first.find((r) => r.object === 'meter')?.action).toBe('created');
 
     const second = await ensureCatalog();
     expect(second.filter((r) => r.action !== 'exists')).toEqual([]);
     expect((await priceByLookupKey('pro_yearly')).unit_amount).toBe(49000);
+    const metered = await priceByLookupKey('api_calls_starter_monthly');
+    expect(metered).toMatchObject({ billing_scheme: 'tiered', tiers_mode: 'graduated', recurring: { usage_type: 'metered', interval: 'month' } });
+    expect(metered.tiers?.map((t) => [t.up_to, t.unit_amount])).toEqual([
+      [10_000, 0],
+      [null, 1],
+    ]);
     // The catalogue is mirrored too.
     expect(db().select().from(prices).where(eq(prices.lookupKey, 'api_calls_monthly')).get()).toMatchObject({ usageType: 'metered', unitAmount: 1 });
     await expect(priceByLookupKey('nope_monthly')).rejects.toThrow(/stripe:setup/);

@@ -81,16 +81,18 @@ export function usageLine(b: Billing, sub: Sub, item: Stripe.SubscriptionItem, p
   const qty = usageQuantity(value)
   const unit = price.unit_amount ?? 0
   let amount = unit * qty
+  let description = `${qty} × ${productName(b, price)} (at ${formatMoney(unit, price.currency)} / unit)`
   if (price.billing_scheme === 'tiered' && price.tiers) {
     amount = tieredAmount(
       price.tiers.map((t) => ({ up_to: t.up_to, unit_amount: t.unit_amount, flat_amount: t.flat_amount })),
       (price.tiers_mode ?? 'graduated') as 'graduated' | 'volume',
       qty,
     )
+    description = `${productName(b, price)}: ${qty.toLocaleString('en-US')} × tiers`
   }
   return {
     amount,
-    description: `${qty} × ${productName(b, price)} (at ${formatMoney(unit, price.currency)} / unit)`,
+    description,
     quantity: qty,
     price,
     unitAmount: unit,

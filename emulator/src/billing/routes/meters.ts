@@ -13,6 +13,9 @@ const MAX_FUTURE = 5 * 60
 
 export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.registerType({ type: 'billing.meter', prefix: 'mtr', displayName: 'billing.meter' })
+  // Stripe returns a tiered (metered) price's `tiers` only when asked: `expand: ['tiers']` or, on a
+  // list, `expand: ['data.tiers']`.
+  app.includable('price', 'tiers', (_ctx, price: Stripe.Price) => price.tiers ?? null)
 
   const store = app.store
   const getMeter = (id: string): Meter => {
