@@ -183,7 +183,10 @@ function lineWords(line: Stripe.InvoiceLineItem): string {
   const id = typeof priceId === 'string' ? priceId : (priceId?.id ?? null);
   const choice = choiceOfPrice(id, null, line.quantity ?? 1);
   const what = choice ? `${PLANS[choice.plan].name}${PLANS[choice.plan].perSeat ? ` (${line.quantity ?? 1} seats)` : ''}` : (line.description ?? 'Subscription');
-  const span = line.period ? ` from ${dayMonth(line.period.start)} to ${dayMonth(line.period.end)}` : '';
+  // A span longer than a month (a yearly period) names the years too.
+  const long = line.period ? line.period.end - line.period.start > 32 * 86_400 : false;
+  const day = (seconds: number) => (long ? `${dayMonth(seconds)} ${new Date(seconds * 1000).getUTCFullYear()}` : dayMonth(seconds));
+  const span = line.period ? ` from ${day(line.period.start)} to ${day(line.period.end)}` : '';
   const proration = line.parent?.subscription_item_details?.proration ?? line.parent?.invoice_item_details?.proration ?? false;
   if (!proration) return `${what}${span}`;
   return `${line.amount < 0 ? 'Unused time' : 'Remaining time'} on ${what}${span}`;

@@ -7,7 +7,7 @@ import type Stripe from 'stripe'
 import type { EmulatorApp } from '../core'
 import { defaultSettings } from './engine/context'
 import { onPaymentIntentFailed, onPaymentIntentSucceeded } from './engine/invoices'
-import { onInvoicePaid, onInvoicePaymentFailed, onSetupIntentSucceeded } from './engine/subscriptions'
+import { onInvoicePaid, onInvoicePaymentFailed, onInvoiceVoided, onSetupIntentSucceeded } from './engine/subscriptions'
 import { createRuntime, type BillingRuntime } from './runtime'
 import { register as billingPortal } from './routes/billing-portal'
 import { register as checkout, type CompleteCheckoutSession } from './routes/checkout'
@@ -37,6 +37,7 @@ export function register(app: EmulatorApp): BillingModule {
   app.onEvent('setup_intent.succeeded', (ctx, event) => within(ctx, () => onSetupIntentSucceeded(b, event.data.object as Stripe.SetupIntent)))
   app.onEvent('invoice.paid', (ctx, event) => within(ctx, () => onInvoicePaid(b, event.data.object as Stripe.Invoice)))
   app.onEvent('invoice.payment_failed', (ctx, event) => within(ctx, () => onInvoicePaymentFailed(b, event.data.object as Stripe.Invoice)))
+  app.onEvent('invoice.voided', (ctx, event) => within(ctx, () => onInvoiceVoided(b, event.data.object as Stripe.Invoice)))
 
   subscriptions(app, rt)
   subscriptionItems(app, rt)

@@ -200,7 +200,9 @@ function paymentFailed(b: Billing, inv: Inv, at: number, automatic: boolean): vo
   const subId = inv.parent?.subscription_details?.subscription
   const sub = subId ? getSub(b, idOf(subId as string)!) : null
   const first = invState(b, inv.id).firstAttemptAt ?? at
-  if (inv.billing_reason === 'subscription_create' || !sub) {
+  // A pending update's invoice is not retried: it waits for the customer (or expires with the update).
+  const pendingUpdate = !!sub?.pending_update && idOf(sub.latest_invoice as string | null) === inv.id
+  if (inv.billing_reason === 'subscription_create' || !sub || pendingUpdate) {
     inv.next_payment_attempt = null
   } else if (automatic || inv.next_payment_attempt != null || inv.attempt_count === 1) {
     const retryIndex = inv.attempt_count - 1

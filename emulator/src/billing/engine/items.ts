@@ -9,13 +9,23 @@ import type { Billing, Inv, LineSpec, Sub } from './context'
 import { isMetered, planOf, requirePrice } from './lookups'
 import { buildItem, proratedItem } from './lines'
 import { createInvoice, createInvoiceItem } from './invoices'
+import { resetPeriod } from './subscriptions'
 
 export interface UpdatePlan {
   at: number
   items: Stripe.SubscriptionItem[]
   prorations: LineSpec[]
   behavior: ProrationBehavior
+  /**
+   * The plan's interval changes (month → year): as Stripe does, the period restarts now and is
+   * invoiced at once, whatever the proration behavior; `prorations` then hold only the credit for
+   * the unused time of the old items.
+   */
+  resetsPeriod: boolean
 }
+
+const licensed = (items: Stripe.SubscriptionItem[]) => items.find((i) => !isMetered(i.price))
+const sameRecurrence = (a: Stripe.Price, b: Stripe.Price) => a.recurring?.interval === b.recurring?.interval && (a.recurring?.interval_count ?? 1) === (b.recurring?.interval_count ?? 1)
 
 /** Compute the items and proration lines of an item change without storing anything. */
 export function planItemsUpdate(b: Billing, sub: Sub, itemsIn: ItemInput[] | undefined, behaviorIn: Infer<typeof prorationBehaviorParam> | undefined, prorationDate: number | undefined, at: number, opts: { resetPeriod?: boolean } = {}): UpdatePlan {
@@ -62,14 +72,19 @@ export function planItemsUpdate(b: Billing, sub: Sub, itemsIn: ItemInput[] | und
   }
   const prorations: LineSpec[] = []
   const inTrial = sub.status === 'trialing' && sub.trial_end != null && sub.trial_end > at
+  const was = licensed(current)
+  const is = licensed(next)
+  const resetsPeriod = !inTrial && !opts.resetPeriod && !!was && !!is && !sameRecurrence(was.price, is.price)
   if (behavior !== 'none' && !inTrial && !opts.resetPeriod && current.length > 0) {
     const pStart = current[0].current_period_start
     const pEnd = current[0].current_period_end
     if (t < pStart || t > pEnd) throw errors.invalid('proration_date must be within the current billing period', 'proration_date')
     for (const ch of changes) {
-      const was = ch.before ? proratedItem(b, ch.before) : null
-      const is = ch.after ? proratedItem(b, ch.after) : null
-      for (const line of prorationLines(was, is, pStart, pEnd, t)) {
+      const before = ch.before ? proratedItem(b, ch.before) : null
+      // With a new period starting now, the new items are billed in full on it: only the credit is prorated.
+      const after = ch.after && !resetsPeriod ? proratedItem(b, ch.after) : null
+      if (resetsPeriod && !before) continue
+      for (const line of prorationLines(before, after, pStart, pEnd, t)) {
         if (line.amount === 0) continue
         const price = line.kind === 'credit' ? ch.before!.price : ch.after!.price
         prorations.push({
@@ -89,13 +104,17 @@ export function planItemsUpdate(b: Billing, sub: Sub, itemsIn: ItemInput[] | und
       }
     }
   }
-  return { at: t, items: next, prorations, behavior }
+  return { at: t, items: next, prorations, behavior, resetsPeriod }
 }
 
 /** Apply an item plan: store prorations per behavior. Returns the invoice when always_invoice. */
 export function applyItemsPlan(b: Billing, sub: Sub, plan: UpdatePlan, at: number): Inv | null {
   sub.items = apiList(plan.items, sub.items.url)
   const customer = idOf(sub.customer as string)!
+  if (plan.resetsPeriod) {
+    for (const spec of plan.prorations) createInvoiceItem(b, customer, sub.currency, spec, at)
+    return resetPeriod(b, sub, at, 'subscription_update', false)
+  }
   if (plan.prorations.length === 0) return null
   for (const spec of plan.prorations) createInvoiceItem(b, customer, sub.currency, spec, at)
   if (plan.behavior === 'always_invoice') {

@@ -5,7 +5,7 @@ import { type Billing, type Sub, type Inv } from './context'
 import { withPinned } from './clock'
 import { defaultPaymentMethod, getInvoice, getSub, isMetered, setSubState, subState } from './lookups'
 import { attemptPayment } from './invoices'
-import { cancelSubscription, emitSubUpdated, saveSub } from './subscriptions'
+import { cancelSubscription, emitSubUpdated, expirePendingUpdate, saveSub } from './subscriptions'
 import { expireIncomplete, previewUpcoming, renew, trialEnded } from './renewals'
 import { nextTransition, transition } from './schedules'
 
@@ -39,6 +39,10 @@ export function dueTasks(b: Billing, scope: string | null, upTo: number): Array<
         } })
       }
       continue
+    }
+    if (sub.pending_update && sub.pending_update.expires_at <= upTo) {
+      const exp = sub.pending_update.expires_at
+      tasks.push({ at: exp, prio: 1, key: sub.id, run: () => expirePendingUpdate(b, sub.id, exp) })
     }
     if (!['active', 'past_due', 'unpaid'].includes(sub.status) || !first) continue
     if (sub.cancel_at && sub.cancel_at <= first.current_period_end) {

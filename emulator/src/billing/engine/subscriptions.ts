@@ -316,6 +316,15 @@ export function onInvoicePaid(b: Billing, inv: Inv): void {
   if (!sub) return
   const at = inv.status_transitions.paid_at ?? nowForCustomer(b, idOf(inv.customer as string))
   const before = clone(sub)
+  if (isPendingUpdateInvoice(sub, inv)) {
+    // The update was waiting for this payment: it applies now.
+    const pu = sub.pending_update!
+    sub.items = apiList(pu.subscription_items ?? sub.items.data, sub.items.url)
+    if (pu.billing_cycle_anchor != null) sub.billing_cycle_anchor = pu.billing_cycle_anchor
+    sub.pending_update = null
+    saveSub(b, sub)
+    b.host.emit('customer.subscription.pending_update_applied', sub, previousAttributes(before, sub))
+  }
   if (['incomplete', 'past_due', 'unpaid'].includes(sub.status)) {
     // still failing invoices keep the subscription past_due
     const stillOpen = (b.store.all('invoice', { where: { status: 'open' } }) as Inv[]).filter(
@@ -344,6 +353,8 @@ export function onInvoicePaymentFailed(b: Billing, inv: Inv): void {
   const subId = inv.parent?.subscription_details?.subscription
   const sub = subId ? getSub(b, idOf(subId as string)!) : null
   if (!sub || inv.billing_reason === 'subscription_create' || b.creating.has(sub.id)) return
+  // A failed pending update leaves the subscription as it was: it keeps cycling, not past_due.
+  if (isPendingUpdateInvoice(sub, inv)) return
   if (inv.next_payment_attempt == null && attempt.automatic && inv.attempt_count > b.settings.retryDays.length) {
     afterRetriesExhausted(b, sub, attempt.at)
   } else if (sub.status === 'active' || sub.status === 'trialing') {
@@ -369,4 +380,50 @@ function afterRetriesExhausted(b: Billing, sub: Sub, at: number): void {
     saveSub(b, sub)
     emitSubUpdated(b, before, sub)
   }
+}
+
+// --- pending updates (payment_behavior=pending_if_incomplete) -----------------------------------------
+
+/** The parameters Stripe accepts beside payment_behavior=pending_if_incomplete. */
+export const PENDING_UPDATE_PARAMS = ['expand', 'payment_behavior', 'proration_behavior', 'proration_date', 'billing_cycle_anchor', 'items', 'price', 'quantity', 'trial_end', 'trial_from_plan', 'add_invoice_items', 'off_session']
+/** How long a pending update waits for its invoice to be paid (Stripe: 23 hours). */
+export const PENDING_UPDATE_TTL = 23 * 3600
+
+export function isPendingUpdateInvoice(sub: Sub, inv: Inv): boolean {
+  return !!sub.pending_update && idOf(sub.latest_invoice as string | null) === inv.id
+}
+
+/**
+ * An update made with pending_if_incomplete created `inv`: until it is paid, the subscription keeps
+ * its items (and billing cycle), and the new ones wait in `pending_update`. Call before collecting.
+ */
+export function holdAsPendingUpdate(sub: Sub, before: Sub, inv: Inv, at: number): void {
+  const anchor = sub.billing_cycle_anchor !== before.billing_cycle_anchor ? sub.billing_cycle_anchor : null
+  const wanted = sub.items.data
+  sub.items = clone(before.items)
+  sub.billing_cycle_anchor = before.billing_cycle_anchor
+  sub.latest_invoice = inv.id
+  sub.pending_update = { billing_cycle_anchor: anchor, expires_at: at + PENDING_UPDATE_TTL, subscription_items: wanted, trial_end: null, trial_from_plan: null } as Stripe.Subscription.PendingUpdate
+}
+
+/** `invoice.voided` hook: voiding a pending update's invoice discards the update. */
+export function onInvoiceVoided(b: Billing, inv: Inv): void {
+  const subId = inv.parent?.subscription_details?.subscription
+  const sub = subId ? getSub(b, idOf(subId as string)!) : null
+  if (!sub || !isPendingUpdateInvoice(sub, inv)) return
+  const before = clone(sub)
+  sub.pending_update = null
+  saveSub(b, sub)
+  emitSubUpdated(b, before, sub)
+}
+
+/** The pending update was not paid in time: discarded (customer.subscription.pending_update_expired). */
+export function expirePendingUpdate(b: Billing, subId: string, at: number): void {
+  const sub = getSub(b, subId)
+  if (!sub?.pending_update || sub.pending_update.expires_at > at) return
+  const before = clone(sub)
+  sub.pending_update = null
+  saveSub(b, sub)
+  b.host.emit('customer.subscription.pending_update_expired', sub, previousAttributes(before, sub))
+  emitSubUpdated(b, before, sub)
 }

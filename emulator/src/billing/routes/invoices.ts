@@ -273,6 +273,14 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
           throw errors.invalid('No upcoming invoices for customer', undefined, 'invoice_upcoming_none')
         }
         const plan = planItemsUpdate(b, sub, sd?.items, behavior, sd?.proration_date, at)
+        if (plan.resetsPeriod) {
+          // A new interval: the period restarts now and is invoiced at once (credit + the new period in full).
+          const r = recurrence(plan.items.find((it) => !isMetered(it.price))!.price)
+          const period = { start: at, end: addDuration(at, r) }
+          const specs = plan.items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, period))
+          const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii))
+          return asPreview(buildInvoice(b, { customer, currency: sub.currency, subscription: sub, billingReason: 'subscription_update', specs: [...plan.prorations, ...pending, ...specs, ...extra], discounts: sub.discounts as string[], at, period: { start: at, end: at }, prorationDate: plan.at }))
+        }
         if (behavior === 'always_invoice' && plan.prorations.length > 0) {
           const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii))
           const inv = buildInvoice(b, { customer, currency: sub.currency, subscription: sub, billingReason: 'subscription_update', specs: [...plan.prorations, ...pending, ...extra], discounts: sub.discounts as string[], at, period: { start: at, end: at }, prorationDate: plan.at })

@@ -7,7 +7,7 @@ import { createDiscounts } from '../engine/discounts'
 import { collect, voidInvoice } from '../engine/invoices'
 import { applyItemsPlan, planItemsUpdate } from '../engine/items'
 import { getInvoice, requireSub } from '../engine/lookups'
-import { cancelSubscription, createSubscription, resetPeriod, saveSub } from '../engine/subscriptions'
+import { cancelSubscription, createSubscription, holdAsPendingUpdate, PENDING_UPDATE_PARAMS, resetPeriod, saveSub } from '../engine/subscriptions'
 import { anchorParam, anchorType, cancellationDetails, discountsParam, itemUpdate, paymentBehaviorParam, paymentSettings, prorationBehaviorParam, subscriptionCreate, trialSettings } from '../params'
 import { nowForCustomer } from '../engine/clock'
 import type { BillingRuntime } from '../runtime'
@@ -124,6 +124,12 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         const bad = Object.keys(params).find((k) => !allowed.includes(k))
         if (bad) throw errors.invalid('A canceled subscription can only update its cancellation_details and metadata.', bad)
       }
+      const pendingIfIncomplete = params.payment_behavior === 'pending_if_incomplete'
+      if (pendingIfIncomplete) {
+        const bad = Object.keys(params).find((k) => !PENDING_UPDATE_PARAMS.includes(k))
+        if (bad) throw errors.invalid(`When payment_behavior is pending_if_incomplete, you can only update the following parameters: ${PENDING_UPDATE_PARAMS.filter((k) => k !== 'expand').join(', ')}.`, bad)
+        if (sub.collection_method === 'send_invoice') throw errors.invalid('Pending updates are not supported when collection_method is send_invoice.', 'payment_behavior')
+      }
       if (sub.schedule && params.items) {
         throw errors.invalid(`The subscription is managed by the subscription schedule \`${idOf(sub.schedule as string)}\`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead.`, 'items')
       }
@@ -181,10 +187,13 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
       if (anchorType(params.billing_cycle_anchor) === 'now' && !inv) {
         inv = resetPeriod(b, sub, at, 'subscription_update', params.proration_behavior !== 'none')
       }
+      // Nothing changes until the invoice is paid (payment_behavior=pending_if_incomplete).
+      if (inv && pendingIfIncomplete) holdAsPendingUpdate(sub, before, inv, at)
       saveSub(b, sub)
       if (inv) {
         saveSub(b, sub)
-        const fin = collect(b, inv, sub, at, params.off_session ?? true)
+        // As Stripe: an update's invoice is charged on-session unless off_session=true.
+        const fin = collect(b, inv, sub, at, params.off_session ?? false)
         if (fin.status === 'open' && params.payment_behavior === 'error_if_incomplete') {
           throw errors.card({ code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' })
         }
