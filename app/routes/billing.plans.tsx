@@ -58,10 +58,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const sub = overview.subscription;
   const url = new URL(request.url);
   const current = { planKey: sub?.planKey ?? null, interval: sub?.interval ?? null, quantity: sub?.quantity ?? 1 };
-  const seatsParam = Number(url.searchParams.get('seats'));
   const initial = {
     interval: ((url.searchParams.get('interval') ?? sub?.interval) === 'year' ? 'year' : 'month') as Interval,
-    seats: Number.isInteger(seatsParam) && seatsParam >= 1 && seatsParam <= MAX_SEATS ? seatsParam : current.planKey === 'team' ? current.quantity : 1,
+    // What the customer typed stays in the field, beside its error; otherwise the current seats.
+    seats: url.searchParams.get('seats') ?? String(current.planKey === 'team' ? current.quantity : 1),
   };
   const base = { current, initial, publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, payAction: overview.openInvoiceUrl ? { href: overview.openInvoiceUrl, label: 'Pay the open invoice' } : null };
   const pick = (error: FieldError | null, status = 200) => data({ ...base, preview: null as PreviewResult | null, error }, { status });

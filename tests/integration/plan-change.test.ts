@@ -11,7 +11,7 @@ import { createUser } from '~/auth/users.server';
 import { ensureCatalog } from '~/billing/catalog.server';
 import { confirmPlanChange, previewPlanChange, undoScheduledChange, type PlanChangeReview } from '~/billing/plan-changes.server';
 import { getBillingState } from '~/billing/queries.server';
-import { completeSubscription, startSubscription } from '~/billing/subscriptions.server';
+import { cancelAtPeriodEnd, completeSubscription, startSubscription } from '~/billing/subscriptions.server';
 import { clock } from '~/lib/clock.server';
 import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
 
@@ -54,6 +54,10 @@ async function review(userId: string, plan: 'starter' | 'pro' | 'team', interval
 
 /** Stripe's proration of one line: round(amount × quantity × remaining / period), halves away from zero. */
 const prorate = (amount: number, remaining: number, period: number) => Math.round((amount * remaining) / period);
+const periodOf = (sub: { currentPeriodStart: Date | null; currentPeriodEnd: Date | null }) => ({
+  start: sub.currentPeriodStart!.getTime() / 1000,
+  end: sub.currentPeriodEnd!.getTime() / 1000,
+});
 
 async function latestInvoice(userId: string) {
   const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId }).subscription!.id);
@@ -65,11 +69,14 @@ describe('upgrades now: the preview is the charge', () => {
     await moveTo('2027-02-01T00:00:00Z');
     const user = await newUser();
     const sub = await subscribe(user.id, 'starter');
-    expect(sub.currentPeriodEnd?.toISOString()).toBe('2027-03-01T00:00:00.000Z');
+    // The emulator's clock runs on while the test works: the period starts a second or two after midnight.
+    const { start, end } = periodOf(sub);
+    expect(new Date(end * 1000).toISOString().slice(0, 10)).toBe('2027-03-01');
+    const period = end - start;
+    expect(period).toBe(28 * 86_400);
     await moveTo('2027-02-10T13:14:15Z');
     const r = await review(user.id, 'pro', 'month');
-    const period = at('2027-03-01T00:00:00Z') - at('2027-02-01T00:00:00Z');
-    const remaining = at('2027-03-01T00:00:00Z') - r.prorationDate;
+    const remaining = end - r.prorationDate;
     expect(r.prorationDate).toBeGreaterThanOrEqual(at('2027-02-10T13:14:15Z'));
     const credit = prorate(1200, remaining, period);
     const debit = prorate(4900, remaining, period);
@@ -98,11 +105,12 @@ describe('upgrades now: the preview is the charge', () => {
   it('April (30 days): Team 3 → 100 seats with minutes between review and confirm, to the cent', async () => {
     await moveTo('2027-04-01T00:00:00Z');
     const user = await newUser();
-    await subscribe(user.id, 'team', 'month', 3);
+    const { start, end } = periodOf(await subscribe(user.id, 'team', 'month', 3));
+    const period = end - start;
+    expect(period).toBe(30 * 86_400);
     await moveTo('2027-04-17T08:00:01Z');
     const r = await review(user.id, 'team', 'month', 100);
-    const period = 30 * 86_400;
-    const remaining = at('2027-05-01T00:00:00Z') - r.prorationDate;
+    const remaining = end - r.prorationDate;
     expect(r.lines.map((l) => l.amount)).toEqual([-prorate(1500 * 3, remaining, period), prorate(1500 * 100, remaining, period)]);
     expect(r.lines[1]!.description).toBe('Remaining time on Team (100 seats) from 17 Apr to 1 May');
     await moveTo('2027-04-17T08:07:30Z');
@@ -110,7 +118,7 @@ describe('upgrades now: the preview is the charge', () => {
     const invoice = await latestInvoice(user.id);
     expect(invoice.amount_paid).toBe(r.dueToday);
     // Had the proration been computed at the confirm instead, it would differ: the test can tell.
-    const late = at('2027-05-01T00:00:00Z') - at('2027-04-17T08:07:30Z');
+    const late = end - at('2027-04-17T08:07:30Z');
     expect(prorate(150_000, late, period) - prorate(4500, late, period)).not.toBe(r.dueToday);
     expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ quantity: 100 });
   });
@@ -118,10 +126,11 @@ describe('upgrades now: the preview is the charge', () => {
   it('May (31 days): Starter → Team 2 seats', async () => {
     await moveTo('2027-05-01T00:00:00Z');
     const user = await newUser();
-    await subscribe(user.id, 'starter');
+    const { start, end } = periodOf(await subscribe(user.id, 'starter'));
+    expect(end - start).toBe(31 * 86_400);
     await moveTo('2027-05-20T23:59:59Z');
     const r = await review(user.id, 'team', 'month', 2);
-    const remaining = at('2027-06-01T00:00:00Z') - r.prorationDate;
+    const remaining = end - r.prorationDate;
     expect(r.dueToday).toBe(prorate(3000, remaining, 31 * 86_400) - prorate(1200, remaining, 31 * 86_400));
     await confirmPlanChange({ userId: user.id, token: r.token });
     expect((await latestInvoice(user.id)).amount_paid).toBe(r.dueToday);
@@ -130,12 +139,12 @@ describe('upgrades now: the preview is the charge', () => {
   it('yearly: Starter yearly → Pro yearly prorates over the whole year (366 days: it holds 29 Feb 2028)', async () => {
     await moveTo('2027-06-01T00:00:00Z');
     const user = await newUser();
-    await subscribe(user.id, 'starter', 'year');
+    const { start, end } = periodOf(await subscribe(user.id, 'starter', 'year'));
+    const period = end - start;
+    expect(period).toBe(366 * 86_400); // 2028 is a leap year: the period holds 29 Feb
     await moveTo('2027-09-15T06:30:00Z');
     const r = await review(user.id, 'pro', 'year');
-    const period = at('2028-06-01T00:00:00Z') - at('2027-06-01T00:00:00Z');
-    expect(period).toBe(366 * 86_400); // 2028 is a leap year: the period holds 29 Feb
-    const remaining = at('2028-06-01T00:00:00Z') - r.prorationDate;
+    const remaining = end - r.prorationDate;
     expect(r.lines.map((l) => l.amount)).toEqual([-prorate(12000, remaining, period), prorate(49000, remaining, period)]);
     await confirmPlanChange({ userId: user.id, token: r.token });
     expect((await latestInvoice(user.id)).amount_paid).toBe(r.dueToday);
@@ -146,13 +155,14 @@ describe('scheduled changes, stale and forged reviews', () => {
   it('Team 5 → 2 seats waits for the period end, shows as pending and Undo releases the schedule', async () => {
     await moveTo('2027-10-01T00:00:00Z');
     const user = await newUser();
-    await subscribe(user.id, 'team', 'month', 5);
+    const { end } = periodOf(await subscribe(user.id, 'team', 'month', 5));
     const r = await review(user.id, 'team', 'month', 2);
-    expect(r).toMatchObject({ dueToday: 0, effectiveAt: '2027-11-01T00:00:00.000Z', renewal: { amount: 3000 }, decision: { kind: 'period_end' } });
+    expect(r).toMatchObject({ dueToday: 0, effectiveAt: new Date(end * 1000).toISOString(), renewal: { amount: 3000 }, decision: { kind: 'period_end' } });
+    expect(r.effectiveAt!.slice(0, 10)).toBe('2027-11-01');
     const done = await confirmPlanChange({ userId: user.id, token: r.token });
     expect(done).toMatchObject({ kind: 'done', message: 'Your plan switches to Team with 2 seats on 1 November 2027. Until then you keep Team with 5 seats.' });
     const sub = getBillingState({ userId: user.id }).subscription!;
-    expect(sub).toMatchObject({ quantity: 5, pendingQuantity: 2, pendingChangeAt: new Date('2027-11-01T00:00:00Z') });
+    expect(sub).toMatchObject({ quantity: 5, pendingQuantity: 2, pendingChangeAt: new Date(end * 1000) });
     expect(sub.scheduleId).toMatch(/^sub_sched_/);
     await undoScheduledChange({ userId: user.id, nonce: nonce() });
     const after = getBillingState({ userId: user.id }).subscription!;
@@ -194,5 +204,98 @@ describe('scheduled changes, stale and forged reviews', () => {
     await expect(confirmPlanChange({ userId: user.id, token: `${tampered}.${mac}` })).rejects.toMatchObject({ code: 'invalid_review', status: 400 });
     await expect(confirmPlanChange({ userId: user.id, token: r.token, expected: { plan: 'team', interval: 'month', seats: 500 } })).rejects.toMatchObject({ code: 'invalid_review' });
     expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('starter_monthly');
+  });
+});
+
+describe('declines, trials, cancellations and month → year', () => {
+  /** Makes `card` the default of the customer and of the subscription (a card changed in the portal). */
+  async function useCard(userId: string, card: string) {
+    const state = getBillingState({ userId });
+    const pm = await h.stripe.paymentMethods.attach(card, { customer: state.customer!.id });
+    await h.stripe.customers.update(state.customer!.id, { invoice_settings: { default_payment_method: pm.id } });
+    await h.stripe.subscriptions.update(state.subscription!.id, { default_payment_method: pm.id });
+  }
+
+  it('a declined proration charge changes nothing and owes nothing', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await useCard(user.id, 'pm_card_chargeCustomerFail');
+    const r = await review(user.id, 'pro', 'month');
+    await expect(confirmPlanChange({ userId: user.id, token: r.token })).rejects.toMatchObject({ code: 'card_error', status: 402, message: 'Your card was declined. Your plan has not changed.' });
+    const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId: user.id }).subscription!.id, { expand: ['latest_invoice'] });
+    expect(sub).toMatchObject({ status: 'active', pending_update: null });
+    expect(sub.items.data[0]!.price.lookup_key).toBe('starter_monthly');
+    expect((sub.latest_invoice as { status: string }).status).toBe('void');
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ status: 'active', priceLookupKey: 'starter_monthly' });
+  });
+
+  it('a card that needs 3D Secure leaves the change to the page; finishing without paying voids it', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await useCard(user.id, 'pm_card_authenticationRequired');
+    const r = await review(user.id, 'pro', 'month');
+    const answer = await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(answer).toMatchObject({ kind: 'needs_action', clientSecret: expect.stringMatching(/^pi_.+_secret_/) });
+    const { finishPlanChange } = await import('~/billing/plan-changes.server');
+    await expect(finishPlanChange({ userId: user.id, token: r.token })).rejects.toMatchObject({ code: 'card_error' });
+    expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('starter_monthly');
+  });
+
+  it('month → year: credit for the unused month, the year in full, a new period from today', async () => {
+    await moveTo('2027-12-01T00:00:00Z');
+    const user = await newUser();
+    const { end } = periodOf(await subscribe(user.id, 'starter'));
+    await moveTo('2027-12-11T00:00:00Z');
+    const r = await review(user.id, 'pro', 'year');
+    expect(r.decision).toMatchObject({ kind: 'now', charge: true, resetsPeriod: true });
+    const remaining = end - r.prorationDate;
+    expect(r.lines.map((l) => l.amount).sort((a, b) => a - b)).toEqual([-prorate(1200, remaining, 31 * 86_400), 49000]);
+    expect(r.renewal?.date.slice(0, 10)).toBe('2028-12-11');
+    await confirmPlanChange({ userId: user.id, token: r.token });
+    expect((await latestInvoice(user.id)).amount_paid).toBe(r.dueToday);
+    const after = getBillingState({ userId: user.id }).subscription!;
+    expect(after.priceLookupKey).toBe('pro_yearly');
+    expect(after.currentPeriodEnd!.toISOString().slice(0, 10)).toBe('2028-12-11');
+  });
+
+  it('during a trial a change charges nothing and keeps the trial end', async () => {
+    const user = await newUser();
+    const result = await startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() });
+    if (result.kind !== 'needs_payment') throw new Error('expected a setup step');
+    await h.stripe.setupIntents.confirm(result.step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+    await completeSubscription({ userId: user.id });
+    const before = getBillingState({ userId: user.id }).subscription!;
+    expect(before.status).toBe('trialing');
+    const r = await review(user.id, 'team', 'month', 4);
+    expect(r).toMatchObject({ dueToday: 0, decision: { kind: 'now', charge: false }, trialEnd: before.trialEnd!.toISOString() });
+    await confirmPlanChange({ userId: user.id, token: r.token });
+    const after = getBillingState({ userId: user.id }).subscription!;
+    expect(after).toMatchObject({ status: 'trialing', priceLookupKey: 'team_monthly', quantity: 4, trialEnd: before.trialEnd });
+    const invoices = await h.stripe.invoices.list({ customer: after.customerId });
+    expect(invoices.data.filter((i) => i.amount_due > 0)).toHaveLength(0);
+  });
+
+  it('a subscription set to cancel: the review says the change clears it, and the confirm does', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await cancelAtPeriodEnd({ userId: user.id, nonce: nonce() });
+    const r = await review(user.id, 'pro', 'month');
+    expect(r.cancelsAt).toBe(getBillingState({ userId: user.id }).subscription!.currentPeriodEnd!.toISOString());
+    await confirmPlanChange({ userId: user.id, token: r.token });
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ priceLookupKey: 'pro_monthly', cancelAtPeriodEnd: false, cancelAt: null });
+  });
+
+  it('past due: refused until the open invoice is paid', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await useCard(user.id, 'pm_card_chargeCustomerFail');
+    await moveTo('2028-01-12T01:00:00Z'); // the renewal on 11 Jan fails
+    await completeSubscription({ userId: user.id });
+    expect(getBillingState({ userId: user.id }).subscription?.status).toBe('past_due');
+    await expect(previewPlanChange({ userId: user.id, wanted: { plan: 'pro', interval: 'month', seats: 1 } })).resolves.toEqual({
+      kind: 'refused',
+      reason: 'past_due',
+      message: 'Your last payment failed. Pay the open invoice first, then change your plan.',
+    });
   });
 });

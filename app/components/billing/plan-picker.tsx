@@ -16,7 +16,7 @@ export interface PickerCurrent {
  */
 export function PlanPicker(props: {
   current: PickerCurrent;
-  initial: { interval: Interval; seats: number };
+  initial: { interval: Interval; seats: string };
   error: { message: string; field: 'plan' | 'interval' | 'seats' | null } | null;
   action?: { href: string; label: string } | null;
 }) {
@@ -27,7 +27,7 @@ export function PlanPicker(props: {
     <section aria-labelledby="picker-title" className="space-y-6">
       <div className="card">
         <h2 id="picker-title" className="text-lg font-semibold">
-          Change plan
+          Pick your new plan
         </h2>
         <p className="mt-1 text-sm text-slate-600">Pick a plan, interval and seats. You will see exactly what changes, and what it costs, before anything happens.</p>
       </div>
