@@ -329,6 +329,7 @@ export async function confirmPlanChange({ userId, token, expected }: { userId: s
       if (decision.kind === 'keep_current') {
         if (sub.scheduleId) await s.subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-keep:${key}` });
       } else if (decision.kind === 'now') {
+        if (decision.charge && !state.defaultPaymentMethod) throw new BillingError('not_allowed_in_state', 'This change is charged today, and there is no card on file. Add a card on the Billing page first.');
         // Stripe refuses item changes on a subscription a schedule manages: the scheduled change goes first.
         if (sub.scheduleId) await s.subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-release:${key}` });
         if (decision.charge) {

@@ -5,7 +5,7 @@ import { clone, idOf } from '../util'
 import { collect } from '../engine/invoices'
 import { applyItemsPlan, planItemsUpdate } from '../engine/items'
 import { requireSub } from '../engine/lookups'
-import { saveSub } from '../engine/subscriptions'
+import { holdAsPendingUpdate, saveSub } from '../engine/subscriptions'
 import { itemCreate, paymentBehaviorParam, prorationBehaviorParam, type ItemInput } from '../params'
 import { nowForCustomer } from '../engine/clock'
 import type { BillingRuntime } from '../runtime'
@@ -22,14 +22,16 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   )
   app.get('/v1/subscription_items/:id', p.object({}), (ctx, _p, req) => ctx.store.require('subscription_item', req.pathParams.id, 'id'))
 
-  const itemMutation = (ctx: Ctx, subId: string, input: ItemInput[], behavior: Infer<typeof prorationBehaviorParam> | undefined, prorationDate: number | undefined) => {
+  const itemMutation = (ctx: Ctx, subId: string, input: ItemInput[], behavior: Infer<typeof prorationBehaviorParam> | undefined, prorationDate: number | undefined, paymentBehavior?: string, offSession?: boolean) => {
     const sub = requireSub(b, subId, 'subscription')
     const at = now(idOf(sub.customer as string))
     const before = clone(sub)
     const plan = planItemsUpdate(b, sub, input, behavior, prorationDate, at)
     const inv = applyItemsPlan(b, sub, plan, at)
+    // pending_if_incomplete: the items change only once the invoice is paid (as on subscription update).
+    if (inv && paymentBehavior === 'pending_if_incomplete') holdAsPendingUpdate(sub, before, inv, at)
     saveSub(b, sub)
-    if (inv) collect(b, inv, sub, at)
+    if (inv) collect(b, inv, sub, at, offSession ?? false)
     const after = requireSub(b, sub.id)
     const prev = previousAttributes(before as never, after as never)
     if (prev) ctx.emit('customer.subscription.updated', after as never, prev)
@@ -44,14 +46,14 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.post('/v1/subscription_items', itemCreate.extend({ subscription: p.string().required(), ...itemCommon }), (ctx, params) =>
     run(ctx, () => {
       if (!params.price) throw errors.missingParam('price')
-      const after = itemMutation(ctx, params.subscription, [{ price: params.price, quantity: params.quantity, metadata: params.metadata }], params.proration_behavior, params.proration_date)
+      const after = itemMutation(ctx, params.subscription, [{ price: params.price, quantity: params.quantity, metadata: params.metadata }], params.proration_behavior, params.proration_date, params.payment_behavior, params.off_session)
       return after.items.data[after.items.data.length - 1]
     }),
   )
   app.post('/v1/subscription_items/:id', itemCreate.extend({ ...itemCommon }), (ctx, params, req) =>
     run(ctx, () => {
       const item = ctx.store.require('subscription_item', req.pathParams.id, 'id') as Stripe.SubscriptionItem
-      const after = itemMutation(ctx, item.subscription, [{ id: item.id, price: params.price, quantity: params.quantity, metadata: params.metadata }], params.proration_behavior, params.proration_date)
+      const after = itemMutation(ctx, item.subscription, [{ id: item.id, price: params.price, quantity: params.quantity, metadata: params.metadata }], params.proration_behavior, params.proration_date, params.payment_behavior, params.off_session)
       return after.items.data.find((i) => i.id === item.id)
     }),
   )
