@@ -23,7 +23,7 @@ import { cancelsAt } from './entitlements';
 import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { decidePlanChange, sameChoice, seatsFor, type CurrentPlan, type PlanChangeDecision, type PlanChoice } from './plan-change';
-import { planByLookupKey, PLANS, type Interval, type PlanKey } from './plans';
+import { meteredPriceOf, planByLookupKey, PLANS, type Interval, type PlanKey } from './plans';
 import { getBillingState, type BillingState } from './queries.server';
 import { syncCustomer } from './sync.server';
 
@@ -168,6 +168,23 @@ function planItem(sub: Sub) {
   return item;
 }
 
+/**
+ * The items of a change: the plan item moves to the wanted price and seats; a metered item (the API
+ * calls, monthly only: Stripe bills one interval per subscription) moves to the wanted plan's metered
+ * price, or goes when the plan becomes yearly. Nothing else is touched.
+ */
+async function changeItems(sub: Sub, wanted: PlanChoice, priceId: string): Promise<Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }>> {
+  const items: Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }> = [{ id: planItem(sub).id, price: priceId, quantity: wanted.seats }];
+  for (const metered of sub.items.filter((i) => i.usageType === 'metered')) {
+    if (wanted.interval !== 'month') items.push({ id: metered.id, deleted: true });
+    else {
+      const meteredPrice = (await priceByLookupKey(meteredPriceOf(PLANS[wanted.plan]).lookupKey)).id;
+      if (meteredPrice !== metered.priceId) items.push({ id: metered.id, price: meteredPrice });
+    }
+  }
+  return items;
+}
+
 async function fresh(userId: string): Promise<BillingState> {
   const customerId = getBillingState({ userId }).customer?.id;
   if (customerId) await syncCustomer(customerId);
@@ -236,7 +253,7 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
       customer: sub.customerId,
       subscription: sub.id,
       subscription_details: {
-        items: [{ id: planItem(sub).id, price: priceId, quantity: wanted.seats }],
+        items: await changeItems(sub, wanted, priceId),
         proration_date: prorationDate,
         proration_behavior: 'always_invoice',
       },
@@ -336,7 +353,7 @@ export async function confirmPlanChange({ userId, token, expected }: { userId: s
           const updated = await s.subscriptions.update(
             sub.id,
             {
-              items: [{ id: planItem(sub).id, price: priceId, quantity: wanted.seats }],
+              items: await changeItems(sub, wanted, priceId),
               proration_behavior: 'always_invoice',
               proration_date: body.d,
               payment_behavior: 'pending_if_incomplete',
@@ -351,7 +368,7 @@ export async function confirmPlanChange({ userId, token, expected }: { userId: s
         } else if (!sameChoice(current, wanted)) {
           await s.subscriptions.update(
             sub.id,
-            { items: [{ id: planItem(sub).id, price: priceId, quantity: wanted.seats }], proration_behavior: 'none' },
+            { items: await changeItems(sub, wanted, priceId), proration_behavior: 'none' },
             { idempotencyKey: `plan-change:${key}` },
           );
         }
@@ -434,14 +451,19 @@ async function scheduleAtPeriodEnd(sub: Sub, priceId: string, quantity: number, 
   const phase = schedule.current_phase;
   const start = phase?.start_date ?? Math.floor((sub.currentPeriodStart ?? clock.now()).getTime() / 1000);
   const end = Math.floor(sub.currentPeriodEnd!.getTime() / 1000);
-  const wantedInterval = planByLookupKey(db().select({ k: prices.lookupKey }).from(prices).where(eq(prices.id, priceId)).get()?.k ?? '')?.interval ?? 'month';
+  const wanted = choiceOfPrice(priceId, null, quantity)!;
+  // The current phase keeps every item as it is (a metered one without a quantity); the next one has
+  // the wanted plan, and its metered price when the subscription carries one and stays monthly.
+  const current = sub.items.map((i) => (i.usageType === 'metered' ? { price: i.priceId } : { price: i.priceId, quantity: i.quantity ?? 1 }));
+  const next: Array<{ price: string; quantity?: number }> = [{ price: priceId, quantity }];
+  if (wanted.interval === 'month' && sub.items.some((i) => i.usageType === 'metered')) next.push({ price: (await priceByLookupKey(meteredPriceOf(PLANS[wanted.plan]).lookupKey)).id });
   await s.subscriptionSchedules.update(
     schedule.id,
     {
       end_behavior: 'release',
       phases: [
-        { items: sub.items.filter((i) => i.usageType !== 'metered').map((i) => ({ price: i.priceId, quantity: i.quantity ?? 1 })), start_date: start, end_date: end, proration_behavior: 'none' },
-        { items: [{ price: priceId, quantity }], duration: { interval: wantedInterval, interval_count: 1 }, proration_behavior: 'none' },
+        { items: current, start_date: start, end_date: end, proration_behavior: 'none' },
+        { items: next, duration: { interval: wanted.interval, interval_count: 1 }, proration_behavior: 'none' },
       ],
     },
     { idempotencyKey: `plan-schedule-update:${key}` },

@@ -28,7 +28,8 @@ export function pendingChange(sub: Stripe.Subscription): { priceId: string | nul
   const item = next.items[0];
   if (!item) return none;
   const priceId = idOf(item.price as string | { id: string });
-  const current = sub.items.data[0];
+  // The plan is the licensed item (a metered API-calls item may sit beside it, in any order).
+  const current = sub.items.data.find((i) => i.price?.recurring?.usage_type !== 'metered') ?? sub.items.data[0];
   const quantity = item.quantity ?? null;
   if (current && current.price.id === priceId && (current.quantity ?? null) === quantity) return none;
   return { priceId, quantity, at: next.start_date };

@@ -8,9 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '~/auth/users.server';
-import { ensureCatalog } from '~/billing/catalog.server';
+import { ensureCatalog, priceByLookupKey } from '~/billing/catalog.server';
 import { confirmPlanChange, previewPlanChange, undoScheduledChange, type PlanChangeReview } from '~/billing/plan-changes.server';
 import { getBillingState } from '~/billing/queries.server';
+import { syncCustomer } from '~/billing/sync.server';
 import { cancelAtPeriodEnd, completeSubscription, startSubscription } from '~/billing/subscriptions.server';
 import { clock } from '~/lib/clock.server';
 import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
@@ -85,7 +86,7 @@ describe('upgrades now: the preview is the charge', () => {
     expect(r.lines[0]!.description).toBe('Unused time on Starter from 10 Feb to 1 Mar');
     expect(r.lines[1]!.description).toBe('Remaining time on Pro from 10 Feb to 1 Mar');
     expect(r.card).toEqual({ brand: 'visa', last4: '4242' });
-    expect(r.renewal).toEqual({ amount: 4900, date: '2027-03-01T00:00:00.000Z' });
+    expect(r.renewal).toEqual({ amount: 4900, date: new Date(end * 1000).toISOString() });
 
     // Minutes pass between review and confirm: the charge stays at the previewed second.
     await moveTo('2027-02-10T13:24:00Z');
@@ -297,5 +298,44 @@ describe('declines, trials, cancellations and month → year', () => {
       reason: 'past_due',
       message: 'Your last payment failed. Pay the open invoice first, then change your plan.',
     });
+  });
+});
+
+describe('a subscription that carries the metered API-calls item', () => {
+  async function withMeteredItem(userId: string) {
+    const sub = getBillingState({ userId }).subscription!;
+    const price = await priceByLookupKey('api_calls_starter_monthly');
+    await h.stripe.subscriptionItems.create({ subscription: sub.id, price: price.id, proration_behavior: 'none' });
+    await syncCustomer(sub.customerId);
+  }
+  const meteredKeys = async (userId: string) => {
+    const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId }).subscription!.id);
+    return sub.items.data.filter((i) => i.price.recurring?.usage_type === 'metered').map((i) => i.price.lookup_key);
+  };
+
+  it('moves it to the new plan now, keeps it through a scheduled change and its Undo, and drops it for a yearly plan', async () => {
+    const user = await newUser();
+    await subscribe(user.id, 'starter');
+    await withMeteredItem(user.id);
+    const up = await review(user.id, 'pro', 'month');
+    expect(up.lines).toHaveLength(2); // metered items are billed in arrears: no proration
+    await confirmPlanChange({ userId: user.id, token: up.token });
+    expect(await meteredKeys(user.id)).toEqual(['api_calls_pro_monthly']);
+
+    const down = await review(user.id, 'starter', 'month');
+    await confirmPlanChange({ userId: user.id, token: down.token });
+    expect(await meteredKeys(user.id)).toEqual(['api_calls_pro_monthly']);
+    const sub = getBillingState({ userId: user.id }).subscription!;
+    expect(sub).toMatchObject({ priceLookupKey: 'pro_monthly', pendingPriceId: (await priceByLookupKey('starter_monthly')).id });
+    const schedule = await h.stripe.subscriptionSchedules.retrieve(sub.scheduleId!);
+    expect(schedule.phases[1]!.items.map((i) => i.price)).toEqual([(await priceByLookupKey('starter_monthly')).id, (await priceByLookupKey('api_calls_starter_monthly')).id]);
+    await undoScheduledChange({ userId: user.id, nonce: nonce() });
+    expect(await meteredKeys(user.id)).toEqual(['api_calls_pro_monthly']);
+
+    const yearly = await review(user.id, 'pro', 'year');
+    await confirmPlanChange({ userId: user.id, token: yearly.token });
+    expect(await meteredKeys(user.id)).toEqual([]);
+    expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('pro_yearly');
+    expect((await latestInvoice(user.id)).amount_paid).toBe(yearly.dueToday);
   });
 });
