@@ -31,9 +31,9 @@ export function PlanPicker(props: {
         </h2>
         <p className="mt-1 text-sm text-slate-600">Pick a plan, interval and seats. You will see exactly what changes, and what it costs, before anything happens.</p>
       </div>
-      {props.error && props.error.field !== 'seats' ? (
+      {props.error ? (
         <Alert kind="error">
-          <span data-testid="picker-error">{props.error.message}</span>
+          <span data-testid="picker-error">{props.error.field === 'seats' ? `Seats: ${props.error.message}` : props.error.message}</span>
           {props.action ? (
             <>
               {' '}
