@@ -27,7 +27,9 @@ import { ManageButton } from '~/components/billing/manage-button';
 import { RecentInvoices } from '~/components/billing/recent-invoices';
 import { SubscriptionSummary } from '~/components/billing/subscription-summary';
 import { useBillingActions, useConfirmAfterRedirect } from '~/components/billing/use-billing-actions';
+import { UsageOverviewCard } from '~/components/usage/usage-overview';
 import { env } from '~/lib/env.server';
+import { getUsageBar } from '~/usage/summary.server';
 
 const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
 
@@ -68,6 +70,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({
     flash,
     overview,
+    usage: getUsageBar({ userId: user.id }),
     cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
     trialEligible: !user.hasHadTrial,
     publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
@@ -131,7 +134,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function BillingOverviewPage() {
-  const { flash, overview, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } = useLoaderData<typeof loader>();
+  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } = useLoaderData<typeof loader>();
   const actions = useBillingActions();
   useConfirmAfterRedirect(actions.confirmPayment);
   const { busy, step } = actions;
@@ -187,6 +190,8 @@ export default function BillingOverviewPage() {
           onChoose={actions.startPlan}
         />
       ) : null}
+
+      <UsageOverviewCard usage={usage} />
 
       <RecentInvoices invoices={overview.invoices} />
 

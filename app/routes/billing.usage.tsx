@@ -81,11 +81,11 @@ export default function UsagePage() {
       ) : (
         <>
           <div className="grid gap-6 lg:grid-cols-2">
-            <section className="card space-y-3" aria-labelledby="daily-title">
+            <section className="card min-w-0 space-y-3" aria-labelledby="daily-title">
               <h2 id="daily-title" className="text-base font-semibold text-slate-900">Calls per day</h2>
               <DailyBars days={u.days} />
             </section>
-            <section className="card space-y-3" aria-labelledby="cumulative-title">
+            <section className="card min-w-0 space-y-3" aria-labelledby="cumulative-title">
               <h2 id="cumulative-title" className="text-base font-semibold text-slate-900">
                 Calls so far{u.allowance ? ' against the included calls' : ''}
               </h2>
@@ -94,16 +94,16 @@ export default function UsagePage() {
             </section>
           </div>
           <div className="grid gap-6 lg:grid-cols-2">
-            <section className="card space-y-3" aria-labelledby="keys-title">
+            <section className="card min-w-0 space-y-3" aria-labelledby="keys-title">
               <h2 id="keys-title" className="text-base font-semibold text-slate-900">By API key</h2>
               <KeyTable byKey={u.byKey} total={u.total} />
             </section>
-            <section className="card space-y-3" aria-labelledby="history-title">
+            <section className="card min-w-0 space-y-3" aria-labelledby="history-title">
               <h2 id="history-title" className="text-base font-semibold text-slate-900">Last 6 periods</h2>
               <HistoryTable history={u.history} />
             </section>
           </div>
-          <section className="card space-y-3" aria-labelledby="table-title">
+          <section className="card min-w-0 space-y-3" aria-labelledby="table-title">
             <h2 id="table-title" className="text-base font-semibold text-slate-900">The numbers per day</h2>
             <DailyTable days={u.days} allowance={u.allowance} />
           </section>

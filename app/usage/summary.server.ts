@@ -7,7 +7,8 @@
  *  - days are UTC days (`usage_daily`); a day belongs to the period its date falls in, so the day a
  *    period starts on is counted whole in the new period;
  *  - the projection: calls so far + the recent daily rate × the days left, the rate being the average
- *    of the last 7 full days when the period is a week old, else the calls so far ÷ the days elapsed;
+ *    of the last 7 full days when the period is a week old, else the calls so far ÷ the days elapsed
+ *    since the period started (at least one, so an hour's burst is not taken for a daily rate);
  *  - cost beyond the allowance: the plan's graduated price (first tier free, then METERED's unit).
  */
 import { db } from '~/db/client.server';
@@ -38,7 +39,7 @@ export interface UsageSummary {
   days: { date: string; calls: number; cumulative: number }[];
   byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[];
   projection: { total: number; dailyRate: number; method: string; overage: number; cost: number } | null;
-  history: { start: string; end: string; calls: number }[];
+  history: { start: string; end: string; firstDay: string; lastDay: string; calls: number }[];
   reported: { sent: number; pending: number; failed: number };
   threshold: 0 | 80 | 100;
   hasAnyUsage: boolean;
@@ -143,7 +144,7 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     .sort((a, b) => b.calls - a.calls);
 
   // Projection from the recent daily rate.
-  const elapsedDays = Math.max((now.getTime() - Date.parse(`${p.firstDay}T00:00:00Z`)) / DAY_MS, 1 / 24);
+  const elapsedDays = Math.max((now.getTime() - current.start.getTime()) / DAY_MS, 1);
   const leftDays = Math.max(0, (current.end.getTime() - now.getTime()) / DAY_MS);
   let dailyRate: number;
   let method: string;
@@ -154,7 +155,7 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     method = `the average of the last 7 full days (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
   } else {
     dailyRate = total / elapsedDays;
-    method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
+    method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (counted as at least 1) (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
   }
   const projectedTotal = Math.round(total + dailyRate * leftDays);
   const projection = total > 0 ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, allowance ?? 0) } : null;
@@ -167,7 +168,7 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     .all(userId, meter, oldest.firstDay, p.lastDay) as { day: string; calls: number }[];
   for (let back = 0; back < 6; back++) {
     const q = period(usagePeriodAt(anchor, now, back));
-    history.push({ start: q.start, end: q.end, calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0) });
+    history.push({ start: q.start, end: q.end, firstDay: q.firstDay, lastDay: q.lastDay, calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0) });
   }
 
   // Reported to Stripe: calls in this period's windows that Stripe has accepted, failed, or not yet.
@@ -210,4 +211,18 @@ export function usageCsv({ userId, now = clock.now() }: { userId: string; now?: 
     .all(userId, METERED.meter.eventName, p.firstDay, p.lastDay) as { day: string; key: string; calls: number }[];
   const cell = (v: string) => (/[",\n\r]/.test(v) || /^[=+\-@]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   return ['date,api_key,calls', ...rows.map((r) => `${r.day},${cell(r.key || 'none')},${r.calls}`)].join('\n') + '\n';
+}
+
+/** The overview's compact usage bar (null without a plan that includes calls). */
+export function getUsageBar({ userId, now = clock.now() }: { userId: string; now?: Date }) {
+  const u = getUsageSummary({ userId, now });
+  if (u.allowance === null) return null;
+  return {
+    total: u.total,
+    allowance: u.allowance,
+    projectedTotal: u.projection?.total ?? null,
+    projectedCost: u.projection?.cost ?? null,
+    currency: u.currency,
+    threshold: u.threshold,
+  };
 }

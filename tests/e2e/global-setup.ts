@@ -15,6 +15,8 @@ declare module 'vitest' {
     appUrl: string;
     emulatorUrl: string;
     altAppUrl: string;
+    /** The portal's SQLite file (read-only checks, e.g. the outbox). */
+    appDatabasePath: string;
   }
 }
 
@@ -88,6 +90,8 @@ export default async function setup(project: TestProject) {
       APP_URL: `http://localhost:${port}`,
       STRIPE_EMULATOR_PUBLIC_URL: `http://localhost:${emulatorPort}`,
       SESSION_SECRET: 'e2e-session-secret-0123456789abcdef0123456789',
+      // Usage reaches Stripe within seconds, so the usage flow can bill it without a minute's wait.
+      USAGE_REPORT_WINDOW_SECONDS: '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,6 +103,7 @@ export default async function setup(project: TestProject) {
   // The same app under another origin, for cross-site (CSRF) checks.
   project.provide('altAppUrl', `http://127.0.0.1:${port}`);
   project.provide('emulatorUrl', `http://127.0.0.1:${emulatorPort}`);
+  project.provide('appDatabasePath', path.join(tmp, 'app.sqlite'));
 
   return async () => {
     if (child && child.exitCode === null) {

@@ -98,7 +98,7 @@ describe('/billing/usage', () => {
         ['CI', 300],
       ]);
       // Fewer than 7 full days: rate = calls so far ÷ days elapsed since the first day's midnight.
-      const elapsed = (now - Date.parse(`${u.period.firstDay}T00:00:00Z`)) / day;
+      const elapsed = Math.max((now - Date.parse(u.period.start)) / day, 1);
       const left = (Date.parse(u.period.end) - now) / day;
       expect(u.projection!.total).toBe(Math.round(1_100 + (1_100 / elapsed) * left));
       expect(u.projection!.method).toMatch(/^the calls so far ÷ the \d+\.\d days elapsed/);

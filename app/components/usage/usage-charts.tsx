@@ -19,7 +19,7 @@ export function DailyBars({ days }: { days: DayPoint[] }) {
           <XAxis dataKey="date" tickFormatter={shortDay} tick={axis} minTickGap={16} />
           <YAxis tickFormatter={(v: number) => n(v)} tick={axis} width={56} allowDecimals={false} />
           <Tooltip formatter={(v) => [n(Number(v)), 'Calls']} labelFormatter={(l) => shortDay(String(l))} />
-          <Bar dataKey="calls" fill="#4f46e5" radius={[3, 3, 0, 0]} isAnimationActive={false} />
+          <Bar dataKey="calls" fill="#4f46e5" radius={[3, 3, 0, 0]} maxBarSize={40} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>

@@ -22,7 +22,7 @@ export function DailyTable({ days, allowance }: { days: DayPoint[]; allowance: n
         <tbody className="divide-y divide-slate-100">
           {[...days].reverse().map((d) => (
             <tr key={d.date}>
-              <th scope="row" className={`${td} font-normal`}>{shortDay(d.date)}</th>
+              <th scope="row" className={`${td} font-normal text-left`}>{shortDay(d.date)}</th>
               <td className={num}>{n(d.calls)}</td>
               <td className={num}>{n(d.cumulative)}</td>
               {allowance ? <td className={num}>{Math.floor((d.cumulative * 100) / allowance)}%</td> : null}
@@ -36,53 +36,57 @@ export function DailyTable({ days, allowance }: { days: DayPoint[]; allowance: n
 
 export function KeyTable({ byKey, total }: { byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[]; total: number }) {
   return (
-    <table className="min-w-full divide-y divide-slate-200">
-      <caption className="sr-only">API calls this period by API key</caption>
-      <thead>
-        <tr>
-          <th scope="col" className={th}>Key</th>
-          <th scope="col" className={`${th} text-right`}>Calls</th>
-          <th scope="col" className={`${th} text-right`}>Share</th>
-        </tr>
-      </thead>
-      <tbody className="divide-y divide-slate-100">
-        {byKey.map((k) => (
-          <tr key={k.apiKeyId || 'none'}>
-            <th scope="row" className={`${td} font-normal`}>
-              {k.name}
-              {k.prefix ? <span className="ml-2 font-mono text-xs text-slate-500">{k.prefix}…</span> : null}
-              {k.revoked ? <span className="ml-2 text-xs text-slate-500">(revoked)</span> : null}
-            </th>
-            <td className={num}>{n(k.calls)}</td>
-            <td className={num}>{total ? Math.round((k.calls * 100) / total) : 0}%</td>
+    <div className="overflow-x-auto">
+      <table className="min-w-full divide-y divide-slate-200">
+        <caption className="sr-only">API calls this period by API key</caption>
+        <thead>
+          <tr>
+            <th scope="col" className={th}>Key</th>
+            <th scope="col" className={`${th} text-right`}>Calls</th>
+            <th scope="col" className={`${th} text-right`}>Share</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {byKey.map((k) => (
+            <tr key={k.apiKeyId || 'none'}>
+              <th scope="row" className={`${td} font-normal text-left`}>
+                {k.name}
+                {k.prefix ? <span className="ml-2 hidden whitespace-nowrap font-mono text-xs text-slate-500 sm:inline">{k.prefix}…</span> : null}
+                {k.revoked ? <span className="ml-2 text-xs text-slate-500">(revoked)</span> : null}
+              </th>
+              <td className={num}>{n(k.calls)}</td>
+              <td className={num}>{total ? Math.round((k.calls * 100) / total) : 0}%</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
-export function HistoryTable({ history }: { history: { start: string; end: string; calls: number }[] }) {
+export function HistoryTable({ history }: { history: { firstDay: string; lastDay: string; calls: number }[] }) {
   return (
-    <table className="min-w-full divide-y divide-slate-200">
-      <caption className="sr-only">API calls in the last 6 periods</caption>
-      <thead>
-        <tr>
-          <th scope="col" className={th}>Period</th>
-          <th scope="col" className={`${th} text-right`}>Calls</th>
-        </tr>
-      </thead>
-      <tbody className="divide-y divide-slate-100">
-        {history.map((h, i) => (
-          <tr key={h.start}>
-            <th scope="row" className={`${td} font-normal`}>
-              {longDate(h.start)} – {longDate(new Date(Date.parse(h.end) - 1).toISOString())}
-              {i === 0 ? <span className="ml-2 text-xs text-slate-500">(current)</span> : null}
-            </th>
-            <td className={num}>{n(h.calls)}</td>
+    <div className="overflow-x-auto">
+      <table className="min-w-full divide-y divide-slate-200">
+        <caption className="sr-only">API calls in the last 6 periods</caption>
+        <thead>
+          <tr>
+            <th scope="col" className={th}>Period</th>
+            <th scope="col" className={`${th} text-right`}>Calls</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {history.map((h, i) => (
+            <tr key={h.firstDay}>
+              <th scope="row" className={`${td} font-normal text-left`}>
+                {longDate(`${h.firstDay}T00:00:00Z`)} – {longDate(`${h.lastDay}T00:00:00Z`)}
+                {i === 0 ? <span className="ml-2 text-xs text-slate-500">(current)</span> : null}
+              </th>
+              <td className={num}>{n(h.calls)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
