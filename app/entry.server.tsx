@@ -1,9 +1,12 @@
+import crypto from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { AppLoadContext, EntryContext } from '@remix-run/node';
 import { createReadableStreamFromReadable } from '@remix-run/node';
 import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
+import { NonceContext } from '~/lib/nonce';
+import { contentSecurityPolicy, permissionsPolicy } from '~/lib/csp.server';
 
 export { serverHooks } from '~/server-hooks.server';
 
@@ -14,13 +17,17 @@ export default function handleRequest(
   responseStatusCode: number,
   responseHeaders: Headers,
   remixContext: EntryContext,
-  _loadContext: AppLoadContext,
+  loadContext: AppLoadContext,
 ) {
+  // scripts/server.ts makes a fresh nonce per response; direct callers (tests) get one here.
+  const nonce = loadContext?.cspNonce ?? crypto.randomBytes(16).toString('base64');
   const callback = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady';
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
-      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />,
+      <NonceContext.Provider value={nonce}>
+        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+      </NonceContext.Provider>,
       {
         [callback]() {
           shellRendered = true;
@@ -29,12 +36,16 @@ export default function handleRequest(
           responseHeaders.set('X-Content-Type-Options', 'nosniff');
           responseHeaders.set('Referrer-Policy', 'strict-origin-when-cross-origin');
           responseHeaders.set('X-Frame-Options', 'DENY');
+          responseHeaders.set('Content-Security-Policy', contentSecurityPolicy(nonce));
+          responseHeaders.set('Permissions-Policy', permissionsPolicy());
+          responseHeaders.set('Cross-Origin-Opener-Policy', 'same-origin');
           resolve(new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }));
           pipe(body);
         },
         onShellError(error: unknown) {
           reject(error);
         },
+        nonce,
         onError(error: unknown) {
           responseStatusCode = 500;
           if (shellRendered) console.error(error);

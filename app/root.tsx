@@ -15,6 +15,7 @@ import stylesheet from '~/tailwind.css';
 import { getUser } from '~/auth/session.server';
 import { AppShell } from '~/components/app-shell';
 import { env } from '~/lib/env.server';
+import { useNonce } from '~/lib/nonce';
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
@@ -38,6 +39,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
   useEffect(() => {
     document.documentElement.dataset.hydrated = 'true';
   }, []);
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full bg-slate-50">
       <head>
@@ -47,12 +49,12 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <Links />
         {/* Stripe.js must be a blocking script before the app bundle, so loadStripe finds it:
             js.stripe.com with real keys (PCI), the emulator's own copy without keys. */}
-        {root?.stripeJsUrl ? <script src={root.stripeJsUrl} /> : null}
+        {root?.stripeJsUrl ? <script src={root.stripeJsUrl} nonce={nonce} suppressHydrationWarning /> : null}
       </head>
       <body className="h-full text-slate-900 antialiased">
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -9,6 +9,18 @@ import { followClock } from '~/lib/clock-follow.server';
 import { createUser, getUserByEmail } from '~/auth/users.server';
 import { usageLedger } from '~/usage/ledger.server';
 import { usageReporter } from '~/usage/reporter.server';
+import { env } from '~/lib/env.server';
+import { markReady, resetReadiness } from '~/lib/readiness.server';
+
+declare module '@remix-run/node' {
+  /** What scripts/server.ts hands every loader and action (and entry.server). */
+  interface AppLoadContext {
+    /** A fresh nonce per response for the Content-Security-Policy (entry.server.tsx, root.tsx). */
+    cspNonce?: string;
+    /** The client's address: the socket's, or X-Forwarded-For's under TRUST_PROXY (rate limits). */
+    clientAddress?: string;
+  }
+}
 
 let stopFollowing: (() => void) | null = null;
 
@@ -58,6 +70,7 @@ const stripeWebhookFast: FastRoute = async (req, res) => {
 export const serverHooks = {
   /** Open and migrate the database; start the webhook worker and the usage reporter (both resume what a crash left). */
   async start() {
+    resetReadiness();
     db();
     webhookWorker().start();
     usageReporter().start();
@@ -86,6 +99,18 @@ export const serverHooks = {
     if (getUserByEmail(email)) return { email, password, created: false };
     await createUser({ email, name: 'Demo Customer', password });
     return { email, password, created: true };
+  },
+  /** `/healthz` says `starting` until this (npm start calls it once the Stripe catalogue is in place). */
+  markReady,
+  /** Headers for every response, whatever answers it (scripts/server.ts). */
+  securityHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff' };
+    if (env().APP_URL.startsWith('https://')) headers['Strict-Transport-Security'] = 'max-age=31536000';
+    return headers;
+  },
+  /** How many reverse proxies' X-Forwarded-* headers to believe (TRUST_PROXY; 0 = none). */
+  trustProxyHops(): number {
+    return env().trustProxyHops;
   },
   /** Runs before Remix for every request; a Response short-circuits. */
   guard(request: Request): Response | null {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createReadableStreamFromReadable, createRequestHandler, type ServerBuild } from '@remix-run/node';
+import { createRequestHandler, type ServerBuild } from '@remix-run/node';
 import type { ServerHooks } from '../app/server-hooks.server';
 
 /**
@@ -65,40 +65,107 @@ function serveStatic(publicDir: string, req: http.IncomingMessage, res: http.Ser
 /** Forms and actions never need more; the webhook route has its own 1 MiB cap (fast route). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** A body stream that fails once more than `limit` bytes arrive (for bodies without Content-Length). */
-function capped(req: http.IncomingMessage, limit: number): Readable {
-  let seen = 0;
-  const cap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (seen > limit) done(new Error(`request body over ${limit} bytes`));
-      else done(null, chunk);
-    },
-  });
-  req.on('error', (e) => cap.destroy(e));
-  return req.pipe(cap);
-}
+/** Methods handed to Remix; OPTIONS is answered here, anything else (TRACE, CONNECT, …) is a 405. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const ALLOW = 'GET, HEAD, POST';
+/** Paths whose bodies are not HTML forms: signed webhooks, the bearer-key API (they answer for themselves). */
+const NON_FORM_PREFIXES = ['/webhooks/', '/api/'];
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
 
-function toRequest(req: http.IncomingMessage, res: http.ServerResponse): Request {
-  const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.url ?? '/', `http://${host}`);
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  const controller = new AbortController();
-  res.on('close', () => controller.abort());
-  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: controller.signal };
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    init.body = createReadableStreamFromReadable(capped(req, MAX_BODY_BYTES));
-    init.duplex = 'half';
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+/** A DNS name or IPv4 (labels), or a bracketed IPv6 literal, with an optional port. */
+const HOST_RE = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*\\.?|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?$`);
+
+export function validHost(host: string | undefined): host is string {
+  if (!host || host.length > 255 || !HOST_RE.test(host)) return false;
+  try {
+    new URL(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
   }
-  return new Request(url, init);
 }
 
-async function sendResponse(res: http.ServerResponse, response: Response) {
+function plain(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  if (res.headersSent) return void res.end();
+  if (status === 204) return void res.writeHead(204, headers).end();
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+  res.end(message.endsWith('\n') ? message : `${message}\n`);
+}
+
+/** The last value of a comma-separated header (the one the nearest proxy wrote). */
+function lastValue(header: string | string[] | undefined): string | undefined {
+  const joined = Array.isArray(header) ? header.join(',') : header;
+  return joined?.split(',').map((v) => v.trim()).filter(Boolean).at(-1);
+}
+
+/**
+ * Who is asking: the socket's address, or, when `hops` proxies are trusted, the address the outermost
+ * trusted proxy saw (X-Forwarded-For read from the right: entries further left are the client's word).
+ */
+export function clientAddress(req: http.IncomingMessage, hops: number): string {
+  const socket = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  if (hops <= 0) return socket;
+  const forwarded = (Array.isArray(req.headers['x-forwarded-for']) ? req.headers['x-forwarded-for'].join(',') : (req.headers['x-forwarded-for'] ?? ''))
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const chain = [...forwarded, socket];
+  return (chain[chain.length - 1 - hops] ?? chain[0]!).replace(/^::ffff:/, '').slice(0, 64);
+}
+
+type BodyResult = { ok: true; body: Buffer } | { ok: false };
+
+/** Reads the whole body up to `limit` bytes; past it, drains (or, if absurd, cuts) the rest and says so. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<BodyResult> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (over) {
+        if (seen > 16 * limit) req.socket.destroySoon();
+        return;
+      }
+      if (seen > limit) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? { ok: false } : { ok: true, body: Buffer.concat(chunks) }));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The one place that reads a form: a body of a form type that parses, or a 4xx saying what is wrong.
+ * Routes then call `request.formData()` on something known to be a form.
+ */
+async function checkFormBody(contentType: string | undefined, body: Buffer): Promise<{ status: 400 | 415; message: string } | null> {
+  const type = contentType?.split(';')[0]!.trim().toLowerCase();
+  if (!type || !FORM_TYPES.has(type)) {
+    return {
+      status: 415,
+      message: `Unsupported Media Type: send this form as application/x-www-form-urlencoded or multipart/form-data${type ? ` (not ${type.slice(0, 100)})` : ' (the request had no Content-Type)'}.`,
+    };
+  }
+  try {
+    await new Response(new Uint8Array(body), { headers: { 'Content-Type': contentType! } }).formData();
+    return null;
+  } catch {
+    return { status: 400, message: 'Bad Request: the form data could not be read (malformed body or multipart boundary). Reload the page and try again.' };
+  }
+}
+
+async function sendResponse(res: http.ServerResponse, response: Response, extra: Record<string, string>) {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key !== 'set-cookie') headers[key] = value;
   });
+  Object.assign(headers, extra);
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
   res.writeHead(response.status, response.statusText, headers);
@@ -121,6 +188,8 @@ export async function createAppServer(opts: {
   port?: number;
   host?: string;
   mode?: 'production' | 'development' | 'test';
+  /** Leave /healthz at `starting` until the caller runs `hooks.markReady()` (npm start: after the catalogue). */
+  deferReady?: boolean;
 }): Promise<AppServer> {
   const buildPath = path.resolve(opts.buildPath ?? 'build/index.js');
   const publicDir = path.resolve(opts.publicDir ?? 'public');
@@ -128,33 +197,108 @@ export async function createAppServer(opts: {
   const hooks = build.entry.module.serverHooks;
   const handle = createRequestHandler(build, opts.mode ?? 'production');
   await hooks.start();
+  if (!opts.deferReady) hooks.markReady();
 
   const server = http.createServer(async (req, res) => {
     try {
-      const pathname = (req.url ?? '/').split('?')[0]!;
+      // Every response, whatever answers it (static files, webhooks, 4xx from here, Remix).
+      for (const [name, value] of Object.entries(hooks.securityHeaders())) res.setHeader(name, value);
+      const method = req.method ?? 'GET';
+      if (!METHODS.has(method)) {
+        if (method === 'OPTIONS') return plain(res, 204, '', { Allow: ALLOW });
+        return plain(res, 405, `Method Not Allowed: ${method.slice(0, 20)} is not supported here (use ${ALLOW}).`, { Allow: ALLOW });
+      }
+      const hops = hooks.trustProxyHops();
+      const host = req.headers.host;
+      if (!validHost(host)) return plain(res, 400, 'Bad Request: missing or malformed Host header.');
+      let publicHost = host;
+      let proto = 'http';
+      if (hops > 0) {
+        const fwdHost = lastValue(req.headers['x-forwarded-host']);
+        if (fwdHost !== undefined) {
+          if (!validHost(fwdHost)) return plain(res, 400, 'Bad Request: malformed X-Forwarded-Host header.');
+          publicHost = fwdHost;
+        }
+        const fwdProto = lastValue(req.headers['x-forwarded-proto'])?.toLowerCase();
+        if (fwdProto === 'https' || fwdProto === 'http') proto = fwdProto;
+      }
+      const rawUrl = req.url ?? '/';
+      let target: string;
+      if (rawUrl.startsWith('/')) target = rawUrl;
+      else {
+        try {
+          const absolute = new URL(rawUrl);
+          target = absolute.pathname + absolute.search;
+        } catch {
+          return plain(res, 400, 'Bad Request: the request target must be a path.');
+        }
+      }
+      const pathname = target.split('?')[0]!;
       const fast = hooks.fastRoutes?.[pathname];
       if (fast) return await fast(req, res);
       if (serveStatic(publicDir, req, res, pathname)) return;
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY_BYTES) {
-        // Read (and drop) what the client is sending so it gets to read our answer; cut off anything
-        // absurd at once.
-        const answer = () => {
-          res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8' });
-          res.end(`Request body too large (limit ${MAX_BODY_BYTES} bytes).\n`);
-        };
+
+      let url: URL;
+      try {
+        url = new URL(`${proto}://${publicHost}${target}`);
+      } catch {
+        return plain(res, 400, 'Bad Request: malformed request URL.');
+      }
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        try {
+          headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+        } catch {
+          return plain(res, 400, `Bad Request: malformed ${req.rawHeaders[i]!.slice(0, 40)} header.`);
+        }
+      }
+      // The app's origin check is the authority (docs/decisions/002-csrf-origin-check.md), before any body is read.
+      const rejected = hooks.guard(new Request(url, { method, headers }));
+      if (rejected) return await sendResponse(res, rejected, {});
+
+      const init: RequestInit & { duplex?: 'half' } = { method, headers };
+      if (method !== 'GET' && method !== 'HEAD') {
+        const declared = Number(req.headers['content-length'] ?? 0);
         if (declared > 16 * MAX_BODY_BYTES) {
           res.shouldKeepAlive = false;
-          answer();
+          plain(res, 413, `Request body too large (limit ${MAX_BODY_BYTES} bytes).`, { Connection: 'close' });
           req.socket.destroySoon();
-        } else {
-          req.on('end', answer).on('error', () => req.socket.destroy()).resume();
+          return;
         }
-        return;
+        const read = await readBody(req, MAX_BODY_BYTES);
+        if (!read.ok) return plain(res, 413, `Request body too large (limit ${MAX_BODY_BYTES} bytes).`);
+        if (!NON_FORM_PREFIXES.some((p) => pathname.startsWith(p))) {
+          const bad = await checkFormBody(req.headers['content-type'], read.body);
+          if (bad) return plain(res, bad.status, bad.message);
+        }
+        init.body = new Uint8Array(read.body);
+        headers.delete('transfer-encoding');
+        headers.set('content-length', String(read.body.length));
+        // Remix compares Origin with Host (or X-Forwarded-Host) once more and throws on a mismatch,
+        // which behind a proxy that rewrites Host is every form. The guard above already decided: hand
+        // Remix a Host that agrees with the Origin it accepted, and no forwarded host of its own.
+        headers.delete('x-forwarded-host');
+        const origin = headers.get('origin');
+        let originHost: string | null = null;
+        try {
+          originHost = origin && origin !== 'null' ? new URL(origin).host : null;
+        } catch {
+          originHost = null;
+        }
+        if (originHost) headers.set('host', originHost);
+        else headers.delete('origin');
       }
-      const request = toRequest(req, res);
-      const response = hooks.guard(request) ?? (await handle(request));
-      await sendResponse(res, response);
+      const controller = new AbortController();
+      res.on('close', () => controller.abort());
+      init.signal = controller.signal;
+      const request = new Request(url, init);
+      const context = { cspNonce: crypto.randomBytes(16).toString('base64'), clientAddress: clientAddress(req, hops) };
+      const response = await handle(request, context);
+      // Signed-in answers (a session cookie or an API key came or goes out) are never stored anywhere.
+      const cookie = req.headers.cookie ?? '';
+      const authenticated =
+        /(^|;\s*)__session=/.test(cookie) || !!req.headers.authorization || response.headers.getSetCookie().some((c) => c.startsWith('__session='));
+      await sendResponse(res, response, authenticated ? { 'cache-control': 'private, no-store' } : {});
     } catch (error) {
       console.error('request failed:', error instanceof Error ? error.message : error);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });

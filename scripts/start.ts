@@ -70,7 +70,7 @@ async function main() {
   }
 
   buildIfNeeded();
-  const app = await createAppServer({ port: config.PORT, host: config.HOST });
+  const app = await createAppServer({ port: config.PORT, host: config.HOST, deferReady: true });
   // The catalogue of plans.ts on Stripe (npm run stripe:setup, through the built app's hooks so the
   // server, the worker and setup share one Stripe client and one database handle).
   try {
@@ -79,6 +79,7 @@ async function main() {
       const demo = await app.hooks.ensureDemoAccount();
       console.log(`Demo login: ${demo.email} / ${demo.password}${demo.created ? ' (created)' : ''}`);
     }
+    app.hooks.markReady();
   } catch (error) {
     console.error(`Stripe setup failed: ${error instanceof Error ? error.message : String(error)}`);
     await app.close();

@@ -1,10 +1,23 @@
 import crypto from 'node:crypto';
 import { createCookieSessionStorage, redirect } from '@remix-run/node';
+import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import { db } from '~/db/client.server';
+import { sessions, users, type SessionRow, type User } from '~/db/schema';
 import { env } from '~/lib/env.server';
-import { getUserById } from './users.server';
-import type { User } from '~/db/schema';
+import { machineClock } from '~/lib/clock.server';
 
-type SessionData = { userId: string; sid: string };
+/**
+ * Sessions live on the server (docs/decisions/020-server-side-sessions.md): the signed cookie carries a
+ * random token (`sid`) and flash messages; the `sessions` row (keyed by the token's sha256) decides
+ * whether it still opens anything. Logout revokes the row, so a copied cookie dies with it. Times are
+ * the machine clock: the billing clock may jump with the emulator's, a login must not.
+ */
+export const SESSION_IDLE_MS = 30 * 24 * 60 * 60 * 1000;
+export const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
+/** `lastSeenAt` is written at most this often per session. */
+const TOUCH_EVERY_MS = 60 * 1000;
+
+type SessionData = { sid: string };
 type FlashData = { flash: { kind: 'success' | 'error' | 'info'; message: string } };
 
 let storage: ReturnType<typeof createCookieSessionStorage<SessionData, FlashData>> | null = null;
@@ -20,7 +33,7 @@ export function sessionStorage() {
         path: '/',
         secure: APP_URL.startsWith('https://'),
         secrets: [SESSION_SECRET],
-        maxAge: 60 * 60 * 24 * 30,
+        maxAge: SESSION_ABSOLUTE_MS / 1000,
       },
     });
   }
@@ -36,21 +49,51 @@ export async function getSession(request: Request) {
   return sessionStorage().getSession(request.headers.get('Cookie'));
 }
 
+export function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+/** The live session row behind this request and its user, or null (no, revoked, idle or expired session). */
+export async function currentSession(request: Request): Promise<{ session: SessionRow; user: User } | null> {
+  const sid = (await getSession(request)).get('sid');
+  if (typeof sid !== 'string' || sid.length < 16 || sid.length > 128) return null;
+  const now = machineClock.nowMs();
+  const row = db()
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, hashToken(sid)), isNull(sessions.revokedAt)))
+    .get();
+  if (!row) return null;
+  if (row.session.expiresAt.getTime() <= now || row.session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now) return null;
+  if (now - row.session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
+    db().update(sessions).set({ lastSeenAt: new Date(now) }).where(eq(sessions.id, row.session.id)).run();
+  }
+  return row;
+}
+
 export async function getUserId(request: Request): Promise<string | null> {
-  const session = await getSession(request);
-  const userId = session.get('userId');
-  return typeof userId === 'string' ? userId : null;
+  return (await currentSession(request))?.user.id ?? null;
 }
 
 export async function getUser(request: Request): Promise<User | null> {
-  const userId = await getUserId(request);
-  return userId ? getUserById(userId) : null;
+  return (await currentSession(request))?.user ?? null;
 }
 
+/**
+ * Only same-site paths made of URL-safe ASCII: anything else (other hosts, scheme-relative `//x`,
+ * backslashes, control or non-ASCII characters, which a Location header cannot even carry) falls back.
+ */
 export function safeRedirectTo(to: FormDataEntryValue | string | null | undefined, fallback = '/dashboard'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.length > 2048) return fallback;
-  // Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil.example" is "//evil.example".
-  if (/[\u0000-\u001f\u007f\\]/.test(to) || to.startsWith('//')) return fallback;
+  if (typeof to !== 'string' || to.length > 2048) return fallback;
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*$/.test(to)) return fallback;
+  if (to.startsWith('//') || to.startsWith('/%2f') || to.startsWith('/%2F') || to.startsWith('/%5c') || to.startsWith('/%5C')) return fallback;
+  try {
+    const base = 'http://portal.invalid';
+    if (new URL(to, base).origin !== base) return fallback;
+  } catch {
+    return fallback;
+  }
   return to;
 }
 
@@ -60,26 +103,75 @@ export async function requireUser(request: Request): Promise<User> {
   if (!user) {
     const url = new URL(request.url);
     const back = url.pathname + url.search;
-    throw redirect(`/login?${new URLSearchParams({ redirectTo: back })}`);
+    throw redirect(`/login?${new URLSearchParams({ redirectTo: safeRedirectTo(back) })}`);
   }
   return user;
 }
 
-/** Starts a fresh session (nothing carried over from before login) and redirects. */
-export async function createUserSession(userId: string, redirectTo: string) {
+/** A new session row; returns the cookie token (only its hash is stored). */
+export function createSessionRow(userId: string, userAgent: string | null): string {
+  const token = crypto.randomBytes(32).toString('base64url');
+  const now = machineClock.nowMs();
+  db()
+    .insert(sessions)
+    .values({
+      id: hashToken(token),
+      userId,
+      createdAt: new Date(now),
+      lastSeenAt: new Date(now),
+      expiresAt: new Date(now + SESSION_ABSOLUTE_MS),
+      userAgent: userAgent ? userAgent.slice(0, 300) : null,
+    })
+    .run();
+  return token;
+}
+
+async function revokeRequestSession(request: Request) {
+  const sid = (await getSession(request)).get('sid');
+  if (typeof sid === 'string') {
+    db().update(sessions).set({ revokedAt: machineClock.now() }).where(and(eq(sessions.id, hashToken(sid)), isNull(sessions.revokedAt))).run();
+  }
+}
+
+/** The Set-Cookie value of a brand-new session; the one this browser had is revoked (rotation). */
+export async function newSessionCookie(userId: string, request: Request | null, flashMessage?: FlashData['flash']): Promise<string> {
+  if (request) await revokeRequestSession(request);
   const session = await sessionStorage().getSession();
-  session.set('userId', userId);
-  session.set('sid', crypto.randomBytes(16).toString('base64url'));
-  return redirect(redirectTo, {
-    headers: { 'Set-Cookie': await sessionStorage().commitSession(session) },
-  });
+  session.set('sid', createSessionRow(userId, request?.headers.get('user-agent') ?? null));
+  if (flashMessage) session.flash('flash', flashMessage);
+  return sessionStorage().commitSession(session);
+}
+
+/** Starts a fresh session (nothing carried over from before login) and redirects. */
+export async function createUserSession(userId: string, redirectTo: string, request: Request | null = null, flashMessage?: FlashData['flash']) {
+  return redirect(redirectTo, { headers: { 'Set-Cookie': await newSessionCookie(userId, request, flashMessage) } });
 }
 
 export async function logout(request: Request) {
+  await revokeRequestSession(request);
   const session = await getSession(request);
   return redirect('/', {
     headers: { 'Set-Cookie': await sessionStorage().destroySession(session) },
   });
+}
+
+/** The user's sessions that still open something, newest first. */
+export function listActiveSessions(userId: string): SessionRow[] {
+  const now = machineClock.nowMs();
+  return db()
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now)), gt(sessions.lastSeenAt, new Date(now - SESSION_IDLE_MS))))
+    .orderBy(desc(sessions.lastSeenAt))
+    .all();
+}
+
+/** Revokes every session of the user except `keepId` (a session row id); returns how many. */
+export function revokeOtherSessions(userId: string, keepId: string | null): number {
+  const where = keepId
+    ? and(eq(sessions.userId, userId), isNull(sessions.revokedAt), ne(sessions.id, keepId))
+    : and(eq(sessions.userId, userId), isNull(sessions.revokedAt));
+  return db().update(sessions).set({ revokedAt: machineClock.now() }).where(where).run().changes;
 }
 
 export async function flash(request: Request, kind: FlashData['flash']['kind'], message: string, to: string) {

@@ -42,6 +42,27 @@ export async function createUser(input: { email: string; name: string; password:
   }
 }
 
+/** Changes name and/or email; throws EmailTakenError when the new email belongs to another account. */
+export function updateUserProfile(userId: string, input: { name: string; email: string }): User {
+  try {
+    return db()
+      .update(users)
+      .set({ name: input.name.trim(), email: normalizeEmail(input.email) })
+      .where(eq(users.id, userId))
+      .returning()
+      .get();
+  } catch (error) {
+    if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/** Stores a new password hash (callers revoke sessions: session.server.ts). */
+export async function setPassword(userId: string, password: string): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  db().update(users).set({ passwordHash }).where(eq(users.id, userId)).run();
+}
+
 /** How long until this email may try again, or 0 if it may now. */
 export function throttleWaitMs(email: string): number {
   const now = clock.nowMs();

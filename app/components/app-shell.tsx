@@ -6,6 +6,7 @@ const NAV = [
   { to: '/dashboard', label: 'Dashboard' },
   { to: '/billing', label: 'Billing' },
   { to: '/api-keys', label: 'API keys' },
+  { to: '/account', label: 'Account' },
 ];
 
 export function AppShell({ user, children }: { user: ShellUser; children: React.ReactNode }) {

@@ -42,6 +42,16 @@ export const EnvSchema = z.object({
   STRIPE_EMULATOR_PORT: port.default(12111),
   STRIPE_EMULATOR_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
   SMTP_URL: optionalString.pipe(z.string().url().optional()),
+  /**
+   * Behind a reverse proxy: how many proxies to trust (`true` = 1). Only then are X-Forwarded-For,
+   * X-Forwarded-Host and X-Forwarded-Proto read (docs/deploy.md).
+   */
+  TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(true|false|[0-9]{1,2})$/i, 'must be true, false or a number of proxy hops')
+      .optional(),
+  ),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
@@ -50,6 +60,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   stripeMode: 'emulator' | 'test' | 'live' | 'unconfigured';
   webhookSecrets: string[];
   stripeJsUrl: string;
+  /** Proxy hops whose X-Forwarded-* headers are believed; 0 = none (TRUST_PROXY unset). */
+  trustProxyHops: number;
 };
 
 export class EnvError extends Error {}
@@ -77,6 +89,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     SESSION_SECRET: sessionSecret,
     APP_URL: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
     stripeMode,
+    trustProxyHops: !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),
     webhookSecrets: (raw.STRIPE_WEBHOOK_SECRET ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data, redirect } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
+import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import { createUserSession, getUserId, safeRedirectTo } from '~/auth/session.server';
 import { createUser, EmailTakenError } from '~/auth/users.server';
 import { Alert, Field } from '~/components/app-shell';
@@ -24,8 +25,22 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
+  // Per client address (docs/decisions/021-client-rate-limits.md): tries on registered emails (the
+  // enumeration signal, docs/decisions/024-signup-enumeration.md) and accounts created.
+  const address = clientAddressOf(context);
+  const wait = Math.max(clientWaitMs('signup_probe', address), clientWaitMs('signup_created', address));
+  if (wait > 0) {
+    const { seconds, text } = describeWait(wait);
+    return data(
+      {
+        errors: { form: `Too many sign-ups from your network. Try again in ${text}.` } as FieldErrors,
+        values: { name: String(form.get('name') ?? '').slice(0, 100), email: String(form.get('email') ?? '').slice(0, 254) },
+      },
+      { status: 429, headers: { 'Retry-After': String(seconds) } },
+    );
+  }
   const redirectTo = safeRedirectTo(form.get('redirectTo'));
   const parsed = SignupSchema.safeParse({ name: form.get('name') ?? '', email: form.get('email') ?? '', password: form.get('password') ?? '' });
   if (!parsed.success) {
@@ -35,9 +50,12 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   try {
     const user = await createUser(parsed.data);
-    return createUserSession(user.id, redirectTo);
+    recordClientAttempt('signup_created', address);
+    return createUserSession(user.id, redirectTo, request);
   } catch (error) {
     if (error instanceof EmailTakenError) {
+      // Never a session for the existing account: the answer says only that the email is taken.
+      recordClientAttempt('signup_probe', address);
       return data({ errors: { email: error.message } as FieldErrors, values: { name: parsed.data.name, email: parsed.data.email } }, { status: 409 });
     }
     throw error;

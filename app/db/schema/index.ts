@@ -3,3 +3,4 @@ export * from './billing';
 export * from './webhooks';
 export * from './subscription-extras';
 export * from './usage';
+export * from './sessions';
