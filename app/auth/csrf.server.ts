@@ -10,13 +10,16 @@ import { env } from '~/lib/env.server';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const EXEMPT_PREFIXES = ['/webhooks/', '/api/'];
 
+/**
+ * APP_URL's origin, and the origin this request was addressed to: the URL scripts/server.ts built (from
+ * X-Forwarded-Host/-Proto only under TRUST_PROXY) and its Host header. Behind a proxy that rewrites
+ * Host, APP_URL is the one that matches (docs/deploy.md).
+ */
 export function allowedOrigins(request: Request): Set<string> {
-  const origins = new Set<string>([new URL(env().APP_URL).origin]);
+  const url = new URL(request.url);
+  const origins = new Set<string>([new URL(env().APP_URL).origin, url.origin]);
   const host = request.headers.get('host');
-  if (host) {
-    const proto = new URL(request.url).protocol;
-    origins.add(`${proto}//${host}`);
-  }
+  if (host) origins.add(`${url.protocol}//${host}`);
   return origins;
 }
 

@@ -1,12 +1,18 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { z } from 'zod';
 import { verifyPassword } from '~/auth/password.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
-import { currentSession, listActiveSessions, newSessionCookie, revokeOtherSessions, safeRedirectTo } from '~/auth/session.server';
+import { currentSession, listActiveSessions, newSessionCookie, readFlash, revokeOtherSessions, safeRedirectTo } from '~/auth/session.server';
 import { EmailTakenError, setPassword, updateUserProfile } from '~/auth/users.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
+
+/** A 429's Retry-After reaches the browser (Remix sends only what `headers` returns on documents). */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After');
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers();
+};
 
 export const meta: MetaFunction = () => [{ title: 'Account · Acme Cloud' }];
 
@@ -50,7 +56,9 @@ const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, session } = await requireSession(request);
-  return {
+  const { flash, setCookie } = await readFlash(request);
+  return data({
+    flash,
     name: user.name,
     email: user.email,
     sessions: listActiveSessions(user.id).map((s) => ({
@@ -60,7 +68,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       created: utc(s.createdAt),
       lastSeen: utc(s.lastSeenAt),
     })),
-  };
+  }, setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined);
 }
 
 function firstErrors(issues: z.ZodError['issues']): Errors {
@@ -116,8 +124,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     await setPassword(user.id, parsed.data.newPassword);
     // Every session ends with the old password, this one included; this browser gets a new one.
     revokeOtherSessions(user.id, null);
-    const cookie = await newSessionCookie(user.id, null);
-    return data<Result>({ section: 'password', message: 'Password changed. You were logged out everywhere else.' }, { headers: { 'Set-Cookie': cookie } });
+    const cookie = await newSessionCookie(user.id, null, { kind: 'success', message: 'Password changed. You were logged out everywhere else.' });
+    return redirect('/account', { headers: { 'Set-Cookie': cookie } });
   }
 
   if (intent === 'logout-others') {
@@ -170,6 +178,7 @@ export default function Account() {
           <input type="hidden" name="intent" value="password" />
           {password.form ? <Alert kind="error">{password.form}</Alert> : null}
           {messageFor('password') ? <Alert kind="success">{messageFor('password')}</Alert> : null}
+          {d.flash ? <Alert kind={d.flash.kind}>{d.flash.message}</Alert> : null}
           <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" error={password.currentPassword} required />
           <div className="grid gap-4 sm:grid-cols-2">
             <Field label="New password" name="newPassword" type="password" autoComplete="new-password" error={password.newPassword} hint="At least 10 characters." required />

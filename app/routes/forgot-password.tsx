@@ -1,10 +1,16 @@
-import type { ActionFunctionArgs, MetaFunction } from '@remix-run/node';
+import type { ActionFunctionArgs, HeadersFunction, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation } from '@remix-run/react';
 import { z } from 'zod';
 import { requestPasswordReset, RESET_TTL_MS } from '~/auth/password-reset.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import { Alert, Field } from '~/components/app-shell';
+
+/** A 429's Retry-After reaches the browser (Remix sends only what `headers` returns on documents). */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After');
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers();
+};
 
 export const meta: MetaFunction = () => [{ title: 'Forgot password · Acme Cloud' }];
 

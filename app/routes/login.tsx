@@ -1,10 +1,16 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { authenticator, LoginFailure } from '~/auth/authenticator.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import { createUserSession, getUserId, safeRedirectTo } from '~/auth/session.server';
 import { Alert, Field } from '~/components/app-shell';
+
+/** A 429's Retry-After reaches the browser (Remix sends only what `headers` returns on documents). */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After');
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers();
+};
 
 export const meta: MetaFunction = () => [{ title: 'Log in · Acme Cloud' }];
 

@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
@@ -6,6 +6,12 @@ import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from
 import { createUserSession, getUserId, safeRedirectTo } from '~/auth/session.server';
 import { createUser, EmailTakenError } from '~/auth/users.server';
 import { Alert, Field } from '~/components/app-shell';
+
+/** A 429's Retry-After reaches the browser (Remix sends only what `headers` returns on documents). */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After');
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers();
+};
 
 export const meta: MetaFunction = () => [{ title: 'Sign up · Acme Cloud' }];
 
