@@ -244,6 +244,11 @@ export async function createAppServer(opts: {
       } catch {
         return plain(res, 400, 'Bad Request: malformed request URL.');
       }
+      // Single fetch (`<path>.data`) is how this app's browser code asks for data. Remix 2 still answers
+      // the old `?_data=` protocol with a 500 (and a warning), and runs *actions* for a HEAD of a `.data`
+      // URL: refuse both here.
+      if (url.searchParams.has('_data')) return plain(res, 400, 'Bad Request: ?_data= requests are not supported; request <path>.data instead.');
+      if (method === 'HEAD' && pathname.endsWith('.data')) return plain(res, 405, 'Method Not Allowed: use GET (or POST for a form) for .data requests.', { Allow: 'GET, POST' });
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         try {
@@ -306,6 +311,27 @@ export async function createAppServer(opts: {
     }
   });
   server.keepAliveTimeout = 65_000;
+  // What Node's HTTP parser refuses (an unknown method, a broken request line, huge headers) gets an
+  // answer with the same headers as everything else.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
+    if (!socket.writable || (error as { code?: string }).code === 'ECONNRESET') return void socket.destroy();
+    const tooBig = error.code === 'HPE_HEADER_OVERFLOW';
+    const message = tooBig ? 'Request headers too large.\n' : 'Bad Request: the request could not be parsed.\n';
+    socket.end(
+      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nX-Content-Type-Options: nosniff\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
+    );
+  });
+  // CONNECT never reaches the request handler; answer it instead of dropping the connection.
+  server.on('connect', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
+    const message = 'Method Not Allowed: CONNECT is not supported here (use GET, HEAD, POST).\n';
+    const hsts = hooks.securityHeaders()['Strict-Transport-Security'];
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nX-Content-Type-Options: nosniff\r\n${hsts ? `Strict-Transport-Security: ${hsts}\r\n` : ''}` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
+    );
+    void req;
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
