@@ -1,29 +1,32 @@
 /**
- * `npm test`: typecheck, vitest (units, integration, emulator contract), browser tests in Chromium;
- * one summary at the end. Exits non-zero if any step fails. Installs Debian's Chromium when it is
- * missing and this is a root shell on Debian (the machines we build on), since browser tests need it.
+ * `npm test`: typecheck, vitest (units, integration, emulator contract), browser and security tests
+ * (Chromium; nginx for the reverse-proxy test); one summary at the end. Exits non-zero if any step
+ * fails. Installs Debian's Chromium and nginx when missing and this is a root shell on Debian (the
+ * machines we build on), since those tests need them.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 
-function ensureChromium() {
-  if (fs.existsSync(CHROMIUM)) return;
+/** Installs a Debian package when `binary` is missing (root on Debian only); `what` says who needs it. */
+function ensurePackage(pkg: string, binary: string, envName: string, what: string) {
+  if (fs.existsSync(binary)) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
-    console.error(`Chromium is missing at ${CHROMIUM}. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`);
+    console.error(`${pkg} is missing at ${binary}; ${what} need it. Install it (Debian: apt-get install ${pkg}) or set ${envName}.`);
     process.exit(1);
   }
-  console.log('Installing Debian chromium for the browser tests (apt-get install chromium)…');
+  console.log(`Installing Debian ${pkg} for ${what} (apt-get install ${pkg})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env });
   if (r.status !== 0) {
     spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env });
   }
-  if (r.status !== 0 || !fs.existsSync(CHROMIUM)) {
-    console.error('Could not install chromium.');
+  if (r.status !== 0 || !fs.existsSync(binary)) {
+    console.error(`Could not install ${pkg}.`);
     process.exit(1);
   }
 }
@@ -46,7 +49,7 @@ const vitestSummary = (out: string) => {
 const steps: Step[] = [
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   { name: 'vitest (unit, integration, emulator contract)', cmd: 'node_modules/.bin/vitest', args: ['run'], summary: vitestSummary },
-  { name: 'browser (Chromium)', cmd: 'node_modules/.bin/vitest', args: ['run', '-c', 'vitest.e2e.config.ts'], summary: vitestSummary },
+  { name: 'browser + security (Chromium, nginx)', cmd: 'node_modules/.bin/vitest', args: ['run', '-c', 'vitest.e2e.config.ts'], summary: vitestSummary },
 ];
 
 function run(step: Step): Promise<{ ok: boolean; ms: number; out: string }> {
@@ -68,7 +71,8 @@ function run(step: Step): Promise<{ ok: boolean; ms: number; out: string }> {
 }
 
 async function main() {
-  ensureChromium();
+  ensurePackage('chromium', CHROMIUM, 'CHROMIUM_PATH', 'the browser tests');
+  ensurePackage('nginx', NGINX, 'NGINX_PATH', 'the reverse-proxy test (tests/security/proxy.test.ts)');
   const results: { step: Step; ok: boolean; ms: number; detail: string }[] = [];
   for (const step of steps) {
     const r = await run(step);
