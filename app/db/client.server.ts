@@ -18,11 +18,16 @@ export function migrationsFolder(): string {
 export function openDatabase(file: string, opts: { migrate?: boolean } = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new Database(file);
+  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema }) as Db;
+  // BEGIN IMMEDIATE: a transaction that reads and then writes while another connection (a maintenance
+  // command) holds the write lock gets SQLITE_BUSY at once, busy_timeout or not; taking the lock up
+  // front makes it wait (tests/security/database.test.ts).
+  const begin = db.transaction.bind(db);
+  db.transaction = ((fn, config) => begin(fn, { behavior: 'immediate', ...config })) as Db['transaction'];
   if (opts.migrate !== false) migrate(db, { migrationsFolder: migrationsFolder() });
   return db;
 }

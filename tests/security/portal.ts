@@ -28,6 +28,8 @@ export interface Portal {
   dbPath: string;
   dir: string;
   output(): string;
+  /** What /healthz answered while the portal started (polled every 10 ms), and when. */
+  startup: { atMs: number; status: number; state: string; output: string }[];
   /** A second connection to the portal's database (as a maintenance command would open one). */
   sql(): Database.Database;
   stop(): Promise<void>;
@@ -62,15 +64,19 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const started = Date.now();
+  const startup: Portal['startup'] = [];
   for (;;) {
     if (child.exitCode !== null) throw new Error(`portal exited (${child.exitCode}):\n${out}`);
     if (Date.now() - started > 90_000) throw new Error(`portal did not start:\n${out}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      const body = (await res.json()) as { status?: string };
+      startup.push({ atMs: Date.now() - started, status: res.status, state: String(body.status), output: out });
+      if (res.ok) break;
     } catch {
-      // not yet
+      // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 10));
   }
   let conn: Database.Database | null = null;
   return {
@@ -80,6 +86,7 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
     dbPath,
     dir,
     output: () => out,
+    startup,
     sql() {
       conn ??= new Database(dbPath);
       conn.pragma('busy_timeout = 5000');
