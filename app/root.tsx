@@ -17,6 +17,14 @@ import { AppShell } from '~/components/app-shell';
 import { env } from '~/lib/env.server';
 import { useNonce } from '~/lib/nonce';
 
+// Zod probes `new Function('')` in the browser to decide whether to compile parsers; under the CSP
+// (no 'unsafe-eval') that probe is a reported violation even though zod catches it. Its documented
+// switch (a global object zod reads wherever it is loaded) skips the probe.
+if (typeof document !== 'undefined') {
+  const g = globalThis as { __zod_globalConfig?: { jitless?: boolean } };
+  (g.__zod_globalConfig ??= {}).jitless = true;
+}
+
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },

@@ -22,7 +22,7 @@ const NewPassword = z.string().min(10, 'Use at least 10 characters.').max(200, '
 const ProfileSchema = z.object({
   name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
   email: Email,
-  currentPassword: z.string().max(200, 'That password is too long.'),
+  emailPassword: z.string().max(200, 'That password is too long.'),
 });
 const PasswordSchema = z
   .object({
@@ -32,7 +32,7 @@ const PasswordSchema = z
   })
   .refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], message: 'The two new passwords differ.' });
 
-type Errors = Partial<Record<'name' | 'email' | 'currentPassword' | 'newPassword' | 'confirmPassword' | 'form', string>>;
+type Errors = Partial<Record<'name' | 'email' | 'emailPassword' | 'currentPassword' | 'newPassword' | 'confirmPassword' | 'form', string>>;
 type Result = { section: 'profile' | 'password' | 'sessions'; errors?: Errors; message?: string };
 
 async function requireSession(request: Request) {
@@ -85,7 +85,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const field = (name: string) => String(form.get(name) ?? '');
 
   /** A wrong current password counts as a failed login from this address (and is limited like one). */
-  async function checkCurrent(section: Result['section'], password: string) {
+  async function checkCurrent(section: Result['section'], password: string, fieldName: 'currentPassword' | 'emailPassword') {
     const wait = clientWaitMs('login_failure', address);
     if (wait > 0) {
       const { seconds, text } = describeWait(wait);
@@ -93,18 +93,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
     if (!(await verifyPassword(password, user.passwordHash))) {
       recordClientAttempt('login_failure', address);
-      return data<Result>({ section, errors: { currentPassword: 'That is not your current password.' } }, { status: 400 });
+      return data<Result>({ section, errors: { [fieldName]: 'That is not your current password.' } }, { status: 400 });
     }
     return null;
   }
 
   if (intent === 'profile') {
-    const parsed = ProfileSchema.safeParse({ name: field('name'), email: field('email'), currentPassword: field('currentPassword') });
+    const parsed = ProfileSchema.safeParse({ name: field('name'), email: field('email'), emailPassword: field('emailPassword') });
     if (!parsed.success) return data<Result>({ section: 'profile', errors: firstErrors(parsed.error.issues) }, { status: 400 });
     const emailChanges = parsed.data.email.toLowerCase() !== user.email;
     if (emailChanges) {
-      if (!parsed.data.currentPassword) return data<Result>({ section: 'profile', errors: { currentPassword: 'Enter your current password to change your email.' } }, { status: 400 });
-      const refused = await checkCurrent('profile', parsed.data.currentPassword);
+      if (!parsed.data.emailPassword) return data<Result>({ section: 'profile', errors: { emailPassword: 'Enter your current password to change your email.' } }, { status: 400 });
+      const refused = await checkCurrent('profile', parsed.data.emailPassword, 'emailPassword');
       if (refused) return refused;
     }
     try {
@@ -119,7 +119,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (intent === 'password') {
     const parsed = PasswordSchema.safeParse({ currentPassword: field('currentPassword'), newPassword: field('newPassword'), confirmPassword: field('confirmPassword') });
     if (!parsed.success) return data<Result>({ section: 'password', errors: firstErrors(parsed.error.issues) }, { status: 400 });
-    const refused = await checkCurrent('password', parsed.data.currentPassword);
+    const refused = await checkCurrent('password', parsed.data.currentPassword, 'currentPassword');
     if (refused) return refused;
     await setPassword(user.id, parsed.data.newPassword);
     // Every session ends with the old password, this one included; this browser gets a new one.
@@ -162,7 +162,7 @@ export default function Account() {
             <Field label="Name" name="name" autoComplete="name" defaultValue={d.name} error={profile.name} required maxLength={100} />
             <Field label="Email" name="email" type="email" autoComplete="email" defaultValue={d.email} error={profile.email} required />
           </div>
-          <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" error={profile.currentPassword} hint="Needed only to change your email." />
+          <Field label="Password (to change your email)" name="emailPassword" type="password" autoComplete="current-password" error={profile.emailPassword} hint="Needed only when you change your email." />
           <button type="submit" className="btn-primary" disabled={busy('profile')}>
             {busy('profile') ? 'Saving…' : 'Save profile'}
           </button>

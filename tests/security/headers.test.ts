@@ -4,6 +4,7 @@
  * `private, no-store` on every authenticated response; HSTS when APP_URL is https.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hydrated, launch, newPage } from '../e2e/browser';
 import { post, rawRequest, signUp, startPortal, type Portal } from './portal';
 
 let portal: Portal;
@@ -71,6 +72,43 @@ describe('Content-Security-Policy', () => {
     expect(d.get('connect-src')).toEqual(["'self'", emulator]);
     const html = await res.text();
     expect(html).toContain(`<script src="${emulator}/js/stripe.js"`);
+  });
+});
+
+describe('the policy in Chromium', () => {
+  it('pages hydrate with no violation and no console error; an injected inline script is blocked', async () => {
+    const browser = await launch();
+    try {
+      const { context, page, errors } = await newPage(browser);
+      const [name, value] = [cookie.slice(0, cookie.indexOf('=')), cookie.slice(cookie.indexOf('=') + 1)];
+      await context.addCookies([{ name, value, url: portal.url, httpOnly: true, sameSite: 'Lax' }]);
+      await page.addInitScript(() => {
+        const w = window as unknown as { __violations: string[] };
+        w.__violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
+      });
+      for (const path of ['/dashboard', '/billing', '/api-keys', '/account', '/']) {
+        await page.goto(`${portal.url}${path}`);
+        await hydrated(page);
+        // client-side navigation runs the .data requests and lazy route modules under the policy too
+        await page.getByRole('link', { name: 'Account' }).click();
+        await page.waitForURL(/\/account$/);
+        expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), path).toEqual([]);
+      }
+      expect(errors).toEqual([]);
+      const ran = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__injected = true';
+        document.body.appendChild(s);
+        return new Promise((r) => setTimeout(() => r((window as unknown as { __injected?: boolean }).__injected ?? false), 100));
+      });
+      expect(ran).toBe(false);
+      const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+      expect(violations.join()).toMatch(/script-src/);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
   });
 });
 

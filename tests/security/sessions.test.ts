@@ -123,16 +123,16 @@ describe('sessions live on the server', () => {
   it('/account changes name and email (email only with the current password)', async () => {
     const ip = address();
     const { email, password, cookie } = await signUp(portal.url, { headers: from(ip) });
-    const renamed = await account({ intent: 'profile', name: 'Renamed Person', email, currentPassword: '' }, cookie, ip);
+    const renamed = await account({ intent: 'profile', name: 'Renamed Person', email, emailPassword: '' }, cookie, ip);
     expect(renamed.status).toBe(200);
     const newEmail = `moved-${Date.now()}@example.com`;
-    const noPassword = await account({ intent: 'profile', name: 'Renamed Person', email: newEmail, currentPassword: '' }, cookie, ip);
+    const noPassword = await account({ intent: 'profile', name: 'Renamed Person', email: newEmail, emailPassword: '' }, cookie, ip);
     expect(noPassword.status).toBe(400);
     expect(await noPassword.text()).toContain('Enter your current password to change your email.');
     const taken = await signUp(portal.url, { headers: from(ip) });
-    const clash = await account({ intent: 'profile', name: 'Renamed Person', email: taken.email, currentPassword: password }, cookie, ip);
+    const clash = await account({ intent: 'profile', name: 'Renamed Person', email: taken.email, emailPassword: password }, cookie, ip);
     expect(clash.status).toBe(409);
-    const moved = await account({ intent: 'profile', name: 'Renamed Person', email: newEmail, currentPassword: password }, cookie, ip);
+    const moved = await account({ intent: 'profile', name: 'Renamed Person', email: newEmail, emailPassword: password }, cookie, ip);
     expect(moved.status).toBe(200);
     expect((await logIn(portal.url, newEmail, password, from(ip))).status).toBe(302);
     const page = await (await fetch(`${portal.url}/account`, { headers: { Cookie: cookie } })).text();
