@@ -19,7 +19,7 @@ const Schema = z.object({
 });
 
 /** The same answer whether or not the address has an account (docs/decisions/022-password-reset.md). */
-const SENT = `If an account uses that email, we have sent it a link to choose a new password. The link works once, for ${RESET_TTL_MS / 60_000} minutes.`;
+const sentMessage = (minutes: number) => `If an account uses that email, we have sent it a link to choose a new password. The link works once, for ${minutes} minutes.`;
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
@@ -28,13 +28,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const wait = clientWaitMs('reset_request', address);
   if (wait > 0) {
     const { seconds, text } = describeWait(wait);
-    return data({ sent: false, email, error: `Too many reset requests from your network. Try again in ${text}.` }, { status: 429, headers: { 'Retry-After': String(seconds) } });
+    return data({ sent: false, email, error: `Too many reset requests from your network. Try again in ${text}.`, validMinutes: RESET_TTL_MS / 60_000 }, { status: 429, headers: { 'Retry-After': String(seconds) } });
   }
   const parsed = Schema.safeParse({ email });
-  if (!parsed.success) return data({ sent: false, email, error: parsed.error.issues[0]!.message }, { status: 400 });
+  if (!parsed.success) return data({ sent: false, email, error: parsed.error.issues[0]!.message, validMinutes: RESET_TTL_MS / 60_000 }, { status: 400 });
   recordClientAttempt('reset_request', address);
   requestPasswordReset(parsed.data.email);
-  return data({ sent: true, email: parsed.data.email, error: null as string | null });
+  return data({ sent: true, email: parsed.data.email, error: null as string | null, validMinutes: RESET_TTL_MS / 60_000 });
 }
 
 export default function ForgotPassword() {
@@ -47,7 +47,7 @@ export default function ForgotPassword() {
         <p className="mt-1 text-sm text-slate-600">Enter the email you log in with and we will send you a link to choose a new one.</p>
         {result?.sent ? (
           <div className="mt-6 space-y-4">
-            <Alert kind="success">{SENT}</Alert>
+            <Alert kind="success">{sentMessage(result.validMinutes)}</Alert>
             <p className="text-sm text-slate-600">
               Nothing arrived? Check your spam folder, or{' '}
               <Link className="font-medium text-brand-700 underline-offset-2 hover:underline" to="/forgot-password">
