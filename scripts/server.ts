@@ -314,7 +314,9 @@ export async function createAppServer(opts: {
   // What Node's HTTP parser refuses (an unknown method, a broken request line, huge headers) gets an
   // answer with the same headers as everything else.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
-    if (!socket.writable || (error as { code?: string }).code === 'ECONNRESET') return void socket.destroy();
+    // Like Node's own handler: answer only on a socket that has not answered anything yet (bytes
+    // after an early answer, e.g. a refused body, are not a new request to reply to).
+    if (!socket.writable || socket.bytesWritten > 0 || error.code === 'ECONNRESET') return void socket.destroy();
     const tooBig = error.code === 'HPE_HEADER_OVERFLOW';
     const message = tooBig ? 'Request headers too large.\n' : 'Bad Request: the request could not be parsed.\n';
     socket.end(

@@ -22,13 +22,16 @@ export function contentSecurityPolicy(nonce: string): string {
           img: ['https://*.stripe.com'],
           form: ['https://checkout.stripe.com', 'https://billing.stripe.com'],
         };
+  // `npm run dev`: <LiveReload> (root.tsx, development builds only) talks to remix dev's socket.
+  const devOrigin = process.env.REMIX_DEV_ORIGIN;
+  const liveReload = config.NODE_ENV === 'development' && devOrigin && URL.canParse(devOrigin) ? [new URL(devOrigin).origin.replace(/^http/, 'ws')] : [];
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'", `'nonce-${nonce}'`, ...stripe.script],
     'style-src': ["'self'", "'unsafe-inline'"],
     'img-src': ["'self'", 'data:', ...stripe.img],
     'font-src': ["'self'", 'data:'],
-    'connect-src': ["'self'", ...stripe.connect],
+    'connect-src': ["'self'", ...stripe.connect, ...liveReload],
     'frame-src': stripe.frame,
     'form-action': ["'self'", ...stripe.form],
     'frame-ancestors': ["'none'"],

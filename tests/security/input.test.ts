@@ -168,7 +168,13 @@ describe('a corpus of malformed requests', () => {
             };
             if (headerName === 'signed in') headers.Cookie = cookie;
             if (headerName === 'no origin') delete headers.Origin;
-            const res = await send(method, path, headers, body);
+            let res: Sent;
+            try {
+              res = await send(method, path, headers, body);
+            } catch (error) {
+              failures.push(`${method} ${path} [${bodyName}; ${headerName}] → ${error instanceof Error ? error.message : String(error)}`);
+              continue;
+            }
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
             if (res.status >= 500 && !(path === '/healthz' && res.status === 503)) failures.push(`${method} ${path} [${bodyName}; ${headerName}] → ${res.status} ${res.body.slice(0, 120)}`);
           }
