@@ -30,7 +30,7 @@ function directives(csp: string): Map<string, string[]> {
 
 describe('Content-Security-Policy', () => {
   const pages = ['/', '/login', '/signup', '/forgot-password', '/reset-password?token=nope', '/no-such-page'];
-  const signedIn = ['/dashboard', '/billing', '/api-keys', '/account'];
+  const signedIn = ['/dashboard', '/billing', '/billing/plans', '/billing/usage', '/billing/invoices', '/api-keys', '/account'];
 
   it('every HTML page has one, with a fresh nonce that every inline script carries', async () => {
     const seen = new Set<string>();
@@ -87,7 +87,7 @@ describe('the policy in Chromium', () => {
         w.__violations = [];
         document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
       });
-      for (const path of ['/dashboard', '/billing', '/api-keys', '/account', '/']) {
+      for (const path of ['/dashboard', '/billing', '/billing/plans', '/billing/usage', '/billing/invoices', '/api-keys', '/account', '/']) {
         await page.goto(`${portal.url}${path}`);
         await hydrated(page);
         // client-side navigation runs the .data requests and lazy route modules under the policy too
@@ -146,6 +146,8 @@ describe('Cache-Control on authenticated responses', () => {
     const checks: [string, Promise<Response>][] = [
       ['/dashboard', fetch(`${portal.url}/dashboard`, { headers: { Cookie: cookie } })],
       ['/billing', fetch(`${portal.url}/billing`, { headers: { Cookie: cookie } })],
+      ['/billing/usage.csv', fetch(`${portal.url}/billing/usage.csv`, { headers: { Cookie: cookie } })],
+      ['/billing/invoices', fetch(`${portal.url}/billing/invoices`, { headers: { Cookie: cookie } })],
       ['/api-keys', fetch(`${portal.url}/api-keys`, { headers: { Cookie: cookie } })],
       ['/account', fetch(`${portal.url}/account`, { headers: { Cookie: cookie } })],
       ['/dashboard.data', fetch(`${portal.url}/dashboard.data`, { headers: { Cookie: cookie } })],

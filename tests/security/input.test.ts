@@ -44,7 +44,7 @@ function send(method: string, path: string, headers: Record<string, string | str
   });
 }
 
-const ACTIONS = ['/login', '/signup', '/logout', '/account', '/forgot-password', '/reset-password', '/api-keys', '/billing', '/billing?index', '/dashboard'];
+const ACTIONS = ['/login', '/signup', '/logout', '/account', '/forgot-password', '/reset-password', '/api-keys', '/billing', '/billing?index', '/billing/plans', '/billing/invoices/in_nope', '/dashboard'];
 
 describe('non-form bodies on actions', () => {
   const origin = () => ({ Origin: portal.url, Cookie: cookie });
@@ -122,7 +122,9 @@ describe('methods and Host', () => {
 describe('a corpus of malformed requests', () => {
   const paths = [
     '/', '/login', '/signup', '/logout', '/account', '/forgot-password', '/reset-password', '/reset-password?token=x',
-    '/dashboard', '/billing', '/billing?index', '/api-keys', '/healthz', '/api/v1/hello', '/webhooks/stripe', '/no-such-page',
+    '/dashboard', '/billing', '/billing?index', '/billing/plans', '/billing/usage', '/billing/usage.csv', '/billing/invoices',
+    '/billing/invoices?status=%FF&cursor=%00', '/billing/invoices/in_nope', '/billing/invoices/in_nope/pdf', '/billing/invoices/%E0%A4',
+    '/api-keys', '/healthz', '/api/v1/hello', '/webhooks/stripe', '/no-such-page',
     '/login.data', '/billing.data?index', '/account.data', '/_root.data', '/login?_data=routes%2Flogin', '/billing?_data=routes%2Fbilling._index',
     '/%', '/%E0%A4%A', '/..%2f..%2fetc%2fpasswd', '//evil.example/login', '/login?redirectTo=%E3%80%80', '/build/../package.json', '/favicon.svg/x',
   ];
