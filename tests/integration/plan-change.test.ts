@@ -12,9 +12,12 @@ import { ensureCatalog, priceByLookupKey } from '~/billing/catalog.server';
 import { confirmPlanChange, previewPlanChange, undoScheduledChange, type PlanChangeReview } from '~/billing/plan-changes.server';
 import { getBillingState } from '~/billing/queries.server';
 import { syncCustomer } from '~/billing/sync.server';
+import { db } from '~/db/client.server';
+import { stripeEvents } from '~/db/schema';
+import { eq } from 'drizzle-orm';
 import { cancelAtPeriodEnd, completeSubscription, startSubscription } from '~/billing/subscriptions.server';
 import { clock } from '~/lib/clock.server';
-import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
+import { startHarness, waitFor, type Harness } from '../../scripts/harness/stripe-harness';
 
 let h: Harness;
 let n = 0;
@@ -337,5 +340,41 @@ describe('a subscription that carries the metered API-calls item', () => {
     expect(await meteredKeys(user.id)).toEqual([]);
     expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('pro_yearly');
     expect((await latestInvoice(user.id)).amount_paid).toBe(yearly.dueToday);
+  });
+});
+
+describe('changes made elsewhere (the portal, the dashboard) reach the mirror by webhook', () => {
+  it('a schedule made in Stripe shows as the pending change; its release and an upgrade converge too', async () => {
+    const user = await newUser();
+    const sub = await subscribe(user.id, 'team', 'month', 2);
+    // Only this test's events: the file ran without a worker so far.
+    db().update(stripeEvents).set({ status: 'ignored' }).where(eq(stripeEvents.status, 'pending')).run();
+    const worker = h.newWorker();
+    worker.start();
+    try {
+      const starter = (await priceByLookupKey('starter_monthly')).id;
+      const schedule = await h.stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+      const start = schedule.current_phase!.start_date;
+      const end = schedule.current_phase!.end_date;
+      await h.stripe.subscriptionSchedules.update(schedule.id, {
+        end_behavior: 'release',
+        phases: [
+          { items: [{ price: sub.priceId!, quantity: 2 }], start_date: start, end_date: end },
+          { items: [{ price: starter, quantity: 1 }], duration: { interval: 'month', interval_count: 1 } },
+        ],
+      });
+      await waitFor(() => getBillingState({ userId: user.id }).subscription?.pendingPriceId === starter, { what: 'pending change mirrored by webhook' });
+      expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ scheduleId: schedule.id, pendingChangeAt: new Date(end * 1000) });
+      await h.stripe.subscriptionSchedules.release(schedule.id);
+      await waitFor(() => getBillingState({ userId: user.id }).subscription?.scheduleId === null, { what: 'release mirrored by webhook' });
+      expect(getBillingState({ userId: user.id }).subscription?.pendingPriceId).toBeNull();
+      // An upgrade in the dashboard: the seats and the paid proration invoice arrive by webhook.
+      const item = getBillingState({ userId: user.id }).subscription!.items.find((i) => i.usageType !== 'metered')!;
+      await h.stripe.subscriptions.update(sub.id, { items: [{ id: item.id, quantity: 4 }], proration_behavior: 'always_invoice' });
+      await waitFor(() => getBillingState({ userId: user.id }).subscription?.quantity === 4, { what: 'upgrade mirrored by webhook' });
+      await waitFor(() => getBillingState({ userId: user.id }).invoices.some((i) => i.billingReason === 'subscription_update' && i.status === 'paid'), { what: 'proration invoice mirrored' });
+    } finally {
+      await worker.stop();
+    }
   });
 });
