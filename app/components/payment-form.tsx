@@ -42,6 +42,9 @@ export function PaymentForm(props: {
   returnUrl: string;
   onConfirmed: () => void;
   onCancel?: () => void;
+  /** Defaults suit the subscription checkout; other pages say what they do. */
+  cancelLabel?: string;
+  setupNote?: string;
 }) {
   const stripePromise = useMemo(() => stripeFor(props.publishableKey), [props.publishableKey]);
   return (
@@ -51,7 +54,7 @@ export function PaymentForm(props: {
   );
 }
 
-function ConfirmForm({ step, submitLabel, returnUrl, onConfirmed, onCancel }: Parameters<typeof PaymentForm>[0]) {
+function ConfirmForm({ step, submitLabel, returnUrl, onConfirmed, onCancel, cancelLabel, setupNote }: Parameters<typeof PaymentForm>[0]) {
   const stripe = useStripe();
   const elements = useElements();
   const [error, setError] = useState<string | null>(null);
@@ -100,12 +103,12 @@ function ConfirmForm({ step, submitLabel, returnUrl, onConfirmed, onCancel }: Pa
         </button>
         {onCancel ? (
           <button type="button" className="btn-secondary" onClick={onCancel} disabled={busy}>
-            Choose another plan
+            {cancelLabel ?? 'Choose another plan'}
           </button>
         ) : null}
         <p className="text-xs text-slate-500">
           {step.intentType === 'setup'
-            ? 'Your card is saved for when the trial ends. You are not charged today.'
+            ? (setupNote ?? 'Your card is saved for when the trial ends. You are not charged today.')
             : `You will be charged ${formatMoney(step.amountDue, step.currency)} today.`}
         </p>
       </div>
