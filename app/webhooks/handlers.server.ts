@@ -9,6 +9,7 @@
 import type Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
 import { resolveOwner } from '~/billing/owner.server';
+import { applyCreditPackEffects } from '~/billing/payments.server';
 import type { Snapshot, SyncKind, Tx } from '~/billing/sync.server';
 import { outbox, users, webhookEffects } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
@@ -88,6 +89,18 @@ function trialUsed(ctx: EffectContext) {
   ctx.tx.update(users).set({ hasHadTrial: true }).where(eq(users.id, userId)).run();
 }
 
+/**
+ * The credit pack: the grant (and a refund's take-back) is keyed by the payment, shared with the
+ * page's own confirmation (app/billing/payments.server.ts), so whichever comes first grants once.
+ */
+function creditPackEffects(ctx: EffectContext) {
+  const pi = ctx.snapshot?.kind === 'payment_intent' ? ctx.snapshot.object : null;
+  if (!pi || pi.status !== 'succeeded' || pi.metadata?.kind !== 'credit_pack') return;
+  applyCreditPackEffects(ctx.tx, pi, ctx.event.id);
+  const userId = resolveOwner(ctx.tx, str(pi.customer), pi.metadata);
+  emailOnce(ctx, `email:payment-receipt:${pi.id}`, 'payment-receipt', userId, { paymentIntent: pi.id, amount: pi.amount_received, currency: pi.currency });
+}
+
 // --- the table --------------------------------------------------------------------------------------
 
 const subscriptionEvent: Handler = { target: self('subscription'), effects: trialUsed };
@@ -115,6 +128,9 @@ export const HANDLERS: Record<string, Handler> = {
   'customer.created': { target: self('customer') },
   'customer.updated': { target: self('customer') },
   'customer.deleted': { target: self('customer') },
+  'customer.tax_id.created': { target: (o) => (str(o.customer) ? { kind: 'customer', id: str(o.customer)! } : null) },
+  'customer.tax_id.updated': { target: (o) => (str(o.customer) ? { kind: 'customer', id: str(o.customer)! } : null) },
+  'customer.tax_id.deleted': { target: (o) => (str(o.customer) ? { kind: 'customer', id: str(o.customer)! } : null) },
 
   'customer.subscription.created': subscriptionEvent,
   'customer.subscription.updated': subscriptionEvent,
@@ -210,18 +226,9 @@ export const HANDLERS: Record<string, Handler> = {
   'payment_intent.requires_action': paymentIntentEvent,
   'payment_intent.payment_failed': paymentIntentEvent,
   'payment_intent.canceled': paymentIntentEvent,
-  'payment_intent.succeeded': {
-    target: self('payment_intent'),
-    effects(ctx) {
-      const pi = ctx.snapshot?.kind === 'payment_intent' ? ctx.snapshot.object : null;
-      if (!pi || pi.status !== 'succeeded' || pi.metadata?.kind !== 'credit_pack') return;
-      const userId = resolveOwner(ctx.tx, str(pi.customer), pi.metadata);
-      const credits = Number.parseInt(pi.metadata.credits ?? '', 10);
-      // The grant itself is this effect row (kind credit_grant); the usage module sums them.
-      if (!recordEffect(ctx.tx, { key: `credit-grant:${pi.id}`, kind: 'credit_grant', eventId: ctx.event.id, userId, data: { paymentIntent: pi.id, credits: Number.isFinite(credits) ? credits : null, amount: pi.amount_received, currency: pi.currency } })) return;
-      enqueueEmail(ctx.tx, { dedupeKey: `email:payment-receipt:${pi.id}`, template: 'payment-receipt', userId, data: { paymentIntent: pi.id, amount: pi.amount_received, currency: pi.currency } });
-    },
-  },
+  'payment_intent.succeeded': { target: self('payment_intent'), effects: creditPackEffects },
+  // A refund made in Stripe: the PaymentIntent (with its charge) is re-read; unspent credits go back.
+  'charge.refunded': { target: (o) => (str(o.payment_intent) ? { kind: 'payment_intent', id: str(o.payment_intent)! } : null), effects: creditPackEffects },
 
   'checkout.session.completed': checkoutEvent,
   'checkout.session.async_payment_succeeded': checkoutEvent,
