@@ -10,7 +10,8 @@ export type BillingErrorCode =
   | 'stripe_unavailable'
   | 'conflict'
   | 'invalid_plan'
-  | 'invalid_review';
+  | 'invalid_review'
+  | 'invalid_details';
 
 const STATUS: Record<BillingErrorCode, number> = {
   already_subscribed: 409,
@@ -21,6 +22,7 @@ const STATUS: Record<BillingErrorCode, number> = {
   conflict: 409,
   invalid_plan: 400,
   invalid_review: 400,
+  invalid_details: 400,
 };
 
 export class BillingError extends Error {

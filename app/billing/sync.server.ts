@@ -61,6 +61,8 @@ export type Snapshot =
 const SUBSCRIPTION_EXPAND = ['schedule'];
 /** What an invoice read expands: its payments, for the PaymentIntent (fix-payment page). */
 const INVOICE_EXPAND = ['payments'];
+/** What a customer read expands: its tax IDs (billing details page, printed on invoices). */
+const CUSTOMER_EXPAND = ['tax_ids'];
 /** What a PaymentIntent read expands: its charge, for refunds of one-time purchases. */
 const PAYMENT_INTENT_EXPAND = ['latest_charge'];
 
@@ -86,7 +88,7 @@ export async function fetchSnapshot(kind: SyncKind, id: string): Promise<Snapsho
   const s = stripe();
   switch (kind) {
     case 'customer':
-      return { kind, id, object: await orNull(s.customers.retrieve(id)) };
+      return { kind, id, object: await orNull(s.customers.retrieve(id, { expand: CUSTOMER_EXPAND })) };
     case 'subscription':
       return { kind, id, object: await orNull(s.subscriptions.retrieve(id, { expand: SUBSCRIPTION_EXPAND })) };
     case 'invoice': {
@@ -435,7 +437,7 @@ const CUSTOMER_INVOICE_WINDOW = 24;
 export async function syncCustomer(customerId: string): Promise<{ subscriptions: number; invoices: number; paymentMethods: number; payments: number }> {
   const s = stripe();
   const fetchedAt = machineClock.now();
-  const customer = await orNull(s.customers.retrieve(customerId));
+  const customer = await orNull(s.customers.retrieve(customerId, { expand: CUSTOMER_EXPAND }));
   const subs: Stripe.Subscription[] = [];
   const pms: Stripe.PaymentMethod[] = [];
   const invs: Stripe.Invoice[] = [];

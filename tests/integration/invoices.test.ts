@@ -12,6 +12,7 @@ import { getUserByEmail } from '~/auth/users.server';
 import { loader as historyLoader } from '~/routes/billing.invoices._index';
 import { action as invoiceAction, loader as invoiceLoader } from '~/routes/billing.invoices.$id';
 import { loader as pdfLoader } from '~/routes/billing.invoices.$id.pdf';
+import { action as detailsAction, loader as detailsLoader } from '~/routes/billing.details';
 import { action as signupAction } from '~/routes/signup';
 import { cookieFrom, formRequest, getRequest, settle } from '../helpers/requests';
 import { startHarness, type Harness } from '../../scripts/harness/stripe-harness';
@@ -189,5 +190,39 @@ describe('one invoice', () => {
     const done = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_complete' }, { cookie }), params: { id: invoiceId }, context: {} }));
     expect(done.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
     expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0 });
+  });
+});
+
+describe('billing details', () => {
+  it('saves name, email, address and a tax ID, says Stripe’s words for a bad one, and prints them on the next invoice', async () => {
+    const { user, cookie, customerId } = await signedUp('Details');
+    const post = (fields: Record<string, string>) => settle(() => detailsAction({ request: formRequest('/billing/details', fields, { cookie }), params: {}, context: {} }));
+    const saved = await post({ intent: 'details', name: 'Details GmbH', email: 'billing@details.example', line1: 'Hauptstraße 1', line2: '', city: 'Berlin', state: '', postal_code: '10115', country: 'de', nonce: 'nonce-details-1' });
+    expect(saved.data).toMatchObject({ ok: true, message: 'Saved. Your next invoices show these details.' });
+    const bad = await post({ intent: 'add_tax_id', type: 'eu_vat', value: 'DE12', nonce: 'nonce-details-2' });
+    expect(bad.response?.status).toBe(400);
+    expect(bad.data).toMatchObject({ ok: false, error: 'Invalid value for eu_vat.' });
+    const good = await post({ intent: 'add_tax_id', type: 'eu_vat', value: 'DE123456789', nonce: 'nonce-details-3' });
+    expect(good.data).toMatchObject({ ok: true });
+    const badEmail = await post({ intent: 'details', name: 'X', email: 'not-an-email', line1: '', line2: '', city: '', state: '', postal_code: '', country: '', nonce: 'nonce-details-4' });
+    expect(badEmail.data).toMatchObject({ ok: false, error: 'Enter a billing email like name@example.com.', field: 'email' });
+
+    const loaded = await settle(() => detailsLoader({ request: getRequest('/billing/details', { cookie }), params: {}, context: {} }));
+    expect((loaded.data as { details: unknown }).details).toMatchObject({
+      name: 'Details GmbH',
+      email: 'billing@details.example',
+      address: { line1: 'Hauptstraße 1', city: 'Berlin', postal_code: '10115', country: 'DE' },
+      taxIds: [{ type: 'eu_vat', value: 'DE123456789' }],
+    });
+    const stripeCustomer = await h.stripe.customers.retrieve(customerId, { expand: ['tax_ids'] });
+    expect(stripeCustomer).toMatchObject({ name: 'Details GmbH', address: { country: 'DE' } });
+
+    const invoiceId = await oneOffInvoice(customerId, 990);
+    expect(invoiceDetail({ userId: user.id, invoiceId })!.billedTo).toMatchObject({
+      name: 'Details GmbH',
+      email: 'billing@details.example',
+      address: { line1: 'Hauptstraße 1', city: 'Berlin', country: 'DE' },
+      taxIds: [{ type: 'eu_vat', value: 'DE123456789' }],
+    });
   });
 });

@@ -3,6 +3,7 @@
  * core's framework to it, so the engine itself does not depend on how the core is built.
  */
 import type Stripe from 'stripe'
+import { taxIdsOf } from '../resources/tax-ids'
 import type { Ctx, EmulatorApp } from '../core'
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent } from '../resources/payment-intents'
 import { createSetupIntent } from '../resources/setup-intents'
@@ -28,6 +29,8 @@ export interface Host {
   emit(type: string, object: { id?: string; object: string }, previous?: Record<string, unknown>): void
   newId(prefix: string): string
   getCustomer(id: string): Stripe.Customer | null
+  /** The customer's tax IDs, oldest first (printed on invoices at finalization). */
+  customerTaxIds(id: string): Stripe.TaxId[]
   saveCustomer(c: Stripe.Customer): void
   getPrice(id: string): Stripe.Price | null
   getProduct(id: string): Stripe.Product | null
@@ -51,6 +54,7 @@ export function createHost(app: EmulatorApp, ctx: () => Ctx): Host {
     },
     newId: (prefix) => ctx().newId(prefix),
     getCustomer: (id) => app.store.get('customer', id) as Stripe.Customer | null,
+    customerTaxIds: (id) => taxIdsOf(app, id),
     saveCustomer: (c) => {
       app.store.put('customer', c as never)
     },

@@ -6,11 +6,13 @@ import { register as paymentMethods } from './payment-methods'
 import { register as prices } from './prices'
 import { register as products } from './products'
 import { register as setupIntents } from './setup-intents'
+import { register as taxIds } from './tax-ids'
 import { register as threeDs } from './three-ds'
 import { register as webhookEndpoints } from './webhook-endpoints'
 
 export function registerCoreResources(app: EmulatorApp): void {
   customers(app)
+  taxIds(app)
   paymentMethods(app)
   paymentIntents(app)
   setupIntents(app)

@@ -1,16 +1,17 @@
 import type Stripe from 'stripe'
 import { p } from '../core'
 
+/** As on Stripe, an empty field (`address[line2]=`) clears it. */
 export const addressParam = p.object({
-  city: p.string(),
-  country: p.string(),
-  line1: p.string(),
-  line2: p.string(),
-  postal_code: p.string(),
-  state: p.string(),
+  city: p.string().emptyable(),
+  country: p.string().emptyable(),
+  line1: p.string().emptyable(),
+  line2: p.string().emptyable(),
+  postal_code: p.string().emptyable(),
+  state: p.string().emptyable(),
 })
 
-export function toAddress(a: { city?: string; country?: string; line1?: string; line2?: string; postal_code?: string; state?: string } | null | undefined): Stripe.Address | null {
+export function toAddress(a: { city?: string | null; country?: string | null; line1?: string | null; line2?: string | null; postal_code?: string | null; state?: string | null } | null | undefined): Stripe.Address | null {
   if (!a) return null
   return {
     city: a.city ?? null,

@@ -104,6 +104,13 @@ export function finalize(b: Billing, inv: Inv, at: number): Inv {
     c.balance = bal.ending_balance
     b.host.saveCustomer(c)
   }
+  if (c) {
+    // As on Stripe, the billing details are frozen when the invoice is finalized.
+    inv.customer_name = c.name ?? null
+    inv.customer_email = c.email ?? null
+    inv.customer_address = c.address ?? null
+    inv.customer_tax_ids = b.host.customerTaxIds(customer).map((t) => ({ type: t.type as Stripe.Invoice.CustomerTaxId.Type, value: t.value }))
+  }
   inv.number = invoiceNumber(b, customer)
   inv.status = 'open'
   inv.status_transitions.finalized_at = at
