@@ -10,6 +10,9 @@
  * 2. Storm convergence: N renewals redelivered 3× shuffled with 10% of Stripe calls failing
  *    (scripts/harness/storm.ts); time until the mirror has converged, beside the time the emulator
  *    took only to deliver them.
+ * 3. The invoices page: the `/billing/invoices` loader for a user with 500 invoices (server time,
+ *    in-process), beside a bare SQLite query of the same 25 rows and their lines
+ *    (scripts/harness/invoices-page.ts).
  *
  * Env: BENCH_REQUESTS (default 20000 per round), BENCH_ROUNDS (3), BENCH_STORM_CUSTOMERS (50).
  */
@@ -219,12 +222,21 @@ async function benchStorm() {
   }
 }
 
+async function benchInvoices() {
+  process.env.DATABASE_PATH ??= path.join(tmp, 'invoices.sqlite');
+  process.env.SESSION_SECRET ??= crypto.randomBytes(24).toString('hex');
+  const { benchInvoicesPage } = await import('./harness/invoices-page');
+  return benchInvoicesPage(500, 200);
+}
+
 async function main() {
   console.log(`Bench on ${os.cpus().length} CPU(s), node ${process.version}; loads on 127.0.0.1 only.\n`);
   console.log(`Webhook intake: ${ROUNDS} rounds × ${fmt(REQUESTS)} signed events, ${CONCURRENCY} in flight`);
   const intake = await benchIntake();
   console.log(`Storm: ${STORM_CUSTOMERS} subscriptions renewed, events redelivered 3× shuffled, 10% of Stripe calls failing`);
   const storm = await benchStorm();
+  console.log('Invoices page: /billing/invoices loader for a user with 500 invoices, 200 runs');
+  const invoicesPage = await benchInvoices();
 
   const rows: [string, string, string, string][] = [
     ['webhook intake (events/s, 64 concurrent)', fmt(intake.appRate), `${fmt(intake.bareRate)} (bare node:http + SQLite + HMAC)`, `${(intake.appRate / intake.bareRate).toFixed(2)}×`],
@@ -234,6 +246,12 @@ async function main() {
       `${fmt(storm.convergenceMs)} ms`,
       `${fmt(storm.deliveredMs)} ms (emulator delivery alone)`,
       `${(storm.convergenceMs / Math.max(1, storm.deliveredMs)).toFixed(2)}×`,
+    ],
+    [
+      `invoices page, ${invoicesPage.invoices} invoices (ms, median)`,
+      fmt(invoicesPage.loaderMedianMs, 2),
+      `${fmt(invoicesPage.bareMedianMs, 2)} (bare SQLite: the same 25 rows + lines)`,
+      `${(invoicesPage.loaderMedianMs / Math.max(0.001, invoicesPage.bareMedianMs)).toFixed(2)}×`,
     ],
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'app', 'baseline (same run)', 'ratio'][i]!.length));
@@ -248,7 +266,9 @@ async function main() {
     `storm: ${storm.batches} batches, ${storm.batchObjects} distinct objects per batch summed, ${storm.successfulReads} Stripe reads succeeded + ${storm.failedReads} failed; ` +
       `${storm.mismatches.length} mirror mismatches; ${storm.invoicePaidEffects}/${storm.paidInvoices} invoice-paid effects, ${storm.duplicateEffects} duplicated.`,
   );
+  console.log(`invoices page: p95 ${fmt(invoicesPage.loaderP95Ms, 2)} ms over ${invoicesPage.runs} runs, ${invoicesPage.rowsOnPage} rows on page 1 (budget: 20 ms).`);
   fs.rmSync(tmp, { recursive: true, force: true });
+  if (invoicesPage.loaderMedianMs > 20) process.exitCode = 1;
   if (storm.mismatches.length || intake.errors) process.exitCode = 1;
 }
 
