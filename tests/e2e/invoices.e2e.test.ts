@@ -7,7 +7,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, settled, signUp } from './browser';
+import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, settled, signUp, submit } from './browser';
 
 const appUrl = inject('appUrl');
 const emulatorUrl = inject('emulatorUrl');
@@ -167,6 +167,102 @@ describe('invoices', () => {
     await page.getByText('Payment received. Thank you!').waitFor({ timeout: 30_000 });
     expect((await page.getByTestId('status-badge').first().textContent())?.trim()).toBe('Paid');
     await eventually(page, '/billing', async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), 'Active');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+});
+
+describe('cards and credits', () => {
+  it('cannot remove the only default card while subscribed; adds a second card, makes it default, removes the old one', async () => {
+    // The refused removal is answered 409: the browser logs that response.
+    const { page, errors, context } = await newPage(browser, { allow: [/status of 409/] });
+    await signUp(page, appUrl);
+    await subscribeStarter(page);
+    await open(page, '/billing/payment-methods');
+    const visa = page.getByTestId('card-row').filter({ hasText: 'Visa ending in 4242' });
+    expect(await visa.getByText('Default').isVisible()).toBe(true);
+    await submit(page, '/billing/payment-methods', () => visa.getByRole('button', { name: /^Remove/ }).click());
+    await page.getByText('This card pays for your subscription, so it cannot be removed.').waitFor();
+
+    await submit(page, '/billing/payment-methods', () => page.getByRole('button', { name: 'Add card' }).click());
+    await cardFrame(page).getByLabel('Card number').waitFor({ timeout: 30_000 });
+    await screenshots(page, 'payment-methods-add');
+    await fillCard(page, '5555555555554444');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.getByText('Your card is saved.').waitFor({ timeout: 30_000 });
+    await settled(page);
+    expect(await page.getByTestId('card-row').count()).toBe(2);
+    const mastercard = page.getByTestId('card-row').filter({ hasText: 'Mastercard ending in 4444' });
+    await submit(page, '/billing/payment-methods', () => mastercard.getByRole('button', { name: /^Make default/ }).click());
+    await page.getByText('That card is now your default.').waitFor();
+    expect(await mastercard.getByText('Default').isVisible()).toBe(true);
+    await submit(page, '/billing/payment-methods', () => visa.getByRole('button', { name: /^Remove/ }).click());
+    await page.getByText('The card is removed.').waitFor();
+    expect(await page.getByTestId('card-row').count()).toBe(1);
+    await screenshots(page, 'payment-methods');
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('buys a credit pack with 4242 and sees the credits and the receipt; a declined purchase leaves no more credits', async () => {
+    const { page, errors, context } = await newPage(browser, { allow: DECLINE_NOISE });
+    await signUp(page, appUrl);
+    await open(page, '/billing/credits');
+    expect(await page.getByTestId('credit-balance').textContent()).toBe('Credits: 0');
+    await submit(page, '/billing/credits', () => page.getByRole('button', { name: 'Buy for $25.00' }).click());
+    await cardFrame(page).getByLabel('Card number').waitFor({ timeout: 30_000 });
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: 'Pay $25.00' }).click();
+    await page.getByText('Thank you! Your credits are ready: 5,000 in total.').waitFor({ timeout: 30_000 });
+    await settled(page);
+    expect(await page.getByTestId('credit-balance').textContent()).toBe('Credits: 5,000');
+    expect(await page.getByTestId('purchase-list').textContent()).toMatch(/Credit pack\$25\.00Paid/);
+    await screenshots(page, 'credits');
+
+    // A declined card: the decline beside the form, no more credits.
+    await submit(page, '/billing/credits', () => page.getByRole('button', { name: 'Buy for $25.00' }).click());
+    await cardFrame(page).getByLabel('Card number').waitFor({ timeout: 30_000 });
+    await fillCard(page, '4000000000000002');
+    await page.getByRole('button', { name: 'Pay $25.00' }).click();
+    await expect.poll(() => page.getByTestId('payment-error').textContent(), { timeout: 20_000 }).toBe('Your card was declined.');
+    await open(page, '/billing/credits');
+    expect(await page.getByTestId('credit-balance').textContent()).toBe('Credits: 5,000');
+
+    // The receipt is in the invoice history as "Credit pack".
+    await open(page, '/billing/invoices');
+    expect(await page.getByTestId('invoice-row').filter({ hasText: 'Credit pack' }).count()).toBe(1);
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
+  it('edits the billing address and a tax ID, and sees them on the next invoice', async () => {
+    const { page, errors, context } = await newPage(browser, { allow: [/status of 400/] });
+    const { email } = await signUp(page, appUrl);
+    await subscribeStarter(page);
+    await open(page, '/billing/details');
+    expect(await page.getByRole('link', { name: 'Billing details' }).getAttribute('aria-current')).toBe('page');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Acme Customer Ltd');
+    await page.getByRole('textbox', { name: 'Address', exact: true }).fill('10 Downing Street');
+    await page.getByRole('textbox', { name: 'City', exact: true }).fill('London');
+    await page.getByRole('textbox', { name: 'Postal code', exact: true }).fill('SW1A 2AA');
+    await page.getByRole('textbox', { name: 'Country', exact: true }).fill('GB');
+    await submit(page, '/billing/details', () => page.getByRole('button', { name: 'Save details' }).click());
+    await page.getByText('Saved. Your next invoices show these details.').waitFor();
+    await page.getByRole('combobox', { name: 'Kind' }).selectOption('gb_vat');
+    await page.getByRole('textbox', { name: 'Tax ID', exact: true }).fill('GB12');
+    await submit(page, '/billing/details', () => page.getByRole('button', { name: 'Add tax ID' }).click());
+    await page.getByText('Invalid value for gb_vat.').waitFor();
+    await page.getByRole('textbox', { name: 'Tax ID', exact: true }).fill('GB123456789');
+    await submit(page, '/billing/details', () => page.getByRole('button', { name: 'Add tax ID' }).click());
+    await page.getByText('Tax ID added. Your next invoices show it.').waitFor();
+    await screenshots(page, 'billing-details');
+
+    // The next invoice (billed from the dashboard) prints them.
+    const customer = await customerFor(email);
+    const draft = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 14, auto_advance: false });
+    await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 4200, currency: 'usd', description: 'Onboarding' });
+    await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+    await eventually(page, `/billing/invoices/${draft.id}`, async () => (await page.getByTestId('billed-to').textContent()) ?? '', /Acme Customer Ltd.*10 Downing Street.*London.*GB123456789/);
     assertNoConsoleErrors(errors);
     await context.close();
   });
