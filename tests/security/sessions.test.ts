@@ -8,6 +8,7 @@
  * the per-address limits of one test do not leak into another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoConsoleErrors, hydrated, launch, newPage } from '../e2e/browser';
 import { cookieOf, logIn, post, signUp, startPortal, type Portal } from './portal';
 
 let portal: Portal;
@@ -194,6 +195,35 @@ describe('forgot password', () => {
     const expired = await post(second, { token: new URL(second).searchParams.get('token')!, password: 'another-password-4', confirmPassword: 'another-password-4' }, { headers: from(ip) });
     expect(expired.status).toBe(400);
     expect((await logIn(portal.url, email, 'another-password-4', from(ip))).status).toBe(401);
+  });
+
+  it('works in a browser: login page → Forgot password? → link from the outbox → new password → dashboard', async () => {
+    const ip = address();
+    const { email } = await signUp(portal.url, { headers: from(ip) });
+    const browser = await launch();
+    try {
+      const { page, errors, context } = await newPage(browser);
+      await page.goto(`${portal.url}/login`);
+      await hydrated(page);
+      await page.getByRole('link', { name: 'Forgot password?' }).click();
+      await page.waitForURL(/\/forgot-password$/);
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Send reset link' }).click();
+      await page.getByText('If an account uses that email, we have sent it a link to choose a new password. The link works once, for 30 minutes.').waitFor();
+      await page.goto(linkFor(email)!.url);
+      await hydrated(page);
+      await page.getByLabel('New password', { exact: true }).fill('browser-reset-5');
+      await page.getByLabel('New password again').fill('browser-reset-5');
+      await page.getByRole('button', { name: 'Save and log in' }).click();
+      await page.waitForURL(/\/dashboard$/);
+      await page.getByRole('link', { name: 'Account' }).click();
+      await page.getByText('This browser').waitFor();
+      assertNoConsoleErrors(errors);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+    expect((await logIn(portal.url, email, 'browser-reset-5', from(ip))).status).toBe(302);
   });
 
   it('links are valid 30 minutes from the request', async () => {
