@@ -14,7 +14,12 @@
  *    in-process), beside a bare SQLite query of the same 25 rows and their lines
  *    (scripts/harness/invoices-page.ts).
  *
- * Env: BENCH_REQUESTS (default 20000 per round), BENCH_ROUNDS (3), BENCH_STORM_CUSTOMERS (50).
+ * 3. Usage (scripts/harness/usage-bench.ts): metered /api/v1/hello p50 vs metering off, ledger
+ *    ingestion vs a bare batched insert, Stripe calls per reporting window in a 100,000-call flood,
+ *    the usage page's data for 90 days at 100,000 calls a day vs an empty account.
+ *
+ * Env: BENCH_REQUESTS (default 20000 per round), BENCH_ROUNDS (3), BENCH_STORM_CUSTOMERS (50),
+ * BENCH_USAGE_REQUESTS (5000 API calls per round).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,6 +27,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { benchUsage, type UsageBenchResult } from './harness/usage-bench';
 
 const CONCURRENCY = 64;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -150,6 +156,21 @@ async function load(port: number, events: { body: Buffer; signature: string }[])
   return { eventsPerSecond: events.length / seconds, p50: q(0.5), p99: q(0.99), errors };
 }
 
+/** The usage figures' rows (scripts/harness/usage-bench.ts measures them). */
+function usageRows(u: UsageBenchResult): [string, string, string, string][] {
+  return [
+    ['/api/v1/hello p50 (ms, 64 concurrent, metered)', fmt(u.meteredP50, 2), `${fmt(u.unmeteredP50, 2)} (metering off)`, `+${fmt(u.meteredP50 - u.unmeteredP50, 2)} ms`],
+    ['usage ledger ingestion (rows/s, with rollups)', fmt(u.ledgerRowsPerSec), `${fmt(u.bareRowsPerSec)} (bare batched insert)`, `${(u.ledgerRowsPerSec / u.bareRowsPerSec).toFixed(2)}×`],
+    [
+      `Stripe calls, 100,000-call flood / 50 customers`,
+      fmt(u.floodStripeCalls),
+      `${fmt(u.floodWindows)} (customer, meter, window)s`,
+      `${(u.floodStripeCalls / Math.max(1, u.floodWindows)).toFixed(2)} per window`,
+    ],
+    ['/billing/usage data, 90 days × 100,000/day (ms)', fmt(u.pageMs, 2), `${fmt(u.emptyPageMs, 2)} (no usage)`, `${(u.pageMs / Math.max(0.001, u.emptyPageMs)).toFixed(2)}×`],
+  ];
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -237,6 +258,7 @@ async function main() {
   const storm = await benchStorm();
   console.log('Invoices page: /billing/invoices loader for a user with 500 invoices, 200 runs');
   const invoicesPage = await benchInvoices();
+  const usage = await benchUsage({ tmp, startChild, requests: Number(process.env.BENCH_USAGE_REQUESTS ?? 5_000), rounds: ROUNDS });
 
   const rows: [string, string, string, string][] = [
     ['webhook intake (events/s, 64 concurrent)', fmt(intake.appRate), `${fmt(intake.bareRate)} (bare node:http + SQLite + HMAC)`, `${(intake.appRate / intake.bareRate).toFixed(2)}×`],
@@ -253,6 +275,7 @@ async function main() {
       `${fmt(invoicesPage.bareMedianMs, 2)} (bare SQLite: the same 25 rows + lines)`,
       `${(invoicesPage.loaderMedianMs / Math.max(0.001, invoicesPage.bareMedianMs)).toFixed(2)}×`,
     ],
+    ...usageRows(usage),
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'app', 'baseline (same run)', 'ratio'][i]!.length));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
@@ -270,6 +293,7 @@ async function main() {
   fs.rmSync(tmp, { recursive: true, force: true });
   if (invoicesPage.loaderMedianMs > 20) process.exitCode = 1;
   if (storm.mismatches.length || intake.errors) process.exitCode = 1;
+  if (usage.apiErrors || usage.floodOnStripe !== 100_000) process.exitCode = 1;
 }
 
 const childIndex = process.argv.indexOf('--child');

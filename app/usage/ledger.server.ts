@@ -46,8 +46,11 @@ export class UsageLedger {
   private queue: Pending[] = [];
   private scheduled = false;
   private statements: Statements | null = null;
-  /** Turned off only by the benchmark's baseline ("the same route with metering off"). */
-  enabled = true;
+  /**
+   * Off only for the benchmark's baseline, "the same route with metering off"
+   * (`USAGE_METERING=off`, scripts/harness/usage-bench.ts); never in production.
+   */
+  enabled = process.env.USAGE_METERING !== 'off';
   /** Transactions and rows written, for the benchmark and tests. */
   stats = { transactions: 0, rows: 0 };
   /** Users with rows written since the last `takeTouched()` (the reporter checks their alerts). */

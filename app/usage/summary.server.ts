@@ -171,14 +171,19 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     history.push({ start: q.start, end: q.end, firstDay: q.firstDay, lastDay: q.lastDay, calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0) });
   }
 
-  // Reported to Stripe: calls in this period's windows that Stripe has accepted, failed, or not yet.
-  const windowFrom = Date.parse(`${p.firstDay}T00:00:00Z`) / 1000;
-  const windowTo = Date.parse(`${p.lastDay}T00:00:00Z`) / 1000 + 86_400;
-  const reports = sqlite
-    .prepare(`SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`)
-    .all(userId, meter, windowFrom, windowTo) as { status: string; v: number }[];
-  const sent = reports.find((r) => r.status === 'sent')?.v ?? 0;
-  const failed = reports.find((r) => r.status === 'failed')?.v ?? 0;
+  // Reported to Stripe: every ledger row is unreported, in a pending report, in a refused one, or
+  // accepted by Stripe; the first three are few (indexed), so "sent" is the rest of this period.
+  const fromMs = Date.parse(`${p.firstDay}T00:00:00Z`);
+  const toMs = Date.parse(`${p.lastDay}T00:00:00Z`) + DAY_MS;
+  const unreported = (
+    sqlite.prepare('SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?').get(userId, meter, fromMs, toMs) as { v: number }
+  ).v;
+  const open = sqlite
+    .prepare(`SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE status IN ('pending', 'failed') AND user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`)
+    .all(userId, meter, fromMs / 1000, toMs / 1000) as { status: string; v: number }[];
+  const pending = unreported + (open.find((r) => r.status === 'pending')?.v ?? 0);
+  const failed = open.find((r) => r.status === 'failed')?.v ?? 0;
+  const sent = Math.max(0, total - pending - failed);
   const hasAnyUsage = total > 0 || history.some((h) => h.calls > 0);
 
   return {
@@ -193,7 +198,7 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     byKey,
     projection,
     history,
-    reported: { sent, failed, pending: Math.max(0, total - sent - failed) },
+    reported: { sent, failed, pending },
     threshold: thresholdOf(total, allowance),
     hasAnyUsage,
   };
