@@ -14,7 +14,7 @@
  *    in-process), beside a bare SQLite query of the same 25 rows and their lines
  *    (scripts/harness/invoices-page.ts).
  *
- * 3. Usage (scripts/harness/usage-bench.ts): metered /api/v1/hello p50 vs metering off, ledger
+ * 4. Usage (scripts/harness/usage-bench.ts): metered /api/v1/hello p50 vs metering off, ledger
  *    ingestion vs a bare batched insert, Stripe calls per reporting window in a 100,000-call flood,
  *    the usage page's data for 90 days at 100,000 calls a day vs an empty account.
  *
