@@ -15,7 +15,8 @@ import type { InvoiceLineRow, InvoiceRow, PaymentRow, PostalAddress, PriceRow, T
 import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { ONE_TIME, METERED, planByLookupKey } from './plans';
-import { getBillingState, getHistoryPage, getInvoice, pricesByIds, type HistoryCursor, type HistoryStatus } from './queries.server';
+import { getBillingState, getHistoryPage, getInvoice, getUpcomingInvoice, pricesByIds, type HistoryCursor, type HistoryStatus } from './queries.server';
+import { getBillingOverview } from './overview.server';
 import { syncCustomer, syncObject } from './sync.server';
 import type { Tone } from './status';
 
@@ -384,4 +385,39 @@ export async function completeInvoicePayment({ userId, invoiceId }: { userId: st
     throw fromStripeError(error);
   }
   return { status: getInvoice({ userId, invoiceId })?.status ?? null };
+}
+
+// --- the next invoice ----------------------------------------------------------------------------------
+
+export interface NextInvoice {
+  amount: number;
+  currency: string;
+  /** ISO date it will be billed. */
+  date: string;
+  /** Its lines as Stripe previewed them; empty when only the amount is known. */
+  lines: { description: string; amount: number; period: string | null }[];
+}
+
+/**
+ * The next invoice from the mirror: Stripe's preview when the worker or an action has stored one
+ * (plan, scheduled changes, credit, usage so far), else the overview's estimate from the plan's price.
+ */
+export function nextInvoice({ userId }: { userId: string }): NextInvoice | null {
+  const overview = getBillingOverview({ userId });
+  const estimate = overview.nextInvoice;
+  const stored = getUpcomingInvoice({ userId });
+  if (stored && stored.billsAt && stored.billsAt > clock.now() && overview.subscription) {
+    const priceMap = pricesByIds(stored.lines.map((l) => l.priceId).filter((id): id is string => !!id));
+    return {
+      amount: stored.amountDue,
+      currency: stored.currency,
+      date: stored.billsAt.toISOString(),
+      lines: stored.lines.map((l) => ({
+        description: l.description ?? planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined) ?? 'Item',
+        amount: l.amount,
+        period: periodWords(l.periodStart ? new Date(l.periodStart * 1000) : null, l.periodEnd ? new Date(l.periodEnd * 1000) : null),
+      })),
+    };
+  }
+  return estimate ? { ...estimate, lines: [] } : null;
 }

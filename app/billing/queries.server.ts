@@ -23,6 +23,7 @@ import {
   subscriptionItems,
   webhookEffects,
   subscriptions,
+  upcomingInvoices,
   users,
   type CustomerRow,
   type InvoiceLineRow,
@@ -33,6 +34,7 @@ import {
   type SubscriptionItemRow,
   type SubscriptionRow,
   type SubscriptionStatus,
+  type UpcomingInvoiceRow,
 } from '~/db/schema';
 
 /** Statuses that still bill or may bill, in the order a page prefers to show them. */
@@ -227,4 +229,11 @@ export function getCreditBalance({ userId }: { userId: string }): number {
       sum(case when kind = 'credit_revoke' then coalesce(json_extract(data, '$.credits'), 0) end) as revoked
     from ${webhookEffects} where user_id = ${userId} and kind in ('credit_grant', 'credit_revoke')`);
   return Math.max(0, (row?.granted ?? 0) - (row?.revoked ?? 0));
+}
+
+/** The next invoice as last previewed from Stripe (`upcoming_invoices`), or null. */
+export function getUpcomingInvoice({ userId }: { userId: string }): UpcomingInvoiceRow | null {
+  const customerId = customerIdOf(userId);
+  if (!customerId) return null;
+  return db().select().from(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).get() ?? null;
 }

@@ -15,9 +15,12 @@
  * Every write is one transaction and carries the time its read *started*; an upsert only replaces a
  * row whose stored read started no later (docs/decisions/011-mirror-writes.md), so a slow, older
  * read can never overwrite a newer one, whatever order webhooks and actions finish in.
+ *   syncUpcomingInvoice(customerId) the next invoice (Stripe's preview) into `upcoming_invoices`.
+ * One file over 500 lines because it is the mirror's one writer (docs/architecture.md, rule 4):
+ * every mirror write and its ordering rule stay in one place.
  */
 import type Stripe from 'stripe';
-import { and, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { db, type Db } from '~/db/client.server';
 import {
@@ -30,6 +33,7 @@ import {
   products,
   subscriptionItems,
   subscriptions,
+  upcomingInvoices,
   type InvoiceRow,
   type SubscriptionRow,
   type SubscriptionStatus,
@@ -482,5 +486,60 @@ export async function syncCustomer(customerId: string): Promise<{ subscriptions:
     for (const invoice of invs) writeInvoice(tx, invoice, fetchedAt);
     for (const pi of pis) writePaymentIntent(tx, pi, fetchedAt);
   });
+  // The next invoice follows what just changed; a failed preview must not fail the action that synced.
+  await syncUpcomingInvoice(customerId).catch((e) => console.warn(`next invoice of ${customerId} not refreshed: ${e instanceof Error ? e.message : String(e)}`));
   return { subscriptions: subs.length, invoices: invs.length, paymentMethods: pms.length, payments: pis.filter(isOneTimePayment).length };
+}
+
+/**
+ * The next invoice of the customer's live subscription, as Stripe previews it
+ * (`invoices.createPreview`), kept in `upcoming_invoices` so pages show it without calling Stripe.
+ * No live subscription, or one set to end or paused: no row. Called after syncCustomer (sync on
+ * write) and by the webhook worker after a subscription or invoice changed.
+ */
+export async function syncUpcomingInvoice(customerId: string): Promise<void> {
+  const fetchedAt = machineClock.now();
+  const live = db()
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.customerId, customerId), inArray(subscriptions.status, ['active', 'trialing', 'past_due'])))
+    .orderBy(desc(subscriptions.stripeCreated))
+    .get();
+  let preview: Stripe.Invoice | null = null;
+  if (live && !live.cancelAtPeriodEnd && !live.cancelAt && !live.pauseBehavior) {
+    try {
+      preview = await stripe().invoices.createPreview({ customer: customerId, subscription: live.id });
+    } catch (error) {
+      // Stripe says there is nothing to invoice (invoice_upcoming_none): no row.
+      if ((error as { code?: string }).code !== 'invoice_upcoming_none' && !isNotFound(error)) throw error;
+    }
+  }
+  db().transaction((tx) => {
+    const stored = tx.select({ syncedAt: upcomingInvoices.syncedAt }).from(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).get();
+    if (stored && stored.syncedAt > fetchedAt) return; // a newer read already wrote it
+    if (!preview) {
+      tx.delete(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).run();
+      return;
+    }
+    const row = {
+      customerId,
+      subscriptionId: live!.id,
+      currency: preview.currency,
+      subtotal: preview.subtotal,
+      total: preview.total,
+      amountDue: preview.amount_due,
+      billsAt: toDate(preview.next_payment_attempt ?? preview.created),
+      lines: (preview.lines?.data ?? []).map((line) => ({
+        description: line.description,
+        amount: line.amount,
+        quantity: line.quantity ?? null,
+        priceId: idOf(line.pricing?.price_details?.price ?? null),
+        proration: line.parent?.subscription_item_details?.proration ?? line.parent?.invoice_item_details?.proration ?? false,
+        periodStart: line.period?.start ?? null,
+        periodEnd: line.period?.end ?? null,
+      })),
+      syncedAt: fetchedAt,
+    };
+    tx.insert(upcomingInvoices).values(row).onConflictDoUpdate({ target: upcomingInvoices.customerId, set: row }).run();
+  });
 }

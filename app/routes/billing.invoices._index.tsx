@@ -2,8 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
-import { CURSOR_PATTERN, invoiceHistory, parseCursor } from '~/billing/invoices.server';
-import { getBillingOverview } from '~/billing/overview.server';
+import { CURSOR_PATTERN, invoiceHistory, nextInvoice, parseCursor } from '~/billing/invoices.server';
 import { HISTORY_STATUSES } from '~/billing/queries.server';
 import { PageHeader } from '~/components/app-shell';
 import { InvoiceList } from '~/components/billing/invoice-list';
@@ -32,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     status,
     history: invoiceHistory({ userId: user.id, status, cursor }),
-    upcoming: cursor ? null : getBillingOverview({ userId: user.id }).nextInvoice,
+    upcoming: cursor ? null : nextInvoice({ userId: user.id }),
   };
 }
 

@@ -11,9 +11,9 @@
  * - `stop()` finishes the batch in hand.
  */
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
-import { fetchSnapshot, writeSnapshot, type Snapshot } from '~/billing/sync.server';
+import { fetchSnapshot, syncUpcomingInvoice, writeSnapshot, type Snapshot } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
-import { stripeEvents, subscriptions, type StripeEventRow } from '~/db/schema';
+import { customers, stripeEvents, subscriptions, type StripeEventRow } from '~/db/schema';
 import { enforceOneTrialPerCard } from '~/billing/subscriptions.server';
 import { machineClock } from '~/lib/clock.server';
 import { runEffects, targetOf, type InboxEvent, type SyncTarget } from './handlers.server';
@@ -291,6 +291,7 @@ export class WebhookWorker {
    * arrived by webhook gets the one-trial-per-card rule (docs/billing.md, "Trials").
    */
   private afterCommit(snapshot: Snapshot) {
+    this.refreshUpcoming(snapshot);
     // The subscription's card and the card's details arrive by different events, in any order:
     // check after either.
     let customerId: string | null = null;
@@ -309,6 +310,27 @@ export class WebhookWorker {
     const job = enforceOneTrialPerCard({ userId: trial.userId })
       .catch((error) => console.warn(`webhook worker: trial card check for ${customerId} failed: ${errorLine(error)}`))
       .finally(() => this.followUps.delete(job));
+    this.followUps.add(job);
+  }
+
+  /** Customers whose next invoice is being re-previewed (one preview in flight per customer). */
+  private readonly upcomingInFlight = new Set<string>();
+
+  /** A subscription or invoice changed: the next invoice in the mirror follows (docs/billing.md). */
+  private refreshUpcoming(snapshot: Snapshot) {
+    if ((snapshot.kind !== 'subscription' && snapshot.kind !== 'invoice') || !snapshot.object) return;
+    const c = snapshot.object.customer;
+    const customerId = typeof c === 'string' ? c : (c?.id ?? null);
+    if (!customerId || this.upcomingInFlight.has(customerId)) return;
+    // Only the app's users' customers: the preview is for their pages.
+    if (!db().select({ userId: customers.userId }).from(customers).where(eq(customers.id, customerId)).get()?.userId) return;
+    this.upcomingInFlight.add(customerId);
+    const job = syncUpcomingInvoice(customerId)
+      .catch((error) => console.warn(`webhook worker: next invoice of ${customerId} not refreshed: ${errorLine(error)}`))
+      .finally(() => {
+        this.upcomingInFlight.delete(customerId);
+        this.followUps.delete(job);
+      });
     this.followUps.add(job);
   }
 

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCatalog } from '~/billing/catalog.server';
 import { ensureStripeCustomer } from '~/billing/customers.server';
-import { invoiceDetail, invoiceHistory, parseCursor } from '~/billing/invoices.server';
+import { invoiceDetail, invoiceHistory, nextInvoice, parseCursor } from '~/billing/invoices.server';
+import { completeSubscription, startSubscription } from '~/billing/subscriptions.server';
+import { getUpcomingInvoice } from '~/billing/queries.server';
 import { syncCustomer, syncObject } from '~/billing/sync.server';
 import { getUserByEmail } from '~/auth/users.server';
 import { loader as historyLoader } from '~/routes/billing.invoices._index';
@@ -224,5 +226,25 @@ describe('billing details', () => {
       address: { line1: 'Hauptstraße 1', city: 'Berlin', country: 'DE' },
       taxIds: [{ type: 'eu_vat', value: 'DE123456789' }],
     });
+  });
+});
+
+describe('the next invoice', () => {
+  it('is kept in the mirror from Stripe’s preview after an action, with its lines, and goes when the subscription is set to end', async () => {
+    const { user } = await signedUp('Next');
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: `nonce-next-${n++}` });
+    if (started.kind !== 'needs_payment') throw new Error('expected a payment step');
+    await h.stripe.paymentIntents.confirm(started.step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+    await completeSubscription({ userId: user.id });
+    const stored = getUpcomingInvoice({ userId: user.id });
+    expect(stored).toMatchObject({ currency: 'usd', amountDue: 1200 });
+    const next = nextInvoice({ userId: user.id })!;
+    expect(next.amount).toBe(1200);
+    expect(next.lines.some((l) => l.amount === 1200)).toBe(true);
+    expect(Date.parse(next.date)).toBeGreaterThan(Date.now()); // the renewal, in the future
+    const { cancelAtPeriodEnd } = await import('~/billing/subscriptions.server');
+    await cancelAtPeriodEnd({ userId: user.id, nonce: `nonce-next-${n++}` });
+    expect(getUpcomingInvoice({ userId: user.id })).toBeNull();
+    expect(nextInvoice({ userId: user.id })).toBeNull();
   });
 });
