@@ -39,6 +39,7 @@ interface Step {
 }
 
 const vitestSummary = (out: string) => {
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ … m)
   const clean = out.replace(/\x1b\[[0-9;]*m/g, '');
   const last = (re: RegExp) => [...clean.matchAll(re)].at(-1)?.[1]?.trim();
   const files = last(/^\s*Test Files\s+(.+)$/gm);
@@ -47,6 +48,9 @@ const vitestSummary = (out: string) => {
 };
 
 const steps: Step[] = [
+  // Format and lint first (prettier, eslint with type-aware rules, knip for unused files and exports).
+  { name: 'format (prettier --check)', cmd: 'node_modules/.bin/prettier', args: ['--check', '.', '--log-level', 'warn'] },
+  { name: 'lint (eslint, knip)', cmd: 'sh', args: ['-c', 'node_modules/.bin/eslint . && node_modules/.bin/knip --no-progress'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   { name: 'vitest (unit, integration, emulator contract)', cmd: 'node_modules/.bin/vitest', args: ['run'], summary: vitestSummary },
   { name: 'browser + security (Chromium, nginx)', cmd: 'node_modules/.bin/vitest', args: ['run', '-c', 'vitest.e2e.config.ts'], summary: vitestSummary },

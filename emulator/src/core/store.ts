@@ -194,11 +194,26 @@ export class Store {
     }
     const c = q.created
     if (c) {
-      if (c.eq !== undefined) (conds.push('created = ?'), args.push(c.eq))
-      if (c.gt !== undefined) (conds.push('created > ?'), args.push(c.gt))
-      if (c.gte !== undefined) (conds.push('created >= ?'), args.push(c.gte))
-      if (c.lt !== undefined) (conds.push('created < ?'), args.push(c.lt))
-      if (c.lte !== undefined) (conds.push('created <= ?'), args.push(c.lte))
+      if (c.eq !== undefined) {
+        conds.push('created = ?')
+        args.push(c.eq)
+      }
+      if (c.gt !== undefined) {
+        conds.push('created > ?')
+        args.push(c.gt)
+      }
+      if (c.gte !== undefined) {
+        conds.push('created >= ?')
+        args.push(c.gte)
+      }
+      if (c.lt !== undefined) {
+        conds.push('created < ?')
+        args.push(c.lt)
+      }
+      if (c.lte !== undefined) {
+        conds.push('created <= ?')
+        args.push(c.lte)
+      }
     }
     let asc = false
     const cursorId = q.startingAfter ?? q.endingBefore

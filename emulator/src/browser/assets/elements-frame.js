@@ -9,7 +9,7 @@
   var init
   try {
     init = JSON.parse(decodeURIComponent(location.hash.slice(1)))
-  } catch (e) {
+  } catch {
     document.body.textContent = 'Invalid element configuration.'
     return
   }

@@ -172,7 +172,7 @@
   }
   Element.prototype = Object.create(Emitter.prototype)
 
-  Element.prototype._checkAlive = function (method) {
+  Element.prototype._checkAlive = function () {
     if (this._destroyed) throw IntegrationError('This Element has already been destroyed. Please create a new one.')
   }
 
@@ -417,7 +417,7 @@
   // ---------------------------------------------------------------------------------------------
   // 3D Secure modal
 
-  function openChallenge(stripe, intent, kind) {
+  function openChallenge(stripe, intent) {
     return new Promise(function (resolve) {
       var overlay = document.createElement('div')
       overlay.setAttribute('data-stripe-emulator', '3ds')
@@ -470,7 +470,7 @@
     var key = kind === 'payment_intent' ? 'paymentIntent' : 'setupIntent'
     var p = Promise.resolve(intent)
     if (needsAction(intent)) {
-      p = openChallenge(stripe, intent, kind).then(function () {
+      p = openChallenge(stripe, intent).then(function () {
         return api(stripe._key, 'GET', info.path + info.id, { client_secret: clientSecret }, stripe._stripeAccount).then(function (r) {
           if (!r.ok) throw r
           return r.body
@@ -553,7 +553,6 @@
 
   /** createPaymentMethod({ elements, params }) | ({ type: 'card', card: element, billing_details }) */
   proto.createPaymentMethod = function (a, b, c) {
-    var self = this
     var elements, billing = {}, extra = {}
     if (typeof a === 'string') {
       elements = b && b._elements
