@@ -31,6 +31,11 @@ export async function ensureStripeCustomer({ userId }: { userId: string }): Prom
     .where(and(eq(users.id, userId), isNull(users.stripeCustomerId)))
     .run();
   const stored = db().select({ id: users.stripeCustomerId }).from(users).where(eq(users.id, userId)).get()!.id!;
-  await syncCustomer(stored);
+  try {
+    await syncCustomer(stored);
+  } catch (error) {
+    // The customer exists (and is stored): a read that fails right after is "try again", never a 500.
+    throw fromStripeError(error);
+  }
   return stored;
 }

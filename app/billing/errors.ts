@@ -59,3 +59,14 @@ export function fromStripeError(error: unknown): BillingError {
       return new BillingError('stripe_unavailable', 'Something went wrong on our side. Reload the page to see whether the change went through, then try again.', cause);
   }
 }
+
+/**
+ * What a route's catch sees: a BillingError as it is, a Stripe SDK error from any call on the action's
+ * path mapped by `fromStripeError` (so no Stripe failure reaches the error page as a 500), anything
+ * else unchanged.
+ */
+export function asBillingError(error: unknown): unknown {
+  if (error instanceof BillingError) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && type.startsWith('Stripe') ? fromStripeError(error) : error;
+}

@@ -195,24 +195,56 @@ export async function cancelAtPeriodEnd(input: { userId: string; nonce: string; 
   return withUserLock(input.userId, async () => {
     const state = getBillingState({ userId: input.userId });
     const sub = requireCurrent(state, ['active', 'trialing', 'past_due'], 'cancel');
+    const idempotencyKey = `sub-cancel-at-period-end:${sub.id}:${input.nonce}`;
+    const reasonRow = recordCancellationReason({ ...input, subscriptionId: sub.id, idempotencyKey });
     try {
       await stripe().subscriptions.update(
         sub.id,
         { cancel_at_period_end: true, cancellation_details: input.reason ? { feedback: feedbackFor(input.reason) } : undefined },
-        { idempotencyKey: `sub-cancel-at-period-end:${sub.id}:${input.nonce}` },
+        { idempotencyKey },
       );
       await syncCustomer(sub.customerId);
     } catch (error) {
-      throw fromStripeError(error);
-    }
-    if (input.reason || input.comment) {
-      db()
-        .insert(cancellationReasons)
-        .values({ userId: input.userId, subscriptionId: sub.id, reason: input.reason ?? null, comment: input.comment?.slice(0, 500) ?? null, createdAt: clock.now() })
-        .run();
+      throw forgetReasonIfRefused(fromStripeError(error), reasonRow);
     }
     return getBillingState({ userId: input.userId }).subscription;
   });
+}
+
+/**
+ * Stores why the user cancels before the cancel is sent, keyed by the call's idempotency key: a crash
+ * after Stripe applied the cancel keeps the reason; the same action sent again adds no second row.
+ * Returns the key of a row this call wrote, or null.
+ */
+function recordCancellationReason(input: {
+  userId: string;
+  subscriptionId: string;
+  idempotencyKey: string;
+  reason?: CancellationReason | null;
+  comment?: string | null;
+}): string | null {
+  if (!input.reason && !input.comment) return null;
+  const written = db()
+    .insert(cancellationReasons)
+    .values({
+      userId: input.userId,
+      subscriptionId: input.subscriptionId,
+      reason: input.reason ?? null,
+      comment: input.comment?.slice(0, 500) ?? null,
+      idempotencyKey: input.idempotencyKey,
+      createdAt: clock.now(),
+    })
+    .onConflictDoNothing()
+    .run();
+  return written.changes > 0 ? input.idempotencyKey : null;
+}
+
+/** A cancel Stripe refused outright did not happen: its reason goes. One that may have happened stays. */
+function forgetReasonIfRefused(error: BillingError, reasonKey: string | null): BillingError {
+  if (reasonKey && error.code !== 'stripe_unavailable') {
+    db().delete(cancellationReasons).where(eq(cancellationReasons.idempotencyKey, reasonKey)).run();
+  }
+  return error;
 }
 
 function feedbackFor(reason: CancellationReason): Stripe.SubscriptionUpdateParams.CancellationDetails.Feedback {
@@ -280,18 +312,13 @@ export async function cancelNow(input: { userId: string; nonce: string; reason?:
     const state = getBillingState({ userId: input.userId });
     const sub = requireCurrent(state, ['active', 'trialing', 'past_due', 'unpaid', 'paused'], 'cancel');
     const credit = creditsUnusedTime(state);
+    const idempotencyKey = `sub-cancel-now:${sub.id}:${input.nonce}`;
+    const reasonRow = recordCancellationReason({ ...input, comment: null, subscriptionId: sub.id, idempotencyKey });
     try {
-      await stripe().subscriptions.cancel(
-        sub.id,
-        { prorate: credit, invoice_now: credit },
-        { idempotencyKey: `sub-cancel-now:${sub.id}:${input.nonce}` },
-      );
+      await stripe().subscriptions.cancel(sub.id, { prorate: credit, invoice_now: credit }, { idempotencyKey });
       await syncCustomer(sub.customerId);
     } catch (error) {
-      throw fromStripeError(error);
-    }
-    if (input.reason) {
-      db().insert(cancellationReasons).values({ userId: input.userId, subscriptionId: sub.id, reason: input.reason, comment: null, createdAt: clock.now() }).run();
+      throw forgetReasonIfRefused(fromStripeError(error), reasonRow);
     }
   });
 }

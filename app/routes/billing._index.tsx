@@ -4,7 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { readFlash, requireUser } from '~/auth/session.server';
 import { CANCELLATION_REASON_OPTIONS } from '~/billing/cancellation';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
 import { CURRENCY, isPlanKey, MAX_SEATS, PLAN_KEYS, type Interval } from '~/billing/plans';
@@ -121,7 +121,8 @@ export async function action({ request }: ActionFunctionArgs) {
       case 'undo_plan_change':
         return data<BillingActionResult>({ ok: true, intent: 'undo_plan_change', message: await undoScheduledChange({ userId: user.id, nonce: input.nonce }) });
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) {
       if (error.code === 'stripe_unavailable' || error.code === 'conflict') {
         const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause ?? '');

@@ -4,7 +4,7 @@ import { useFetcher, useLoaderData } from '@remix-run/react';
 import { useState } from 'react';
 import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { completeCreditPackPurchase, creditsOverview, startCreditPackPurchase, type PurchaseStep } from '~/billing/payments.server';
 import { CURRENCY, ONE_TIME } from '~/billing/plans';
 import { Alert, PageHeader } from '~/components/app-shell';
@@ -41,7 +41,8 @@ export async function action({ request }: ActionFunctionArgs) {
       step: null,
       message: status === 'succeeded' ? `Thank you! Your credits are ready: ${credits.toLocaleString('en-US')} in total.` : 'We are waiting for your bank to confirm the payment. Your credits appear here when it does.',
     });
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) return data<CreditsResult>({ ok: false, error: error.message }, { status: error.status });
     throw error;
   }

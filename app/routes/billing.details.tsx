@@ -4,7 +4,7 @@ import { useFetcher, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
 import { addTaxId, billingDetails, removeTaxId, TAX_ID_TYPES, updateBillingDetails } from '~/billing/billing-details.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
 import { fillNonce } from '~/components/billing/nonce';
 
@@ -70,7 +70,8 @@ export async function action({ request }: ActionFunctionArgs) {
         await removeTaxId({ userId: user.id, taxId: input.taxId, nonce: input.nonce });
         return data<DetailsResult>({ ok: true, intent: input.intent, message: 'Tax ID removed.' });
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) return data<DetailsResult>({ ok: false, intent: input.intent, error: error.message, field: error.code === 'invalid_details' ? 'value' : undefined }, { status: error.status });
     throw error;
   }

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireUser } from '~/auth/session.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { fetchInvoicePdf } from '~/billing/invoices.server';
 
 /** The invoice's PDF, fetched from Stripe after the owner check and streamed through. */
@@ -19,7 +19,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         ...(pdf.length ? { 'Content-Length': pdf.length } : {}),
       },
     });
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) throw new Response(error.message, { status: error.status });
     throw error;
   }

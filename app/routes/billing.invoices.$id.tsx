@@ -3,7 +3,7 @@ import { data } from '@remix-run/node';
 import { Link, useFetcher, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { completeInvoicePayment, invoiceDetail, payInvoiceWithSavedCard, startInvoicePayment } from '~/billing/invoices.server';
 import { getBillingState } from '~/billing/queries.server';
 import { Alert } from '~/components/app-shell';
@@ -59,7 +59,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
         return data<InvoicePayResult>({ ok: true, step: null, message: status === 'paid' ? 'Payment received. Thank you!' : 'We are waiting for your bank to confirm the payment. This page updates when it does.' });
       }
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) return data<InvoicePayResult>({ ok: false, error: error.message }, { status: error.status });
     throw error;
   }

@@ -4,7 +4,7 @@ import { useFetcher, useLoaderData } from '@remix-run/react';
 import { useState } from 'react';
 import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { completeAddCard, listCards, makeDefaultCard, removeCard, startAddCard } from '~/billing/payment-methods.server';
 import { Alert, PageHeader } from '~/components/app-shell';
 import { CardList, type CardActionResult } from '~/components/billing/card-list';
@@ -45,7 +45,8 @@ export async function action({ request }: ActionFunctionArgs) {
         await removeCard({ userId: user.id, cardId: input.card, nonce: input.nonce });
         return data<CardActionResult>({ ok: true, intent: input.intent, message: 'The card is removed.' });
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) return data<CardActionResult>({ ok: false, intent: input.intent, error: error.message }, { status: error.status });
     throw error;
   }

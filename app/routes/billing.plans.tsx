@@ -3,7 +3,7 @@ import { data } from '@remix-run/node';
 import { useActionData, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { flash, requireUser } from '~/auth/session.server';
-import { BillingError } from '~/billing/errors';
+import { asBillingError, BillingError } from '~/billing/errors';
 import { getBillingOverview } from '~/billing/overview.server';
 import { confirmPlanChange, finishPlanChange, previewPlanChange, type PreviewResult } from '~/billing/plan-changes.server';
 import { MAX_SEATS, PLAN_KEYS, PLANS, type Interval } from '~/billing/plans';
@@ -72,7 +72,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     const preview = await previewPlanChange({ userId: user.id, wanted: parsed.data });
     if (preview.kind === 'refused') return pick({ message: preview.message, field: null }, 409);
     return data({ ...base, preview: preview as PreviewResult | null, error: null as FieldError | null });
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) return pick({ message: error.message, field: null }, error.status);
     throw error;
   }
@@ -100,13 +101,15 @@ export async function action({ request }: ActionFunctionArgs) {
     try {
       const result = await finishPlanChange({ userId: user.id, token: input.token });
       return flash(request, 'success', result.kind === 'done' ? result.message : 'Your plan change is done.', '/billing');
-    } catch (error) {
+    } catch (caught) {
+      const error = asBillingError(caught);
       if (error instanceof BillingError && error.code === 'card_error' && input.failure) {
         throw new BillingError('card_error', `${input.failure} Your plan has not changed.`, { cause: error });
       }
       throw error;
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = asBillingError(caught);
     if (error instanceof BillingError) {
       if (error.code === 'stripe_unavailable' || error.code === 'conflict') {
         const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause ?? '');

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { users } from './users';
 
 /**
@@ -28,7 +28,10 @@ export const cancellationReasons = sqliteTable(
     subscriptionId: text('subscription_id').notNull(),
     reason: text('reason', { enum: CANCELLATION_REASONS }),
     comment: text('comment'),
+    /** The Stripe idempotency key of the cancel it explains: written before the call, so a crash
+     * after Stripe applied the cancel keeps the reason, and a retry of the same action adds no row. */
+    idempotencyKey: text('idempotency_key'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [index('cancellation_reasons_user_idx').on(t.userId)],
+  (t) => [index('cancellation_reasons_user_idx').on(t.userId), uniqueIndex('cancellation_reasons_idempotency_key_idx').on(t.idempotencyKey)],
 );
