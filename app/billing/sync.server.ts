@@ -1,3 +1,4 @@
+// One file over 500 lines: it is the mirror's one writer (docs/architecture.md, rule 4), every mirror write and its ordering rule in one place.
 /**
  * The Stripe mirror's writer: the ONLY module that writes `customers`, `subscriptions`,
  * `subscription_items`, `invoices`, `invoice_lines`, `payment_methods`, `payments`, `products` and
@@ -16,8 +17,6 @@
  * row whose stored read started no later (docs/decisions/011-mirror-writes.md), so a slow, older
  * read can never overwrite a newer one, whatever order webhooks and actions finish in.
  *   syncUpcomingInvoice(customerId) the next invoice (Stripe's preview) into `upcoming_invoices`.
- * One file over 500 lines because it is the mirror's one writer (docs/architecture.md, rule 4):
- * every mirror write and its ordering rule stay in one place.
  */
 import type Stripe from 'stripe';
 import { and, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';

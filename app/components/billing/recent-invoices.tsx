@@ -1,3 +1,4 @@
+import { Link } from '@remix-run/react';
 import type { BillingOverview } from '~/billing/overview.server';
 import { Badge } from '~/components/billing-ui';
 import { formatMoney } from '~/lib/money';
@@ -6,9 +7,16 @@ import { mediumDate } from './format';
 export function RecentInvoices({ invoices }: { invoices: BillingOverview['invoices'] }) {
   return (
     <section aria-labelledby="invoices-title" className="card p-0">
-      <h2 id="invoices-title" className="px-6 pt-5 text-base font-semibold">
-        Recent invoices
-      </h2>
+      <div className="flex items-baseline justify-between gap-4 px-6 pt-5">
+        <h2 id="invoices-title" className="text-base font-semibold">
+          Recent invoices
+        </h2>
+        {invoices.length ? (
+          <Link to="/billing/invoices" className="text-sm font-medium text-brand-700 hover:underline">
+            All invoices
+          </Link>
+        ) : null}
+      </div>
       {invoices.length === 0 ? (
         <p className="px-6 pb-6 pt-2 text-sm text-slate-600">No invoices yet. They appear here after your first payment.</p>
       ) : (
@@ -22,13 +30,13 @@ export function RecentInvoices({ invoices }: { invoices: BillingOverview['invoic
                 <Badge tone={inv.status === 'paid' ? 'green' : inv.status === 'open' ? 'amber' : 'gray'}>{inv.status ?? 'draft'}</Badge>
               </span>
               <span className="ml-auto flex gap-4">
-                {inv.hostedInvoiceUrl ? (
-                  <a className="font-medium text-brand-700 hover:underline" href={inv.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+                {inv.status && inv.status !== 'draft' ? (
+                  <Link className="font-medium text-brand-700 hover:underline" to={`/billing/invoices/${inv.id}`}>
                     View
-                  </a>
+                  </Link>
                 ) : null}
                 {inv.invoicePdf ? (
-                  <a className="font-medium text-brand-700 hover:underline" href={inv.invoicePdf} target="_blank" rel="noreferrer">
+                  <a className="font-medium text-brand-700 hover:underline" href={`/billing/invoices/${inv.id}/pdf`} download>
                     PDF
                   </a>
                 ) : null}
