@@ -5,7 +5,7 @@ export default {
   serverPlatform: 'node',
   tailwind: true,
   postcss: true,
-  // @stripe/stripe-js/pure has no exports map; bundle it into the server build (STACK.md pitfalls).
+  // @stripe/stripe-js/pure has no exports map; bundle it into the server build (docs/decisions/001-stack-and-layout.md).
   serverDependenciesToBundle: [/^@stripe\/stripe-js/, /^@stripe\/react-stripe-js/],
   future: {
     v3_fetcherPersist: true,

@@ -92,7 +92,7 @@ export const serverHooks = {
   async stripeSetup(): Promise<string> {
     return formatSetupTable(await ensureCatalog());
   },
-  /** Emulator mode: a demo login, created once (DESIGN.md §2). Never called with real keys. */
+  /** Emulator mode: a demo login, created once (docs/architecture.md). Never called with real keys. */
   async ensureDemoAccount(): Promise<{ email: string; password: string; created: boolean }> {
     const email = 'demo@example.com';
     const password = 'demo-password';

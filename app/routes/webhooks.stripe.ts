@@ -2,7 +2,7 @@ import type { ActionFunctionArgs } from '@remix-run/node';
 import { readWebBody, receiveStripeWebhook, type IntakeResponse } from '~/webhooks/inbox.server';
 
 /**
- * `POST /webhooks/stripe` (DESIGN.md §5). Verify, store, answer 200 in milliseconds; the worker does
+ * `POST /webhooks/stripe` (docs/architecture.md). Verify, store, answer 200 in milliseconds; the worker does
  * the rest. The server's fast path (serverHooks.fastRoutes) calls the same `receiveStripeWebhook`
  * without building a web Request (docs/decisions/010-webhook-intake.md).
  */

@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { env } from '~/lib/env.server';
 
 /**
- * The single `new Stripe(...)` of the app (STYLE.md: one client factory, pinned version, overridable
+ * The single `new Stripe(...)` of the app (docs/architecture.md: one client factory, pinned version, overridable
  * API base). Real Stripe or the emulator is configuration only: `STRIPE_API_BASE` decides host, port
  * and protocol; nothing else in the app knows which one it talks to.
  */

@@ -15,7 +15,6 @@
  *     `failed` with Stripe's message (shown by `npm run stripe:usage-reconcile`).
  */
 import type Database from 'better-sqlite3';
-import type Stripe from 'stripe';
 import { db } from '~/db/client.server';
 import { clock, machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';

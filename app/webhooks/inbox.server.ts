@@ -1,5 +1,5 @@
 /**
- * Webhook intake (DESIGN.md §5 steps 1–2): verify, store, answer. It never calls Stripe and never
+ * Webhook intake (docs/architecture.md): verify, store, answer. It never calls Stripe and never
  * touches the mirror; the worker does that later. `receiveStripeWebhook` is the one implementation of
  * `POST /webhooks/stripe`: the Remix resource route and the server's fast path both call it
  * (docs/decisions/010-webhook-intake.md).

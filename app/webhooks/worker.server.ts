@@ -1,5 +1,5 @@
 /**
- * The webhook worker (DESIGN.md §5 step 3), in the server process:
+ * The webhook worker (docs/architecture.md), in the server process:
  * - wakes on every stored event (coalesced) and on a timer; at start, resumes `pending` rows and
  *   `processing` rows left by a crash;
  * - claims a batch, groups its events by the object they concern and re-reads each object ONCE;

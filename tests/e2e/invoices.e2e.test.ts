@@ -59,15 +59,15 @@ async function subscribeStarter(page: Page) {
 
 /** Reloads `path` until `read` gives what we expect: webhooks reach the mirror in their own time. */
 async function eventually<T>(page: Page, path: string, read: () => Promise<T>, expected: T | RegExp) {
-  await expect
-    .poll(
-      async () => {
-        await open(page, path);
-        return read();
-      },
-      { timeout: 60_000, interval: 1_000 },
-    )
-    [expected instanceof RegExp ? 'toMatch' : 'toEqual'](expected as never);
+  const poll = expect.poll(
+    async () => {
+      await open(page, path);
+      return read();
+    },
+    { timeout: 60_000, interval: 1_000 },
+  );
+  if (expected instanceof RegExp) await poll.toMatch(expected);
+  else await poll.toEqual(expected);
 }
 
 async function advanceEmulatorClock(seconds: number) {

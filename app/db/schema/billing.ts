@@ -1,7 +1,7 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
- * The Stripe mirror (DESIGN.md §4). Written ONLY by `app/billing/sync.server.ts` from objects freshly
+ * The Stripe mirror (docs/architecture.md). Written ONLY by `app/billing/sync.server.ts` from objects freshly
  * read from Stripe; pages read it. Ids are Stripe's; money is integer minor units beside a currency;
  * Stripe times (unix seconds) are stored as `timestamp` (seconds) columns, our own as ms.
  * `synced_at` is when the snapshot was *fetched*: an upsert only wins if its fetch started no earlier

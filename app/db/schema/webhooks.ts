@@ -1,7 +1,7 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
- * The webhook inbox (DESIGN.md §4–5). `id` is the Stripe event id — a contract the operations docs and
+ * The webhook inbox (docs/architecture.md). `id` is the Stripe event id — a contract the operations docs and
  * checks rely on. The intake stores the raw payload and answers 200; the worker does the rest.
  */
 export const EVENT_STATUSES = ['pending', 'processing', 'processed', 'failed', 'ignored'] as const;
