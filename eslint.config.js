@@ -24,7 +24,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['app', 'self'] }],
       // `void promise` marks a deliberate fire-and-forget; `void x;` to keep an unused name alive is not allowed.
-      'no-restricted-syntax': ['error', { selector: "ExpressionStatement > UnaryExpression[operator='void'] > Identifier", message: 'Delete unused names instead of `void x`.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ExpressionStatement > UnaryExpression[operator='void'] > Identifier",
+          message: 'Delete unused names instead of `void x`.',
+        },
+      ],
     },
   },
   // The browser assets the emulator serves as they are (plain scripts, no modules).
@@ -32,9 +38,24 @@ export default tseslint.config(
   {
     files: ['emulator/src/browser/assets/**/*.js'],
     languageOptions: { sourceType: 'script' },
-    rules: { 'no-undef': 'off', '@typescript-eslint/no-this-alias': 'off', '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }] },
+    rules: {
+      'no-undef': 'off',
+      '@typescript-eslint/no-this-alias': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }],
+    },
   },
-  boundary(['app/routes/**'], [{ group: ['~/db', '~/db/*', '~/stripe', '~/stripe/*', '**/db/*', '**/stripe/client*'], message: 'Routes call app/billing (docs/architecture.md): no ~/db or ~/stripe.' }]),
-  boundary(['emulator/**'], [{ group: ['~/*', '**/app/*', '../app/*', '../../app/*'], message: 'The emulator is a separate program: it never imports app/.' }]),
+  boundary(
+    ['app/routes/**'],
+    [
+      {
+        group: ['~/db', '~/db/*', '~/stripe', '~/stripe/*', '**/db/*', '**/stripe/client*'],
+        message: 'Routes call app/billing (docs/architecture.md): no ~/db or ~/stripe.',
+      },
+    ],
+  ),
+  boundary(
+    ['emulator/**'],
+    [{ group: ['~/*', '**/app/*', '../app/*', '../../app/*'], message: 'The emulator is a separate program: it never imports app/.' }],
+  ),
   boundary(['scripts/**'], [{ group: ['**/tests/*', '../tests/*'], message: 'scripts/ never imports tests/.' }]),
 );

@@ -2,7 +2,7 @@
  * CLI: `npm run emulator`. Env: STRIPE_EMULATOR_PORT, STRIPE_EMULATOR_DB, STRIPE_EMULATOR_PUBLIC_URL,
  * STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET.
  */
-import { EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, startEmulator } from './src/index'
+import { EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, startEmulator } from './src/index';
 
 const emu = await startEmulator({
   port: process.env.STRIPE_EMULATOR_PORT ? Number(process.env.STRIPE_EMULATOR_PORT) : undefined,
@@ -11,22 +11,22 @@ const emu = await startEmulator({
   webhookUrl: process.env.STRIPE_WEBHOOK_URL,
   webhookSecret: process.env.STRIPE_WEBHOOK_SECRET,
   quiet: true,
-})
+});
 
-console.log(`Stripe emulator listening on ${emu.url}`)
-console.log(`  secret key:      ${EMULATOR_SECRET_KEY} (any sk_test_… works)`)
-console.log(`  publishable key: ${EMULATOR_PUBLISHABLE_KEY} (any pk_test_… works)`)
-if (emu.webhookSecret) console.log(`  webhooks → ${process.env.STRIPE_WEBHOOK_URL} signed with ${emu.webhookSecret}`)
-console.log(`  control API:     ${emu.url}/_emulator/health`)
+console.log(`Stripe emulator listening on ${emu.url}`);
+console.log(`  secret key:      ${EMULATOR_SECRET_KEY} (any sk_test_… works)`);
+console.log(`  publishable key: ${EMULATOR_PUBLISHABLE_KEY} (any pk_test_… works)`);
+if (emu.webhookSecret) console.log(`  webhooks → ${process.env.STRIPE_WEBHOOK_URL} signed with ${emu.webhookSecret}`);
+console.log(`  control API:     ${emu.url}/_emulator/health`);
 
-let closing = false
+let closing = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    if (closing) return
-    closing = true
+    if (closing) return;
+    closing = true;
     emu.close().then(
       () => process.exit(0),
       () => process.exit(1),
-    )
-  })
+    );
+  });
 }

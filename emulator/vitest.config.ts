@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // `npm run test:contract`: the emulator's own suites (no app setup files). Browser flows
 // (`*.e2e.test.ts`, Chromium) are excluded here as in the root config; run them with
@@ -12,4 +12,4 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
-})
+});

@@ -44,8 +44,12 @@ async function childBare() {
   const sqlite = new Database(path.join(tmp, 'bare.sqlite'));
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.exec(`create table if not exists events (id text primary key, type text not null, created integer not null, payload text not null, received_at integer not null)`);
-  const insert = sqlite.prepare('insert into events (id, type, created, payload, received_at) values (?, ?, ?, ?, ?) on conflict(id) do nothing');
+  sqlite.exec(
+    `create table if not exists events (id text primary key, type text not null, created integer not null, payload text not null, received_at integer not null)`,
+  );
+  const insert = sqlite.prepare(
+    'insert into events (id, type, created, payload, received_at) values (?, ?, ?, ?, ?) on conflict(id) do nothing',
+  );
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -106,7 +110,10 @@ function signedEvents(n: number, prefix: string, objectId: string): { body: Buff
         pending_webhooks: 1,
         request: { id: null, idempotency_key: null },
         type: 'customer.updated',
-        data: { object: { id: objectId, object: 'customer', email: 'bench@example.com', metadata: {} }, previous_attributes: { name: null } },
+        data: {
+          object: { id: objectId, object: 'customer', email: 'bench@example.com', metadata: {} },
+          previous_attributes: { name: null },
+        },
       }),
     );
     const v1 = crypto.createHmac('sha256', SECRET).update(`${t}.`).update(body).digest('hex');
@@ -129,7 +136,14 @@ async function load(port: number, events: { body: Buffer; signature: string }[])
   const send = (e: { body: Buffer; signature: string }) =>
     new Promise<number>((resolve) => {
       const req = http.request(
-        { host: '127.0.0.1', port, path: '/webhooks/stripe', method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': e.body.length, 'Stripe-Signature': e.signature } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/webhooks/stripe',
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': e.body.length, 'Stripe-Signature': e.signature },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -159,15 +173,30 @@ async function load(port: number, events: { body: Buffer; signature: string }[])
 /** The usage figures' rows (scripts/harness/usage-bench.ts measures them). */
 function usageRows(u: UsageBenchResult): [string, string, string, string][] {
   return [
-    ['/api/v1/hello p50 (ms, 64 concurrent, metered)', fmt(u.meteredP50, 2), `${fmt(u.unmeteredP50, 2)} (metering off)`, `+${fmt(u.meteredP50 - u.unmeteredP50, 2)} ms`],
-    ['usage ledger ingestion (rows/s, with rollups)', fmt(u.ledgerRowsPerSec), `${fmt(u.bareRowsPerSec)} (bare batched insert)`, `${(u.ledgerRowsPerSec / u.bareRowsPerSec).toFixed(2)}×`],
+    [
+      '/api/v1/hello p50 (ms, 64 concurrent, metered)',
+      fmt(u.meteredP50, 2),
+      `${fmt(u.unmeteredP50, 2)} (metering off)`,
+      `+${fmt(u.meteredP50 - u.unmeteredP50, 2)} ms`,
+    ],
+    [
+      'usage ledger ingestion (rows/s, with rollups)',
+      fmt(u.ledgerRowsPerSec),
+      `${fmt(u.bareRowsPerSec)} (bare batched insert)`,
+      `${(u.ledgerRowsPerSec / u.bareRowsPerSec).toFixed(2)}×`,
+    ],
     [
       `Stripe calls, 100,000-call flood / 50 customers`,
       fmt(u.floodStripeCalls),
       `${fmt(u.floodWindows)} (customer, meter, window)s`,
       `${(u.floodStripeCalls / Math.max(1, u.floodWindows)).toFixed(2)} per window`,
     ],
-    ['/billing/usage data, 90 days × 100,000/day (ms)', fmt(u.pageMs, 2), `${fmt(u.emptyPageMs, 2)} (no usage)`, `${(u.pageMs / Math.max(0.001, u.emptyPageMs)).toFixed(2)}×`],
+    [
+      '/billing/usage data, 90 days × 100,000/day (ms)',
+      fmt(u.pageMs, 2),
+      `${fmt(u.emptyPageMs, 2)} (no usage)`,
+      `${(u.pageMs / Math.max(0.001, u.emptyPageMs)).toFixed(2)}×`,
+    ],
   ];
 }
 
@@ -207,7 +236,9 @@ async function benchIntake() {
       const b = await load(bare.port, signedEvents(REQUESTS, `bare${r}`, customer.id));
       const a = await load(app.port, signedEvents(REQUESTS, `app${r}`, customer.id));
       rounds.push({ bare: b, app: a });
-      console.log(`  round ${r + 1}: bare ${fmt(b.eventsPerSecond)} ev/s p99 ${fmt(b.p99, 1)} ms · app ${fmt(a.eventsPerSecond)} ev/s p99 ${fmt(a.p99, 1)} ms`);
+      console.log(
+        `  round ${r + 1}: bare ${fmt(b.eventsPerSecond)} ev/s p99 ${fmt(b.p99, 1)} ms · app ${fmt(a.eventsPerSecond)} ev/s p99 ${fmt(a.p99, 1)} ms`,
+      );
     }
     const bareRate = median(rounds.map((r) => r.bare.eventsPerSecond));
     const appRate = median(rounds.map((r) => r.app.eventsPerSecond));
@@ -215,7 +246,8 @@ async function benchIntake() {
     const appP99 = median(rounds.map((r) => r.app.p99));
     const errors = rounds.reduce((n, r) => n + r.app.errors + r.bare.errors, 0);
     // Let the worker finish what the load queued, and show it did.
-    const healthz = async () => (await (await fetch(`http://127.0.0.1:${app.port}/healthz`)).json()) as { webhookBacklog: { pending: number; failed: number } };
+    const healthz = async () =>
+      (await (await fetch(`http://127.0.0.1:${app.port}/healthz`)).json()) as { webhookBacklog: { pending: number; failed: number } };
     const drainStart = Date.now();
     let backlog = await healthz();
     while (backlog.webhookBacklog.pending > 0 && Date.now() - drainStart < 60_000) {
@@ -261,7 +293,12 @@ async function main() {
   const usage = await benchUsage({ tmp, startChild, requests: Number(process.env.BENCH_USAGE_REQUESTS ?? 5_000), rounds: ROUNDS });
 
   const rows: [string, string, string, string][] = [
-    ['webhook intake (events/s, 64 concurrent)', fmt(intake.appRate), `${fmt(intake.bareRate)} (bare node:http + SQLite + HMAC)`, `${(intake.appRate / intake.bareRate).toFixed(2)}×`],
+    [
+      'webhook intake (events/s, 64 concurrent)',
+      fmt(intake.appRate),
+      `${fmt(intake.bareRate)} (bare node:http + SQLite + HMAC)`,
+      `${(intake.appRate / intake.bareRate).toFixed(2)}×`,
+    ],
     ['webhook intake p99 (ms)', fmt(intake.appP99, 1), fmt(intake.bareP99, 1), `${(intake.appP99 / intake.bareP99).toFixed(2)}×`],
     [
       `storm convergence (${storm.events} events ×3, 10% faults)`,
@@ -277,7 +314,9 @@ async function main() {
     ],
     ...usageRows(usage),
   ];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'app', 'baseline (same run)', 'ratio'][i]!.length));
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i]!.length), ['figure', 'app', 'baseline (same run)', 'ratio'][i]!.length),
+  );
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   console.log('\n' + line(['figure', 'app', 'baseline (same run)', 'ratio']));
   console.log(line(widths.map((w) => '-'.repeat(w))));
@@ -289,7 +328,9 @@ async function main() {
     `storm: ${storm.batches} batches, ${storm.batchObjects} distinct objects per batch summed, ${storm.successfulReads} Stripe reads succeeded + ${storm.failedReads} failed; ` +
       `${storm.mismatches.length} mirror mismatches; ${storm.invoicePaidEffects}/${storm.paidInvoices} invoice-paid effects, ${storm.duplicateEffects} duplicated.`,
   );
-  console.log(`invoices page: p95 ${fmt(invoicesPage.loaderP95Ms, 2)} ms over ${invoicesPage.runs} runs, ${invoicesPage.rowsOnPage} rows on page 1 (budget: 20 ms).`);
+  console.log(
+    `invoices page: p95 ${fmt(invoicesPage.loaderP95Ms, 2)} ms over ${invoicesPage.runs} runs, ${invoicesPage.rowsOnPage} rows on page 1 (budget: 20 ms).`,
+  );
   fs.rmSync(tmp, { recursive: true, force: true });
   if (invoicesPage.loaderMedianMs > 20) process.exitCode = 1;
   if (storm.mismatches.length || intake.errors) process.exitCode = 1;

@@ -29,12 +29,18 @@ export function buildIfNeeded(root = process.cwd()): boolean {
   const output = path.join(root, 'build/index.js');
   const built = fs.statSync(output, { throwIfNoEntry: false })?.mtimeMs ?? 0;
   const sources = Math.max(
-    ...['app', 'remix.config.js', 'tailwind.config.ts', 'postcss.config.js', 'package-lock.json'].map((p) => newestMtime(path.join(root, p))),
+    ...['app', 'remix.config.js', 'tailwind.config.ts', 'postcss.config.js', 'package-lock.json'].map((p) =>
+      newestMtime(path.join(root, p)),
+    ),
   );
   if (built > sources && !isDevelopmentBuild(output)) return false;
   console.log('Building the app (remix build)…');
   const started = Date.now();
-  const result = spawnSync(path.join(root, 'node_modules/.bin/remix'), ['build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const result = spawnSync(path.join(root, 'node_modules/.bin/remix'), ['build'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0) {
     process.stderr.write(result.stdout);
     process.stderr.write(result.stderr);

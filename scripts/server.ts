@@ -96,7 +96,11 @@ function plain(res: http.ServerResponse, status: number, message: string, header
 /** The last value of a comma-separated header (the one the nearest proxy wrote). */
 function lastValue(header: string | string[] | undefined): string | undefined {
   const joined = Array.isArray(header) ? header.join(',') : header;
-  return joined?.split(',').map((v) => v.trim()).filter(Boolean).at(-1);
+  return joined
+    ?.split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .at(-1);
 }
 
 /**
@@ -106,7 +110,9 @@ function lastValue(header: string | string[] | undefined): string | undefined {
 export function clientAddress(req: http.IncomingMessage, hops: number): string {
   const socket = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
   if (hops <= 0) return socket;
-  const forwarded = (Array.isArray(req.headers['x-forwarded-for']) ? req.headers['x-forwarded-for'].join(',') : (req.headers['x-forwarded-for'] ?? ''))
+  const forwarded = (
+    Array.isArray(req.headers['x-forwarded-for']) ? req.headers['x-forwarded-for'].join(',') : (req.headers['x-forwarded-for'] ?? '')
+  )
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
@@ -156,7 +162,10 @@ async function checkFormBody(contentType: string | undefined, body: Buffer): Pro
     await new Response(new Uint8Array(body), { headers: { 'Content-Type': contentType! } }).formData();
     return null;
   } catch {
-    return { status: 400, message: 'Bad Request: the form data could not be read (malformed body or multipart boundary). Reload the page and try again.' };
+    return {
+      status: 400,
+      message: 'Bad Request: the form data could not be read (malformed body or multipart boundary). Reload the page and try again.',
+    };
   }
 }
 
@@ -249,8 +258,10 @@ export async function createAppServer(opts: {
       // Single fetch (`<path>.data`) is how this app's browser code asks for data. Remix 2 still answers
       // the old `?_data=` protocol with a 500 (and a warning), and runs *actions* for a HEAD of a `.data`
       // URL: refuse both here.
-      if (url.searchParams.has('_data')) return plain(res, 400, 'Bad Request: ?_data= requests are not supported; request <path>.data instead.');
-      if (method === 'HEAD' && pathname.endsWith('.data')) return plain(res, 405, 'Method Not Allowed: use GET (or POST for a form) for .data requests.', { Allow: 'GET, POST' });
+      if (url.searchParams.has('_data'))
+        return plain(res, 400, 'Bad Request: ?_data= requests are not supported; request <path>.data instead.');
+      if (method === 'HEAD' && pathname.endsWith('.data'))
+        return plain(res, 405, 'Method Not Allowed: use GET (or POST for a form) for .data requests.', { Allow: 'GET, POST' });
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         try {
@@ -304,7 +315,9 @@ export async function createAppServer(opts: {
       // Signed-in answers (a session cookie or an API key came or goes out) are never stored anywhere.
       const cookie = req.headers.cookie ?? '';
       const authenticated =
-        /(^|;\s*)__session=/.test(cookie) || !!req.headers.authorization || response.headers.getSetCookie().some((c) => c.startsWith('__session='));
+        /(^|;\s*)__session=/.test(cookie) ||
+        !!req.headers.authorization ||
+        response.headers.getSetCookie().some((c) => c.startsWith('__session='));
       await sendResponse(res, response, authenticated ? { 'cache-control': 'private, no-store' } : {});
     } catch (error) {
       console.error('request failed:', error instanceof Error ? error.message : error);

@@ -86,7 +86,9 @@ async function main() {
     await emulator?.close();
     process.exit(1);
   }
-  console.log(`Acme Cloud billing portal: ${config.APP_URL === `http://localhost:${config.PORT}` ? app.url : config.APP_URL} (Stripe: ${config.stripeMode})`);
+  console.log(
+    `Acme Cloud billing portal: ${config.APP_URL === `http://localhost:${config.PORT}` ? app.url : config.APP_URL} (Stripe: ${config.stripeMode})`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

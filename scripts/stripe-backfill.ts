@@ -18,7 +18,10 @@ function arg(name: string): string | undefined {
 async function main() {
   const config = env();
   if (!config.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
-  const cursorFile = path.join(config.DATABASE_PATH === ':memory:' ? 'data' : path.dirname(path.resolve(config.DATABASE_PATH)), 'backfill.cursor');
+  const cursorFile = path.join(
+    config.DATABASE_PATH === ':memory:' ? 'data' : path.dirname(path.resolve(config.DATABASE_PATH)),
+    'backfill.cursor',
+  );
   if (process.argv.includes('--restart')) fs.rmSync(cursorFile, { force: true });
   let startingAfter: string | undefined = fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8').trim() || undefined : undefined;
   const concurrency = Math.max(1, Number(arg('concurrency') ?? 4));
@@ -57,7 +60,9 @@ async function main() {
     if (!page.has_more) break;
   }
   if (totals.errors === 0) fs.rmSync(cursorFile, { force: true });
-  console.log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.${totals.errors ? ' Some customers failed: run again to resume.' : ''}`);
+  console.log(
+    `Done in ${((Date.now() - started) / 1000).toFixed(1)} s.${totals.errors ? ' Some customers failed: run again to resume.' : ''}`,
+  );
   closeDb();
   if (totals.errors) process.exit(1);
 }

@@ -29,7 +29,15 @@ function main() {
       : ['pending', 'processing', 'processed', 'failed', 'ignored'];
   const limit = Number(arg('limit') ?? 50);
   const rows = db()
-    .select({ id: stripeEvents.id, type: stripeEvents.type, status: stripeEvents.status, attempts: stripeEvents.attempts, lastError: stripeEvents.lastError, receivedAt: stripeEvents.receivedAt, objectId: stripeEvents.objectId })
+    .select({
+      id: stripeEvents.id,
+      type: stripeEvents.type,
+      status: stripeEvents.status,
+      attempts: stripeEvents.attempts,
+      lastError: stripeEvents.lastError,
+      receivedAt: stripeEvents.receivedAt,
+      objectId: stripeEvents.objectId,
+    })
     .from(stripeEvents)
     .where(statuses.length === 1 ? eq(stripeEvents.status, statuses[0]!) : inArray(stripeEvents.status, statuses))
     .orderBy(desc(stripeEvents.receivedAt))
@@ -37,7 +45,9 @@ function main() {
     .all();
   if (rows.length === 0) return void console.log('No events.');
   for (const r of rows) {
-    console.log(`${r.id}  ${r.status.padEnd(10)} ${r.type.padEnd(40)} ${String(r.attempts).padStart(2)}×  ${new Date(r.receivedAt).toISOString()}  ${r.objectId ?? ''}${r.lastError ? `\n    ${r.lastError}` : ''}`);
+    console.log(
+      `${r.id}  ${r.status.padEnd(10)} ${r.type.padEnd(40)} ${String(r.attempts).padStart(2)}×  ${new Date(r.receivedAt).toISOString()}  ${r.objectId ?? ''}${r.lastError ? `\n    ${r.lastError}` : ''}`,
+    );
   }
   console.log(`${rows.length} event(s).${statuses.includes('failed') ? ' Replay one with: npm run stripe:events -- --replay <id>' : ''}`);
 }

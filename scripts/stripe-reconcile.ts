@@ -27,7 +27,11 @@ async function main() {
   let page = 0;
   let startingAfter: string | undefined;
   for (;;) {
-    const list = await stripe().events.list({ created: { gte: since }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) });
+    const list = await stripe().events.list({
+      created: { gte: since },
+      limit: 100,
+      ...(startingAfter ? { starting_after: startingAfter } : {}),
+    });
     page++;
     for (const event of list.data) {
       counts.seen++;
@@ -36,7 +40,9 @@ async function main() {
       else if (stored.status === 'ignored') counts.enqueuedIgnored++;
       else counts.enqueued++;
     }
-    console.log(`  page ${page}: ${counts.seen} seen, ${counts.alreadyStored} already in the inbox, ${counts.enqueued} enqueued, ${counts.enqueuedIgnored} stored as ignored`);
+    console.log(
+      `  page ${page}: ${counts.seen} seen, ${counts.alreadyStored} already in the inbox, ${counts.enqueued} enqueued, ${counts.enqueuedIgnored} stored as ignored`,
+    );
     if (!list.has_more || list.data.length === 0) break;
     startingAfter = list.data.at(-1)!.id;
   }

@@ -53,14 +53,22 @@ const steps: Step[] = [
   { name: 'lint (eslint, knip)', cmd: 'sh', args: ['-c', 'node_modules/.bin/eslint . && node_modules/.bin/knip --no-progress'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   { name: 'vitest (unit, integration, emulator contract)', cmd: 'node_modules/.bin/vitest', args: ['run'], summary: vitestSummary },
-  { name: 'browser + security (Chromium, nginx)', cmd: 'node_modules/.bin/vitest', args: ['run', '-c', 'vitest.e2e.config.ts'], summary: vitestSummary },
+  {
+    name: 'browser + security (Chromium, nginx)',
+    cmd: 'node_modules/.bin/vitest',
+    args: ['run', '-c', 'vitest.e2e.config.ts'],
+    summary: vitestSummary,
+  },
 ];
 
 function run(step: Step): Promise<{ ok: boolean; ms: number; out: string }> {
   return new Promise((resolve) => {
     const started = Date.now();
     console.log(`\n▶ ${step.name}`);
-    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const child = spawn(step.cmd, step.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -32,7 +32,9 @@ export function requestPasswordReset(email: string): void {
   const expiresAt = now + RESET_TTL_MS;
   const resetUrl = `${env().APP_URL.replace(/\/$/, '')}/reset-password?${new URLSearchParams({ token })}`;
   db().transaction((tx) => {
-    tx.insert(passwordResetTokens).values({ id, userId: user.id, createdAt: new Date(now), expiresAt: new Date(expiresAt) }).run();
+    tx.insert(passwordResetTokens)
+      .values({ id, userId: user.id, createdAt: new Date(now), expiresAt: new Date(expiresAt) })
+      .run();
     tx.insert(outbox)
       .values({
         dedupeKey: `password-reset:${id}`,
@@ -52,7 +54,13 @@ function liveToken(token: string) {
     db()
       .select({ id: passwordResetTokens.id, userId: passwordResetTokens.userId })
       .from(passwordResetTokens)
-      .where(and(eq(passwordResetTokens.id, hashToken(token)), isNull(passwordResetTokens.usedAt), gt(passwordResetTokens.expiresAt, machineClock.now())))
+      .where(
+        and(
+          eq(passwordResetTokens.id, hashToken(token)),
+          isNull(passwordResetTokens.usedAt),
+          gt(passwordResetTokens.expiresAt, machineClock.now()),
+        ),
+      )
       .get() ?? null
   );
 }
@@ -75,7 +83,11 @@ export async function resetPassword(token: string, password: string): Promise<Us
     .where(and(eq(passwordResetTokens.id, live.id), isNull(passwordResetTokens.usedAt)))
     .run();
   if (claimed.changes === 0) return null; // a concurrent request used it first
-  db().update(passwordResetTokens).set({ usedAt: machineClock.now() }).where(and(eq(passwordResetTokens.userId, live.userId), isNull(passwordResetTokens.usedAt))).run();
+  db()
+    .update(passwordResetTokens)
+    .set({ usedAt: machineClock.now() })
+    .where(and(eq(passwordResetTokens.userId, live.userId), isNull(passwordResetTokens.usedAt)))
+    .run();
   await setPassword(live.userId, password);
   return db().select().from(users).where(eq(users.id, live.userId)).get() ?? null;
 }

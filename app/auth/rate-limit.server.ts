@@ -31,7 +31,9 @@ export function clientWaitMs(kind: AttemptKind, address: string): number {
   const rows = db()
     .select({ at: clientAttempts.attemptedAt })
     .from(clientAttempts)
-    .where(and(eq(clientAttempts.kind, kind), eq(clientAttempts.address, address), gte(clientAttempts.attemptedAt, new Date(now - windowMs))))
+    .where(
+      and(eq(clientAttempts.kind, kind), eq(clientAttempts.address, address), gte(clientAttempts.attemptedAt, new Date(now - windowMs))),
+    )
     .orderBy(asc(clientAttempts.attemptedAt))
     .all();
   if (rows.length < max) return 0;
@@ -41,7 +43,10 @@ export function clientWaitMs(kind: AttemptKind, address: string): number {
 
 export function recordClientAttempt(kind: AttemptKind, address: string) {
   const now = machineClock.nowMs();
-  db().insert(clientAttempts).values({ kind, address, attemptedAt: new Date(now) }).run();
+  db()
+    .insert(clientAttempts)
+    .values({ kind, address, attemptedAt: new Date(now) })
+    .run();
   db()
     .delete(clientAttempts)
     .where(lt(clientAttempts.attemptedAt, new Date(now - LONGEST_WINDOW)))

@@ -67,7 +67,11 @@ export async function currentSession(request: Request): Promise<{ session: Sessi
   if (!row) return null;
   if (row.session.expiresAt.getTime() <= now || row.session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now) return null;
   if (now - row.session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
-    db().update(sessions).set({ lastSeenAt: new Date(now) }).where(eq(sessions.id, row.session.id)).run();
+    db()
+      .update(sessions)
+      .set({ lastSeenAt: new Date(now) })
+      .where(eq(sessions.id, row.session.id))
+      .run();
   }
   return row;
 }
@@ -87,7 +91,8 @@ export async function getUser(request: Request): Promise<User | null> {
 export function safeRedirectTo(to: FormDataEntryValue | string | null | undefined, fallback = '/dashboard'): string {
   if (typeof to !== 'string' || to.length > 2048) return fallback;
   if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*$/.test(to)) return fallback;
-  if (to.startsWith('//') || to.startsWith('/%2f') || to.startsWith('/%2F') || to.startsWith('/%5c') || to.startsWith('/%5C')) return fallback;
+  if (to.startsWith('//') || to.startsWith('/%2f') || to.startsWith('/%2F') || to.startsWith('/%5c') || to.startsWith('/%5C'))
+    return fallback;
   try {
     const base = 'http://portal.invalid';
     if (new URL(to, base).origin !== base) return fallback;
@@ -129,7 +134,11 @@ export function createSessionRow(userId: string, userAgent: string | null): stri
 async function revokeRequestSession(request: Request) {
   const sid = (await getSession(request)).get('sid');
   if (typeof sid === 'string') {
-    db().update(sessions).set({ revokedAt: machineClock.now() }).where(and(eq(sessions.id, hashToken(sid)), isNull(sessions.revokedAt))).run();
+    db()
+      .update(sessions)
+      .set({ revokedAt: machineClock.now() })
+      .where(and(eq(sessions.id, hashToken(sid)), isNull(sessions.revokedAt)))
+      .run();
   }
 }
 
@@ -143,7 +152,12 @@ export async function newSessionCookie(userId: string, request: Request | null, 
 }
 
 /** Starts a fresh session (nothing carried over from before login) and redirects. */
-export async function createUserSession(userId: string, redirectTo: string, request: Request | null = null, flashMessage?: FlashData['flash']) {
+export async function createUserSession(
+  userId: string,
+  redirectTo: string,
+  request: Request | null = null,
+  flashMessage?: FlashData['flash'],
+) {
   return redirect(redirectTo, { headers: { 'Set-Cookie': await newSessionCookie(userId, request, flashMessage) } });
 }
 
@@ -161,7 +175,14 @@ export function listActiveSessions(userId: string): SessionRow[] {
   return db()
     .select()
     .from(sessions)
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now)), gt(sessions.lastSeenAt, new Date(now - SESSION_IDLE_MS))))
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date(now)),
+        gt(sessions.lastSeenAt, new Date(now - SESSION_IDLE_MS)),
+      ),
+    )
     .orderBy(desc(sessions.lastSeenAt))
     .all();
 }

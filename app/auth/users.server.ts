@@ -17,7 +17,13 @@ export function getUserById(id: string): User | null {
 }
 
 export function getUserByEmail(email: string): User | null {
-  return db().select().from(users).where(eq(users.email, normalizeEmail(email))).get() ?? null;
+  return (
+    db()
+      .select()
+      .from(users)
+      .where(eq(users.email, normalizeEmail(email)))
+      .get() ?? null
+  );
 }
 
 export class EmailTakenError extends Error {
@@ -31,11 +37,7 @@ export async function createUser(input: { email: string; name: string; password:
   const passwordHash = await hashPassword(input.password);
   const id = `usr_${crypto.randomBytes(12).toString('base64url')}`;
   try {
-    return db()
-      .insert(users)
-      .values({ id, email, name: input.name.trim(), passwordHash, createdAt: clock.now() })
-      .returning()
-      .get();
+    return db().insert(users).values({ id, email, name: input.name.trim(), passwordHash, createdAt: clock.now() }).returning().get();
   } catch (error) {
     if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) throw new EmailTakenError();
     throw error;
@@ -81,7 +83,10 @@ export function throttleWaitMs(email: string): number {
 
 function recordFailure(email: string) {
   const now = clock.now();
-  db().insert(loginAttempts).values({ email: normalizeEmail(email), attemptedAt: now }).run();
+  db()
+    .insert(loginAttempts)
+    .values({ email: normalizeEmail(email), attemptedAt: now })
+    .run();
   // Keep the table small: anything older than the window is irrelevant.
   db()
     .delete(loginAttempts)
@@ -108,6 +113,9 @@ export async function verifyLogin(email: string, password: string): Promise<User
     recordFailure(email);
     return null;
   }
-  db().delete(loginAttempts).where(eq(loginAttempts.email, normalizeEmail(email))).run();
+  db()
+    .delete(loginAttempts)
+    .where(eq(loginAttempts.email, normalizeEmail(email)))
+    .run();
   return user;
 }

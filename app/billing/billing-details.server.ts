@@ -33,7 +33,15 @@ export type TaxIdType = keyof typeof TAX_ID_TYPES;
 
 const EMPTY_ADDRESS: PostalAddress = { line1: null, line2: null, city: null, state: null, postal_code: null, country: null };
 
-export function billingDetails({ userId, fallbackName, fallbackEmail }: { userId: string; fallbackName: string; fallbackEmail: string }): BillingDetails {
+export function billingDetails({
+  userId,
+  fallbackName,
+  fallbackEmail,
+}: {
+  userId: string;
+  fallbackName: string;
+  fallbackEmail: string;
+}): BillingDetails {
   const customer = getBillingState({ userId }).customer;
   return {
     name: customer?.name ?? fallbackName,
@@ -52,7 +60,13 @@ function detailsError(error: unknown): BillingError {
   return fromStripeError(error);
 }
 
-export async function updateBillingDetails(input: { userId: string; name: string; email: string; address: PostalAddress; nonce: string }): Promise<void> {
+export async function updateBillingDetails(input: {
+  userId: string;
+  name: string;
+  email: string;
+  address: PostalAddress;
+  nonce: string;
+}): Promise<void> {
   await withUserLock(input.userId, async () => {
     const customerId = await ensureStripeCustomer({ userId: input.userId });
     const a = input.address;
@@ -62,7 +76,14 @@ export async function updateBillingDetails(input: { userId: string; name: string
         {
           name: input.name,
           email: input.email,
-          address: { line1: a.line1 ?? '', line2: a.line2 ?? '', city: a.city ?? '', state: a.state ?? '', postal_code: a.postal_code ?? '', country: a.country ?? '' },
+          address: {
+            line1: a.line1 ?? '',
+            line2: a.line2 ?? '',
+            city: a.city ?? '',
+            state: a.state ?? '',
+            postal_code: a.postal_code ?? '',
+            country: a.country ?? '',
+          },
         },
         { idempotencyKey: `billing-details:${input.userId}:${input.nonce}` },
       );
@@ -77,7 +98,11 @@ export async function addTaxId(input: { userId: string; type: TaxIdType; value: 
   await withUserLock(input.userId, async () => {
     const customerId = await ensureStripeCustomer({ userId: input.userId });
     try {
-      await stripe().customers.createTaxId(customerId, { type: input.type, value: input.value }, { idempotencyKey: `tax-id:${input.userId}:${input.nonce}` });
+      await stripe().customers.createTaxId(
+        customerId,
+        { type: input.type, value: input.value },
+        { idempotencyKey: `tax-id:${input.userId}:${input.nonce}` },
+      );
       await syncCustomer(customerId);
     } catch (error) {
       throw detailsError(error);
@@ -88,7 +113,8 @@ export async function addTaxId(input: { userId: string; type: TaxIdType; value: 
 export async function removeTaxId(input: { userId: string; taxId: string; nonce: string }): Promise<void> {
   await withUserLock(input.userId, async () => {
     const customer = getBillingState({ userId: input.userId }).customer;
-    if (!customer || !customer.taxIds.some((t) => t.id === input.taxId)) throw new BillingError('no_subscription', 'That tax ID is not on your account any more. Reload the page.');
+    if (!customer || !customer.taxIds.some((t) => t.id === input.taxId))
+      throw new BillingError('no_subscription', 'That tax ID is not on your account any more. Reload the page.');
     try {
       await stripe().customers.deleteTaxId(customer.id, input.taxId, {}, { idempotencyKey: `tax-id-remove:${input.taxId}:${input.nonce}` });
       await syncCustomer(customer.id);

@@ -40,7 +40,14 @@ function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] 
     products.push({ key: plan.key, name: plan.name, description: plan.tagline });
     for (const interval of ['month', 'year'] as const) {
       const p = plan.prices[interval];
-      prices.push({ lookupKey: p.lookupKey, productKey: plan.key, productName: plan.name, unitAmount: p.unitAmount, currency: CURRENCY, recurring: { interval, usageType: 'licensed' } });
+      prices.push({
+        lookupKey: p.lookupKey,
+        productKey: plan.key,
+        productName: plan.name,
+        unitAmount: p.unitAmount,
+        currency: CURRENCY,
+        recurring: { interval, usageType: 'licensed' },
+      });
     }
   }
   products.push({ key: METERED.key, name: METERED.name, description: METERED.description });
@@ -66,7 +73,14 @@ function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] 
   }
   for (const item of Object.values(ONE_TIME)) {
     products.push({ key: item.key, name: item.name, description: item.description });
-    prices.push({ lookupKey: item.lookupKey, productKey: item.key, productName: item.name, unitAmount: item.unitAmount, currency: CURRENCY, recurring: null });
+    prices.push({
+      lookupKey: item.lookupKey,
+      productKey: item.key,
+      productName: item.name,
+      unitAmount: item.unitAmount,
+      currency: CURRENCY,
+      recurring: null,
+    });
   }
   return { products, prices };
 }
@@ -82,10 +96,12 @@ export interface SetupRow {
 /** Does a Stripe price already say what plans.ts says? */
 function priceMatches(price: Stripe.Price, want: DesiredPrice, meterId: string | null): boolean {
   if (price.unit_amount !== want.unitAmount || price.currency !== want.currency) return false;
-  if (tiersKey(want.tiers) !== tiersKey(price.billing_scheme === 'tiered' && price.tiers_mode === 'graduated' ? price.tiers : undefined)) return false;
+  if (tiersKey(want.tiers) !== tiersKey(price.billing_scheme === 'tiered' && price.tiers_mode === 'graduated' ? price.tiers : undefined))
+    return false;
   if (!want.recurring) return price.type === 'one_time';
   const r = price.recurring;
-  if (!r || r.interval !== want.recurring.interval || (r.interval_count ?? 1) !== 1 || r.usage_type !== want.recurring.usageType) return false;
+  if (!r || r.interval !== want.recurring.interval || (r.interval_count ?? 1) !== 1 || r.usage_type !== want.recurring.usageType)
+    return false;
   return want.recurring.usageType !== 'metered' || r.meter === meterId;
 }
 
@@ -143,7 +159,11 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
   if (meter) report({ object: 'meter', key: METERED.meter.eventName, action: 'exists', id: meter.id });
   else {
     meter = await s.billing.meters.create(
-      { display_name: METERED.meter.displayName, event_name: METERED.meter.eventName, default_aggregation: { formula: METERED.meter.aggregation } },
+      {
+        display_name: METERED.meter.displayName,
+        event_name: METERED.meter.eventName,
+        default_aggregation: { formula: METERED.meter.aggregation },
+      },
       { idempotencyKey: `setup:meter:${METERED.meter.eventName}` },
     );
     report({ object: 'meter', key: METERED.meter.eventName, action: 'created', id: meter.id });
@@ -190,7 +210,13 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
     });
     if (existing) {
       await s.prices.update(existing.id, { active: false }, { idempotencyKey: `setup:price-archive:${existing.id}` });
-      report({ object: 'price', key: want.lookupKey, action: 'replaced', id: created.id, note: `archived ${existing.id} (${existing.unit_amount ?? tiersKey(existing.tiers)} → ${want.unitAmount ?? tiersKey(want.tiers)})` });
+      report({
+        object: 'price',
+        key: want.lookupKey,
+        action: 'replaced',
+        id: created.id,
+        note: `archived ${existing.id} (${existing.unit_amount ?? tiersKey(existing.tiers)} → ${want.unitAmount ?? tiersKey(want.tiers)})`,
+      });
     } else {
       report({ object: 'price', key: want.lookupKey, action: 'created', id: created.id });
     }
@@ -239,10 +265,17 @@ async function ensurePortalConfiguration(s: Stripe, productByKey: Map<string, St
     if (existing && existing.metadata?.app_digest === digest) {
       report({ object: 'portal', key: 'portal', action: 'exists', id: existing.id });
     } else if (existing) {
-      const updated = await s.billingPortal.configurations.update(existing.id, { ...params, metadata }, { idempotencyKey: `setup:portal-update:${existing.id}:${digest}` });
+      const updated = await s.billingPortal.configurations.update(
+        existing.id,
+        { ...params, metadata },
+        { idempotencyKey: `setup:portal-update:${existing.id}:${digest}` },
+      );
       report({ object: 'portal', key: 'portal', action: 'updated', id: updated.id });
     } else {
-      const created = await s.billingPortal.configurations.create({ ...params, metadata }, { idempotencyKey: `setup:portal-create:v2:${digest}` });
+      const created = await s.billingPortal.configurations.create(
+        { ...params, metadata },
+        { idempotencyKey: `setup:portal-create:v2:${digest}` },
+      );
       report({ object: 'portal', key: 'portal', action: 'created', id: created.id });
     }
   } catch (error) {
@@ -256,7 +289,11 @@ export function formatSetupTable(rows: SetupRow[]): string {
   const header = ['object', 'key', 'action', 'id', 'note'];
   const cells = rows.map((r) => [r.object, r.key, r.action, r.id, r.note ?? '']);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 

@@ -6,14 +6,7 @@
 import { planByLookupKey, PLANS, type Feature, type PlanKey } from './plans';
 
 export type SubscriptionStatus =
-  | 'incomplete'
-  | 'incomplete_expired'
-  | 'trialing'
-  | 'active'
-  | 'past_due'
-  | 'canceled'
-  | 'unpaid'
-  | 'paused';
+  'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused';
 
 /** The columns of a mirrored subscription this module needs (a `subscriptions` row fits). */
 export interface SubscriptionFacts {
@@ -64,8 +57,7 @@ function planOf(sub: Pick<SubscriptionFacts, 'priceLookupKey'> | null): PlanKey 
 }
 
 // Predicates in Cashier's vocabulary, over the local row.
-export const onTrial = (sub: SubscriptionFacts, now: Date) =>
-  sub.status === 'trialing' && sub.trialEnd !== null && now < sub.trialEnd;
+export const onTrial = (sub: SubscriptionFacts, now: Date) => sub.status === 'trialing' && sub.trialEnd !== null && now < sub.trialEnd;
 
 const isCollectionPaused = (sub: SubscriptionFacts) => sub.status === 'active' && sub.pauseBehavior !== null;
 
@@ -95,7 +87,8 @@ export function entitlementFor(sub: SubscriptionFacts | null, now: Date, opts: {
     case 'trialing': {
       const end = cancelsAt(sub);
       if (end && now >= end) return verdict('none', 'ended', null);
-      if (onTrial(sub, now)) return verdict('full', end && end < sub.trialEnd! ? 'cancel_pending' : 'trialing', end && end < sub.trialEnd! ? end : sub.trialEnd);
+      if (onTrial(sub, now))
+        return verdict('full', end && end < sub.trialEnd! ? 'cancel_pending' : 'trialing', end && end < sub.trialEnd! ? end : sub.trialEnd);
       // Trial is over but Stripe has not told us what came next yet.
       const settleUntil = sub.trialEnd ? new Date(sub.trialEnd.getTime() + TRIAL_SETTLE_MS) : null;
       if (settleUntil && now < settleUntil) return verdict('grace', 'trial_ending', settleUntil);

@@ -52,11 +52,23 @@ export function fromStripeError(error: unknown): BillingError {
     case 'StripeRateLimitError':
     case 'StripeConnectionError':
     case 'StripeAPIError':
-      return new BillingError('stripe_unavailable', 'Our payment provider is not answering right now. Please try again in a minute; reload the page first to see whether the change went through.', cause);
+      return new BillingError(
+        'stripe_unavailable',
+        'Our payment provider is not answering right now. Please try again in a minute; reload the page first to see whether the change went through.',
+        cause,
+      );
     case 'StripeInvalidRequestError':
-      return new BillingError('not_allowed_in_state', 'Stripe refused this change. Reload the page to see the current state of your subscription.', cause);
+      return new BillingError(
+        'not_allowed_in_state',
+        'Stripe refused this change. Reload the page to see the current state of your subscription.',
+        cause,
+      );
     default:
-      return new BillingError('stripe_unavailable', 'Something went wrong on our side. Reload the page to see whether the change went through, then try again.', cause);
+      return new BillingError(
+        'stripe_unavailable',
+        'Something went wrong on our side. Reload the page to see whether the change went through, then try again.',
+        cause,
+      );
   }
 }
 

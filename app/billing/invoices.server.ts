@@ -15,7 +15,15 @@ import type { InvoiceLineRow, InvoiceRow, PaymentRow, PostalAddress, PriceRow, T
 import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { ONE_TIME, METERED, planByLookupKey } from './plans';
-import { getBillingState, getHistoryPage, getInvoice, getUpcomingInvoice, pricesByIds, type HistoryCursor, type HistoryStatus } from './queries.server';
+import {
+  getBillingState,
+  getHistoryPage,
+  getInvoice,
+  getUpcomingInvoice,
+  pricesByIds,
+  type HistoryCursor,
+  type HistoryStatus,
+} from './queries.server';
 import { getBillingOverview } from './overview.server';
 import { syncCustomer, syncObject } from './sync.server';
 import type { Tone } from './status';
@@ -80,7 +88,8 @@ function planNameOf(price: PriceRow | undefined): string | null {
   return `${resolved.plan.name} (${resolved.interval === 'month' ? 'monthly' : 'yearly'})`;
 }
 
-const isUsage = (line: InvoiceLineRow, priceMap: Map<string, PriceRow>) => !!line.priceId && priceMap.get(line.priceId)?.usageType === 'metered';
+const isUsage = (line: InvoiceLineRow, priceMap: Map<string, PriceRow>) =>
+  !!line.priceId && priceMap.get(line.priceId)?.usageType === 'metered';
 
 /** What an invoice was for, in a few words: the plan and its period, a proration, usage, a one-off. */
 export function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], priceMap: Map<string, PriceRow>): string {
@@ -105,7 +114,10 @@ export function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], pr
 }
 
 /** The status badge: Stripe's status, with Past due and refunds told apart. */
-export function invoiceBadge(invoice: Pick<InvoiceRow, 'status' | 'amountPaid' | 'postPaymentCreditNotesAmount' | 'dueDate' | 'attemptCount' | 'collectionMethod'>, now: Date): Badge {
+export function invoiceBadge(
+  invoice: Pick<InvoiceRow, 'status' | 'amountPaid' | 'postPaymentCreditNotesAmount' | 'dueDate' | 'attemptCount' | 'collectionMethod'>,
+  now: Date,
+): Badge {
   switch (invoice.status) {
     case 'paid': {
       const credited = invoice.postPaymentCreditNotesAmount;
@@ -143,9 +155,19 @@ export function paymentName(payment: Pick<PaymentRow, 'kind' | 'description'>): 
 // --- the history ----------------------------------------------------------------------------------------
 
 /** A page of the history as the page shows it, from the mirror only. */
-export function invoiceHistory({ userId, status, cursor }: { userId: string; status: HistoryStatus | null; cursor: HistoryCursor | null }): InvoiceHistory {
+export function invoiceHistory({
+  userId,
+  status,
+  cursor,
+}: {
+  userId: string;
+  status: HistoryStatus | null;
+  cursor: HistoryCursor | null;
+}): InvoiceHistory {
   const page = getHistoryPage({ userId, status, cursor });
-  const priceMap = pricesByIds(page.rows.flatMap((r) => (r.kind === 'invoice' ? r.lines.map((l) => l.priceId).filter((id): id is string => !!id) : [])));
+  const priceMap = pricesByIds(
+    page.rows.flatMap((r) => (r.kind === 'invoice' ? r.lines.map((l) => l.priceId).filter((id): id is string => !!id) : [])),
+  );
   const now = clock.now();
   const entries = page.rows.map((row): HistoryEntry => {
     if (row.kind === 'payment') {
@@ -238,7 +260,9 @@ function unitMoney(decimal: string | null, currency: string): string | null {
 function lineView(line: InvoiceLineRow, invoice: InvoiceRow, priceMap: Map<string, PriceRow>): InvoiceLineView {
   const price = line.priceId ? priceMap.get(line.priceId) : undefined;
   const usage = price?.usageType === 'metered';
-  const unit = unitMoney(line.unitAmountDecimal, invoice.currency) ?? (price?.unitAmount != null ? formatMoney(price.unitAmount, invoice.currency) : null);
+  const unit =
+    unitMoney(line.unitAmountDecimal, invoice.currency) ??
+    (price?.unitAmount != null ? formatMoney(price.unitAmount, invoice.currency) : null);
   const qty = line.quantity ?? null;
   const quantityWords = usage
     ? `${(qty ?? 0).toLocaleString('en-US')} ${METERED.price.per}${qty === 1 ? '' : 's'}${unit ? ` × ${unit}` : ''}`
@@ -289,8 +313,18 @@ export function invoiceDetail({ userId, invoiceId }: { userId: string; invoiceId
     amountPaid: invoice.amountPaid,
     amountRemaining: invoice.amountRemaining,
     credited: invoice.postPaymentCreditNotesAmount,
-    payments: invoice.payments.map((p) => ({ id: p.id, amount: p.amountPaid ?? p.amountRequested, status: p.status, date: p.paidAt ? new Date(p.paidAt * 1000).toISOString() : null })),
-    billedTo: { name: invoice.customerName, email: invoice.customerEmail, address: invoice.customerAddress, taxIds: invoice.customerTaxIds },
+    payments: invoice.payments.map((p) => ({
+      id: p.id,
+      amount: p.amountPaid ?? p.amountRequested,
+      status: p.status,
+      date: p.paidAt ? new Date(p.paidAt * 1000).toISOString() : null,
+    })),
+    billedTo: {
+      name: invoice.customerName,
+      email: invoice.customerEmail,
+      address: invoice.customerAddress,
+      taxIds: invoice.customerTaxIds,
+    },
     hostedInvoiceUrl: invoice.hostedInvoiceUrl,
     pdfHref: invoice.invoicePdf ? `/billing/invoices/${invoice.id}/pdf` : null,
     canPay: invoice.status === 'open' && invoice.amountRemaining > 0,
@@ -304,19 +338,36 @@ export function invoiceDetail({ userId, invoiceId }: { userId: string; invoiceId
  * the URL is the one Stripe gave (`invoice_pdf`), never one from the browser. Null when the invoice is
  * not the user's or has no PDF yet (a draft).
  */
-export async function fetchInvoicePdf({ userId, invoiceId }: { userId: string; invoiceId: string }): Promise<{ body: ReadableStream<Uint8Array>; filename: string; length: string | null } | null> {
+export async function fetchInvoicePdf({
+  userId,
+  invoiceId,
+}: {
+  userId: string;
+  invoiceId: string;
+}): Promise<{ body: ReadableStream<Uint8Array>; filename: string; length: string | null } | null> {
   const invoice = getInvoice({ userId, invoiceId });
   if (!invoice || invoice.deleted || !invoice.invoicePdf) return null;
   let res: Response;
   try {
     res = await fetch(invoice.invoicePdf, { redirect: 'follow', signal: AbortSignal.timeout(20_000) });
   } catch (error) {
-    throw new BillingError('stripe_unavailable', 'The invoice PDF could not be fetched from our payment provider. Please try again in a minute.', { cause: error });
+    throw new BillingError(
+      'stripe_unavailable',
+      'The invoice PDF could not be fetched from our payment provider. Please try again in a minute.',
+      { cause: error },
+    );
   }
   if (!res.ok || !res.body) {
-    throw new BillingError('stripe_unavailable', `The invoice PDF could not be fetched from our payment provider (status ${res.status}). Please try again in a minute.`);
+    throw new BillingError(
+      'stripe_unavailable',
+      `The invoice PDF could not be fetched from our payment provider (status ${res.status}). Please try again in a minute.`,
+    );
   }
-  return { body: res.body, filename: `Invoice-${(invoice.number ?? invoice.id).replace(/[^A-Za-z0-9_-]/g, '')}.pdf`, length: res.headers.get('content-length') };
+  return {
+    body: res.body,
+    filename: `Invoice-${(invoice.number ?? invoice.id).replace(/[^A-Za-z0-9_-]/g, '')}.pdf`,
+    length: res.headers.get('content-length'),
+  };
 }
 
 // --- paying an open invoice ------------------------------------------------------------------------------
@@ -332,7 +383,8 @@ export interface InvoicePaymentStep {
 function requireOpen(userId: string, invoiceId: string): InvoiceRow {
   const invoice = getInvoice({ userId, invoiceId });
   if (!invoice || invoice.deleted || invoice.status === 'draft') throw new BillingError('no_subscription', 'That invoice was not found.');
-  if (invoice.status !== 'open' || invoice.amountRemaining <= 0) throw new BillingError('not_allowed_in_state', `This invoice is ${invoice.status ?? 'not open'}: there is nothing to pay.`);
+  if (invoice.status !== 'open' || invoice.amountRemaining <= 0)
+    throw new BillingError('not_allowed_in_state', `This invoice is ${invoice.status ?? 'not open'}: there is nothing to pay.`);
   return invoice;
 }
 
@@ -346,25 +398,50 @@ export async function startInvoicePayment({ userId, invoiceId }: { userId: strin
       await syncObject('invoice', invoice.id);
       throw new BillingError('not_allowed_in_state', 'This invoice can no longer be paid here. Reload the page to see where it stands.');
     }
-    return { intentType: 'payment', clientSecret: secret, amountDue: fresh.amount_remaining, currency: fresh.currency, invoiceId: fresh.id };
+    return {
+      intentType: 'payment',
+      clientSecret: secret,
+      amountDue: fresh.amount_remaining,
+      currency: fresh.currency,
+      invoiceId: fresh.id,
+    };
   } catch (error) {
     throw fromStripeError(error);
   }
 }
 
 /** Pays an open invoice with a saved card (`invoices.pay`); a card that needs 3DS is sent to the card form. */
-export async function payInvoiceWithSavedCard({ userId, invoiceId, paymentMethodId, nonce }: { userId: string; invoiceId: string; paymentMethodId: string; nonce: string }): Promise<void> {
+export async function payInvoiceWithSavedCard({
+  userId,
+  invoiceId,
+  paymentMethodId,
+  nonce,
+}: {
+  userId: string;
+  invoiceId: string;
+  paymentMethodId: string;
+  nonce: string;
+}): Promise<void> {
   await withUserLock(userId, async () => {
     const invoice = requireOpen(userId, invoiceId);
     const state = getBillingState({ userId });
-    if (!state.paymentMethods.some((pm) => pm.id === paymentMethodId)) throw new BillingError('not_allowed_in_state', 'That card is not one of your saved cards. Reload the page and choose again.');
+    if (!state.paymentMethods.some((pm) => pm.id === paymentMethodId))
+      throw new BillingError('not_allowed_in_state', 'That card is not one of your saved cards. Reload the page and choose again.');
     try {
-      await stripe().invoices.pay(invoice.id, { payment_method: paymentMethodId, off_session: false }, { idempotencyKey: `invoice-pay:${invoice.id}:${nonce}` });
+      await stripe().invoices.pay(
+        invoice.id,
+        { payment_method: paymentMethodId, off_session: false },
+        { idempotencyKey: `invoice-pay:${invoice.id}:${nonce}` },
+      );
     } catch (error) {
       const e = error as { code?: string };
       await syncCustomer(invoice.customerId).catch(() => undefined);
       if (e?.code === 'invoice_payment_intent_requires_action') {
-        throw new BillingError('card_error', 'Your bank asks you to confirm this payment. Pay with the card form below to complete the check.', { cause: error });
+        throw new BillingError(
+          'card_error',
+          'Your bank asks you to confirm this payment. Pay with the card form below to complete the check.',
+          { cause: error },
+        );
       }
       throw fromStripeError(error);
     }
@@ -375,7 +452,13 @@ export async function payInvoiceWithSavedCard({ userId, invoiceId, paymentMethod
 }
 
 /** After Stripe.js confirmed the invoice's payment: bring the invoice and the subscription into the mirror. */
-export async function completeInvoicePayment({ userId, invoiceId }: { userId: string; invoiceId: string }): Promise<{ status: string | null }> {
+export async function completeInvoicePayment({
+  userId,
+  invoiceId,
+}: {
+  userId: string;
+  invoiceId: string;
+}): Promise<{ status: string | null }> {
   const invoice = getInvoice({ userId, invoiceId });
   if (!invoice) throw new BillingError('no_subscription', 'That invoice was not found.');
   try {

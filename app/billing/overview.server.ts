@@ -33,7 +33,16 @@ export interface BillingOverview {
   nextInvoice: { amount: number; currency: string; date: string } | null;
   /** The newest unpaid invoice's hosted page, where a past-due customer can pay it now. */
   openInvoiceUrl: string | null;
-  invoices: { id: string; number: string | null; status: string | null; total: number; currency: string; created: string; hostedInvoiceUrl: string | null; invoicePdf: string | null }[];
+  invoices: {
+    id: string;
+    number: string | null;
+    status: string | null;
+    total: number;
+    currency: string;
+    created: string;
+    hostedInvoiceUrl: string | null;
+    invoicePdf: string | null;
+  }[];
   entitlement: Entitlement;
 }
 
@@ -43,7 +52,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
   const state = getBillingState({ userId, invoiceLimit: 6 });
   const now = clock.now();
   const sub = state.subscription;
-  const entitlement = entitlementFor(sub && LIVE.has(sub.status) || sub?.status === 'incomplete' ? sub : null, now);
+  const entitlement = entitlementFor((sub && LIVE.has(sub.status)) || sub?.status === 'incomplete' ? sub : null, now);
   const invoices = state.invoices.map((i) => ({
     id: i.id,
     number: i.number,
@@ -106,9 +115,15 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
       needsPayment: sub.status === 'incomplete',
       pendingChange:
         sub.pendingPriceId && sub.pendingChangeAt
-          ? { planName: pendingPlan?.plan.name ?? 'another plan', interval: pendingPlan?.interval ?? null, quantity: sub.pendingQuantity ?? 1, at: sub.pendingChangeAt.toISOString() }
+          ? {
+              planName: pendingPlan?.plan.name ?? 'another plan',
+              interval: pendingPlan?.interval ?? null,
+              quantity: sub.pendingQuantity ?? 1,
+              at: sub.pendingChangeAt.toISOString(),
+            }
           : null,
-      canChangePlan: resolved !== null && (sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due' || sub.status === 'unpaid'),
+      canChangePlan:
+        resolved !== null && (sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due' || sub.status === 'unpaid'),
     },
     paymentMethod,
     nextInvoice,

@@ -106,7 +106,11 @@ function requireCard(state: BillingState, cardId: string) {
 
 async function setDefault(state: BillingState, cardId: string, key: string) {
   const s = stripe();
-  await s.customers.update(state.customer!.id, { invoice_settings: { default_payment_method: cardId } }, { idempotencyKey: `${key}:customer` });
+  await s.customers.update(
+    state.customer!.id,
+    { invoice_settings: { default_payment_method: cardId } },
+    { idempotencyKey: `${key}:customer` },
+  );
   const sub = state.subscription;
   if (sub && PAID_LIVE.has(sub.status) && sub.defaultPaymentMethodId !== cardId) {
     await s.subscriptions.update(sub.id, { default_payment_method: cardId }, { idempotencyKey: `${key}:subscription` });
@@ -131,7 +135,10 @@ export async function removeCard({ userId, cardId, nonce }: { userId: string; ca
     const state = getBillingState({ userId });
     requireCard(state, cardId);
     if (paysForSubscription(state, cardId)) {
-      throw new BillingError('not_allowed_in_state', 'This card pays for your subscription, so it cannot be removed. Add another card and make it the default first.');
+      throw new BillingError(
+        'not_allowed_in_state',
+        'This card pays for your subscription, so it cannot be removed. Add another card and make it the default first.',
+      );
     }
     try {
       await stripe().paymentMethods.detach(cardId, {}, { idempotencyKey: `card-remove:${cardId}:${nonce}` });

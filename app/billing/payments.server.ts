@@ -31,8 +31,17 @@ export interface PurchaseStep {
   currency: string;
 }
 
-function recordOnce(tx: Tx, effect: { key: string; kind: string; eventId: string; userId: string | null; data: Record<string, unknown> }): boolean {
-  return tx.insert(webhookEffects).values({ ...effect, createdAt: machineClock.nowMs() }).onConflictDoNothing().run().changes > 0;
+function recordOnce(
+  tx: Tx,
+  effect: { key: string; kind: string; eventId: string; userId: string | null; data: Record<string, unknown> },
+): boolean {
+  return (
+    tx
+      .insert(webhookEffects)
+      .values({ ...effect, createdAt: machineClock.nowMs() })
+      .onConflictDoNothing()
+      .run().changes > 0
+  );
 }
 
 /**
@@ -47,13 +56,25 @@ export function applyCreditPackEffects(tx: Tx, pi: Stripe.PaymentIntent, source:
   if (pi.status === 'succeeded') {
     const parsed = Number.parseInt(pi.metadata.credits ?? '', 10);
     const credits = Number.isFinite(parsed) ? parsed : null;
-    granted = recordOnce(tx, { key: `credit-grant:${pi.id}`, kind: 'credit_grant', eventId: source, userId, data: { paymentIntent: pi.id, credits, amount: pi.amount_received, currency: pi.currency } });
+    granted = recordOnce(tx, {
+      key: `credit-grant:${pi.id}`,
+      kind: 'credit_grant',
+      eventId: source,
+      userId,
+      data: { paymentIntent: pi.id, credits, amount: pi.amount_received, currency: pi.currency },
+    });
     const charge = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
     if (charge && charge.amount_refunded > 0 && userId && credits) {
       // The usage module spends credits from the balance; a refund removes what is still unspent.
       // Read on the same connection, inside this transaction (better-sqlite3 is synchronous).
       const unspent = Math.min(credits, getCreditBalance({ userId }));
-      recordOnce(tx, { key: `credit-revoke:${pi.id}`, kind: 'credit_revoke', eventId: source, userId, data: { paymentIntent: pi.id, credits: unspent, refunded: charge.amount_refunded } });
+      recordOnce(tx, {
+        key: `credit-revoke:${pi.id}`,
+        kind: 'credit_revoke',
+        eventId: source,
+        userId,
+        data: { paymentIntent: pi.id, credits: unspent, refunded: charge.amount_refunded },
+      });
     }
   }
   return granted;
@@ -97,7 +118,13 @@ async function syncPayment(paymentIntentId: string, source: string): Promise<Str
  * After Stripe.js confirmed the payment: sync it and grant the credits if the webhook has not yet.
  * The client secret is the browser's, so the PaymentIntent must be one of the user's.
  */
-export async function completeCreditPackPurchase({ userId, clientSecret }: { userId: string; clientSecret: string }): Promise<{ status: string; credits: number }> {
+export async function completeCreditPackPurchase({
+  userId,
+  clientSecret,
+}: {
+  userId: string;
+  clientSecret: string;
+}): Promise<{ status: string; credits: number }> {
   const paymentIntentId = clientSecret.split('_secret_')[0] ?? '';
   if (!listPayments({ userId, kind: ONE_TIME.credit_pack.key, limit: 200 }).some((p) => p.id === paymentIntentId)) {
     throw new BillingError('no_subscription', 'That purchase was not found. Reload the page.');

@@ -76,13 +76,20 @@ export function decidePlanChange(current: CurrentPlan, wanted: PlanChoice): Plan
     return { kind: 'refused', reason: 'past_due', message: 'Your last payment failed. Pay the open invoice first, then change your plan.' };
   }
   if (current.status === 'active' && current.collectionPaused) {
-    return { kind: 'refused', reason: 'not_changeable', message: 'Payments on your subscription are paused. Resume it first, then change your plan.' };
+    return {
+      kind: 'refused',
+      reason: 'not_changeable',
+      message: 'Payments on your subscription are paused. Resume it first, then change your plan.',
+    };
   }
   if (current.status !== 'active' && current.status !== 'trialing') {
     return {
       kind: 'refused',
       reason: 'not_changeable',
-      message: current.status === 'incomplete' ? 'Finish paying for your subscription first.' : 'You have no subscription to change. Choose a plan on the Billing page.',
+      message:
+        current.status === 'incomplete'
+          ? 'Finish paying for your subscription first.'
+          : 'You have no subscription to change. Choose a plan on the Billing page.',
     };
   }
   const clearsCancel = current.cancelPending;

@@ -31,7 +31,8 @@ import { syncCustomer } from './sync.server';
 export const REVIEW_TTL_MS = 10 * 60 * 1000;
 
 export const STALE_MESSAGE = 'The price changed since you looked: review the new amount';
-const FORGED_MESSAGE = 'This review is not valid for your account (it was changed, or it belongs to another sign-in). Open “Change plan” again to get a fresh one.';
+const FORGED_MESSAGE =
+  'This review is not valid for your account (it was changed, or it belongs to another sign-in). Open “Change plan” again to get a fresh one.';
 
 type Applying = Exclude<PlanChangeDecision, { kind: 'refused' }>;
 
@@ -120,7 +121,8 @@ const tokenId = (token: string) => createHash('sha256').update(token).digest('he
 type Sub = NonNullable<BillingState['subscription']>;
 
 function choiceOfPrice(priceId: string | null, lookupKey: string | null, quantity: number | null): PlanChoice | null {
-  const key = lookupKey ?? (priceId ? (db().select({ k: prices.lookupKey }).from(prices).where(eq(prices.id, priceId)).get()?.k ?? null) : null);
+  const key =
+    lookupKey ?? (priceId ? (db().select({ k: prices.lookupKey }).from(prices).where(eq(prices.id, priceId)).get()?.k ?? null) : null);
   const found = key ? planByLookupKey(key) : null;
   return found ? { plan: found.plan.key, interval: found.interval, seats: quantity ?? 1 } : null;
 }
@@ -163,7 +165,8 @@ const named = (c: PlanChoice) => ({ ...c, seats: seatsFor(c), name: PLANS[c.plan
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 function planItem(sub: Sub) {
-  const item = sub.items.find((i) => i.usageType !== 'metered' && i.priceId === sub.priceId) ?? sub.items.find((i) => i.usageType !== 'metered');
+  const item =
+    sub.items.find((i) => i.usageType !== 'metered' && i.priceId === sub.priceId) ?? sub.items.find((i) => i.usageType !== 'metered');
   if (!item) throw new BillingError('not_allowed_in_state', 'Your subscription has no plan to change. Contact support.');
   return item;
 }
@@ -173,8 +176,14 @@ function planItem(sub: Sub) {
  * calls, monthly only: Stripe bills one interval per subscription) moves to the wanted plan's metered
  * price, or goes when the plan becomes yearly. Nothing else is touched.
  */
-async function changeItems(sub: Sub, wanted: PlanChoice, priceId: string): Promise<Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }>> {
-  const items: Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }> = [{ id: planItem(sub).id, price: priceId, quantity: wanted.seats }];
+async function changeItems(
+  sub: Sub,
+  wanted: PlanChoice,
+  priceId: string,
+): Promise<Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }>> {
+  const items: Array<{ id: string; price?: string; quantity?: number; deleted?: boolean }> = [
+    { id: planItem(sub).id, price: priceId, quantity: wanted.seats },
+  ];
   for (const metered of sub.items.filter((i) => i.usageType === 'metered')) {
     if (wanted.interval !== 'month') items.push({ id: metered.id, deleted: true });
     else {
@@ -193,13 +202,16 @@ async function fresh(userId: string): Promise<BillingState> {
 
 // --- words for the invoice lines ----------------------------------------------------------------------
 
-const dayMonth = (seconds: number) => new Date(seconds * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const dayMonth = (seconds: number) =>
+  new Date(seconds * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
 function lineWords(line: Stripe.InvoiceLineItem): string {
   const priceId = line.pricing?.price_details?.price;
   const id = typeof priceId === 'string' ? priceId : (priceId?.id ?? null);
   const choice = choiceOfPrice(id, null, line.quantity ?? 1);
-  const what = choice ? `${PLANS[choice.plan].name}${PLANS[choice.plan].perSeat ? ` (${line.quantity ?? 1} seats)` : ''}` : (line.description ?? 'Subscription');
+  const what = choice
+    ? `${PLANS[choice.plan].name}${PLANS[choice.plan].perSeat ? ` (${line.quantity ?? 1} seats)` : ''}`
+    : (line.description ?? 'Subscription');
   // A span longer than a month (a yearly period) names the years too.
   const long = line.period ? line.period.end - line.period.start > 32 * 86_400 : false;
   const day = (seconds: number) => (long ? `${dayMonth(seconds)} ${new Date(seconds * 1000).getUTCFullYear()}` : dayMonth(seconds));
@@ -223,13 +235,20 @@ export async function previewPlanChange({ userId, wanted }: { userId: string; wa
 async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanChoice): Promise<PreviewResult> {
   const sub = state.subscription;
   const current = sub ? currentOf(sub) : null;
-  if (!sub || !current) return { kind: 'refused', reason: 'no_subscription', message: 'You have no subscription to change. Choose a plan on the Billing page.' };
+  if (!sub || !current)
+    return {
+      kind: 'refused',
+      reason: 'no_subscription',
+      message: 'You have no subscription to change. Choose a plan on the Billing page.',
+    };
   const wanted = { ...wantedIn, seats: seatsFor(wantedIn) };
   const decision = decidePlanChange(current, wanted);
   if (decision.kind === 'refused') return { kind: 'refused', reason: decision.reason, message: decision.message };
   const prorationDate = clock.nowSeconds();
   const wantedPrice = PLANS[wanted.plan].prices[wanted.interval];
-  const card = state.defaultPaymentMethod ? { brand: state.defaultPaymentMethod.brand ?? state.defaultPaymentMethod.type, last4: state.defaultPaymentMethod.last4 ?? '····' } : null;
+  const card = state.defaultPaymentMethod
+    ? { brand: state.defaultPaymentMethod.brand ?? state.defaultPaymentMethod.type, last4: state.defaultPaymentMethod.last4 ?? '····' }
+    : null;
   const review: Omit<PlanChangeReview, 'token'> = {
     decision,
     prorationDate,
@@ -271,10 +290,14 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
     review.renewal = next ? { amount: wantedPrice.unitAmount * wanted.seats, date: next.toISOString() } : null;
   } else if (decision.kind === 'period_end') {
     review.effectiveAt = iso(sub.currentPeriodEnd);
-    review.renewal = sub.currentPeriodEnd ? { amount: wantedPrice.unitAmount * wanted.seats, date: sub.currentPeriodEnd.toISOString() } : null;
+    review.renewal = sub.currentPeriodEnd
+      ? { amount: wantedPrice.unitAmount * wanted.seats, date: sub.currentPeriodEnd.toISOString() }
+      : null;
   } else {
     const price = PLANS[current.plan].prices[current.interval];
-    review.renewal = sub.currentPeriodEnd ? { amount: price.unitAmount * seatsFor(current), date: sub.currentPeriodEnd.toISOString() } : null;
+    review.renewal = sub.currentPeriodEnd
+      ? { amount: price.unitAmount * seatsFor(current), date: sub.currentPeriodEnd.toISOString() }
+      : null;
   }
   const token = issueToken({
     v: 1,
@@ -323,10 +346,19 @@ function doneMessage(state: BillingState): string {
  * subscription changed since it was computed; `needs_action` when the bank asks for 3D Secure on the
  * proration charge (the page completes it, then calls `finishPlanChange`).
  */
-export async function confirmPlanChange({ userId, token, expected }: { userId: string; token: string; expected?: PlanChoice }): Promise<ConfirmResult> {
+export async function confirmPlanChange({
+  userId,
+  token,
+  expected,
+}: {
+  userId: string;
+  token: string;
+  expected?: PlanChoice;
+}): Promise<ConfirmResult> {
   const body = readToken(token, userId);
   // The form repeats the choice beside the token: both must name the same change.
-  if (expected && !sameChoice(expected, { plan: body.p, interval: body.i, seats: body.q })) throw new BillingError('invalid_review', FORGED_MESSAGE);
+  if (expected && !sameChoice(expected, { plan: body.p, interval: body.i, seats: body.q }))
+    throw new BillingError('invalid_review', FORGED_MESSAGE);
   const key = tokenId(token);
   return withUserLock(userId, async () => {
     try {
@@ -346,7 +378,11 @@ export async function confirmPlanChange({ userId, token, expected }: { userId: s
       if (decision.kind === 'keep_current') {
         if (sub.scheduleId) await s.subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-keep:${key}` });
       } else if (decision.kind === 'now') {
-        if (decision.charge && !state.defaultPaymentMethod) throw new BillingError('not_allowed_in_state', 'This change is charged today, and there is no card on file. Add a card on the Billing page first.');
+        if (decision.charge && !state.defaultPaymentMethod)
+          throw new BillingError(
+            'not_allowed_in_state',
+            'This change is charged today, and there is no card on file. Add a card on the Billing page first.',
+          );
         // Stripe refuses item changes on a subscription a schedule manages: the scheduled change goes first.
         if (sub.scheduleId) await s.subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-release:${key}` });
         if (decision.charge) {
@@ -386,7 +422,11 @@ export async function confirmPlanChange({ userId, token, expected }: { userId: s
 }
 
 async function clearCancellation(subscriptionId: string, key: string) {
-  await stripe().subscriptions.update(subscriptionId, { cancel_at_period_end: false, cancel_at: null as unknown as undefined }, { idempotencyKey: `plan-uncancel:${key}` });
+  await stripe().subscriptions.update(
+    subscriptionId,
+    { cancel_at_period_end: false, cancel_at: null as unknown as undefined },
+    { idempotencyKey: `plan-uncancel:${key}` },
+  );
 }
 
 /**
@@ -454,9 +494,12 @@ async function scheduleAtPeriodEnd(sub: Sub, priceId: string, quantity: number, 
   const wanted = choiceOfPrice(priceId, null, quantity)!;
   // The current phase keeps every item as it is (a metered one without a quantity); the next one has
   // the wanted plan, and its metered price when the subscription carries one and stays monthly.
-  const current = sub.items.map((i) => (i.usageType === 'metered' ? { price: i.priceId } : { price: i.priceId, quantity: i.quantity ?? 1 }));
+  const current = sub.items.map((i) =>
+    i.usageType === 'metered' ? { price: i.priceId } : { price: i.priceId, quantity: i.quantity ?? 1 },
+  );
   const next: Array<{ price: string; quantity?: number }> = [{ price: priceId, quantity }];
-  if (wanted.interval === 'month' && sub.items.some((i) => i.usageType === 'metered')) next.push({ price: (await priceByLookupKey(meteredPriceOf(PLANS[wanted.plan]).lookupKey)).id });
+  if (wanted.interval === 'month' && sub.items.some((i) => i.usageType === 'metered'))
+    next.push({ price: (await priceByLookupKey(meteredPriceOf(PLANS[wanted.plan]).lookupKey)).id });
   await s.subscriptionSchedules.update(
     schedule.id,
     {
@@ -476,7 +519,8 @@ export async function undoScheduledChange({ userId, nonce }: { userId: string; n
     try {
       const state = await fresh(userId);
       const sub = state.subscription;
-      if (!sub?.scheduleId || !sub.pendingPriceId) throw new BillingError('not_allowed_in_state', 'There is no scheduled plan change to undo.');
+      if (!sub?.scheduleId || !sub.pendingPriceId)
+        throw new BillingError('not_allowed_in_state', 'There is no scheduled plan change to undo.');
       await stripe().subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-undo:${sub.scheduleId}:${nonce}` });
       await syncCustomer(sub.customerId);
       const current = currentOf(getBillingState({ userId }).subscription!);

@@ -68,11 +68,24 @@ function customerIdOf(userId: string): string | null {
 /** Everything the billing overview shows, from the mirror only. */
 export function getBillingState({ userId, invoiceLimit = 12 }: { userId: string; invoiceLimit?: number }): BillingState {
   const customerId = customerIdOf(userId);
-  const empty: BillingState = { customer: null, subscription: null, subscriptions: [], paymentMethods: [], defaultPaymentMethod: null, invoices: [], payments: [] };
+  const empty: BillingState = {
+    customer: null,
+    subscription: null,
+    subscriptions: [],
+    paymentMethods: [],
+    defaultPaymentMethod: null,
+    invoices: [],
+    payments: [],
+  };
   if (!customerId) return empty;
   const d = db();
   const customer = d.select().from(customers).where(eq(customers.id, customerId)).get() ?? null;
-  const subs = d.select().from(subscriptions).where(eq(subscriptions.customerId, customerId)).orderBy(desc(subscriptions.stripeCreated)).all();
+  const subs = d
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.customerId, customerId))
+    .orderBy(desc(subscriptions.stripeCreated))
+    .all();
   const current = currentSubscription(subs);
   const items = current ? d.select().from(subscriptionItems).where(eq(subscriptionItems.subscriptionId, current.id)).all() : [];
   const defaultId = current?.defaultPaymentMethodId ?? customer?.defaultPaymentMethodId ?? null;
@@ -106,10 +119,20 @@ function listInvoicesFor(customerId: string, limit: number): InvoiceRow[] {
 }
 
 /** One of the user's invoices with its lines; null when it is not theirs (pages answer 404). */
-export function getInvoice({ userId, invoiceId }: { userId: string; invoiceId: string }): (InvoiceRow & { lines: InvoiceLineRow[] }) | null {
+export function getInvoice({
+  userId,
+  invoiceId,
+}: {
+  userId: string;
+  invoiceId: string;
+}): (InvoiceRow & { lines: InvoiceLineRow[] }) | null {
   const customerId = customerIdOf(userId);
   if (!customerId) return null;
-  const invoice = db().select().from(invoices).where(and(eq(invoices.id, invoiceId), eq(invoices.customerId, customerId))).get();
+  const invoice = db()
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.id, invoiceId), eq(invoices.customerId, customerId)))
+    .get();
   if (!invoice) return null;
   const lines = db().select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceId)).orderBy(invoiceLines.position).all();
   return { ...invoice, lines };
@@ -129,9 +152,7 @@ export interface HistoryCursor {
 export const HISTORY_STATUSES = ['paid', 'open', 'void', 'uncollectible'] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 
-export type HistoryRow =
-  | { kind: 'invoice'; invoice: InvoiceRow; lines: InvoiceLineRow[] }
-  | { kind: 'payment'; payment: PaymentRow };
+export type HistoryRow = { kind: 'invoice'; invoice: InvoiceRow; lines: InvoiceLineRow[] } | { kind: 'payment'; payment: PaymentRow };
 
 export interface HistoryPage {
   rows: HistoryRow[];
@@ -145,7 +166,17 @@ export interface HistoryPage {
  * newer than every cursor, so no row moves between pages, none is skipped or shown twice). One
  * indexed query for the page's keys, one for its invoices, one for their lines, one for payments.
  */
-export function getHistoryPage({ userId, status, cursor, limit = 25 }: { userId: string; status?: HistoryStatus | null; cursor?: HistoryCursor | null; limit?: number }): HistoryPage {
+export function getHistoryPage({
+  userId,
+  status,
+  cursor,
+  limit = 25,
+}: {
+  userId: string;
+  status?: HistoryStatus | null;
+  cursor?: HistoryCursor | null;
+  limit?: number;
+}): HistoryPage {
   const customerId = customerIdOf(userId);
   if (!customerId) return { rows: [], next: null, prev: null };
   const older = !cursor || cursor.dir === 'after';
@@ -178,14 +209,23 @@ export function getHistoryPage({ userId, status, cursor, limit = 25 }: { userId:
   const paymentIds = page.filter((k) => k.kind === 'payment').map((k) => k.id);
   const d = db();
   const invoiceRows = invoiceIds.length ? d.select().from(invoices).where(inArray(invoices.id, invoiceIds)).all() : [];
-  const lineRows = invoiceIds.length ? d.select().from(invoiceLines).where(inArray(invoiceLines.invoiceId, invoiceIds)).orderBy(invoiceLines.invoiceId, invoiceLines.position).all() : [];
+  const lineRows = invoiceIds.length
+    ? d
+        .select()
+        .from(invoiceLines)
+        .where(inArray(invoiceLines.invoiceId, invoiceIds))
+        .orderBy(invoiceLines.invoiceId, invoiceLines.position)
+        .all()
+    : [];
   const paymentRows = paymentIds.length ? d.select().from(payments).where(inArray(payments.id, paymentIds)).all() : [];
   const invoiceById = new Map(invoiceRows.map((i) => [i.id, i]));
   const paymentById = new Map(paymentRows.map((p) => [p.id, p]));
   const linesOf = new Map<string, InvoiceLineRow[]>();
   for (const line of lineRows) linesOf.set(line.invoiceId, [...(linesOf.get(line.invoiceId) ?? []), line]);
   const rows: HistoryRow[] = page.map((k) =>
-    k.kind === 'invoice' ? { kind: 'invoice', invoice: invoiceById.get(k.id)!, lines: linesOf.get(k.id) ?? [] } : { kind: 'payment', payment: paymentById.get(k.id)! },
+    k.kind === 'invoice'
+      ? { kind: 'invoice', invoice: invoiceById.get(k.id)!, lines: linesOf.get(k.id) ?? [] }
+      : { kind: 'payment', payment: paymentById.get(k.id)! },
   );
   const first = page[0];
   const last = page.at(-1);
@@ -202,7 +242,14 @@ export function getHistoryPage({ userId, status, cursor, limit = 25 }: { userId:
 export function pricesByIds(ids: string[]): Map<string, PriceRow> {
   const unique = [...new Set(ids)];
   if (!unique.length) return new Map();
-  return new Map(db().select().from(prices).where(inArray(prices.id, unique)).all().map((p) => [p.id, p]));
+  return new Map(
+    db()
+      .select()
+      .from(prices)
+      .where(inArray(prices.id, unique))
+      .all()
+      .map((p) => [p.id, p]),
+  );
 }
 
 /** The user's one-time payments, newest first (the credits page's purchases). */

@@ -24,11 +24,7 @@ export function daysLeft(until: Date, now: Date): number {
   return Math.max(0, Math.ceil((until.getTime() - now.getTime()) / 86_400_000));
 }
 
-export function describeStatus(
-  sub: SubscriptionFacts,
-  now: Date,
-  next: { amount: number; currency: string } | null,
-): StatusView {
+export function describeStatus(sub: SubscriptionFacts, now: Date, next: { amount: number; currency: string } | null): StatusView {
   const cancelDate = cancelsAt(sub);
   switch (sub.status) {
     case 'trialing': {
@@ -48,10 +44,17 @@ export function describeStatus(
         return {
           label: 'Paused',
           tone: 'gray',
-          detail: sub.pauseResumesAt ? `Payments are paused until ${shortDate(sub.pauseResumesAt, now)}.` : 'Payments are paused until you resume.',
+          detail: sub.pauseResumesAt
+            ? `Payments are paused until ${shortDate(sub.pauseResumesAt, now)}.`
+            : 'Payments are paused until you resume.',
         };
       }
-      if (cancelDate) return { label: `Cancels on ${shortDate(cancelDate, now)}`, tone: 'amber', detail: `You keep full access until ${shortDate(cancelDate, now)}. Nothing more will be charged.` };
+      if (cancelDate)
+        return {
+          label: `Cancels on ${shortDate(cancelDate, now)}`,
+          tone: 'amber',
+          detail: `You keep full access until ${shortDate(cancelDate, now)}. Nothing more will be charged.`,
+        };
       if (!sub.currentPeriodEnd) return { label: 'Active', tone: 'green', detail: 'Your subscription is active.' };
       return {
         label: 'Active',
@@ -74,7 +77,11 @@ export function describeStatus(
     case 'incomplete_expired':
       return { label: 'Expired', tone: 'gray', detail: 'The first payment was never completed. Choose a plan to start again.' };
     case 'unpaid':
-      return { label: 'Unpaid', tone: 'red', detail: 'Payments kept failing, so access is suspended. Update your card and pay the open invoice.' };
+      return {
+        label: 'Unpaid',
+        tone: 'red',
+        detail: 'Payments kept failing, so access is suspended. Update your card and pay the open invoice.',
+      };
     case 'canceled':
       return { label: 'Canceled', tone: 'gray', detail: 'Your subscription has ended. Choose a plan to come back.' };
   }

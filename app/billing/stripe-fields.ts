@@ -76,7 +76,14 @@ export function invoiceDetails(invoice: Stripe.Invoice) {
 
 export function postalAddress(a: Stripe.Address | null | undefined): PostalAddress | null {
   if (!a) return null;
-  return { line1: a.line1 ?? null, line2: a.line2 ?? null, city: a.city ?? null, state: a.state ?? null, postal_code: a.postal_code ?? null, country: a.country ?? null };
+  return {
+    line1: a.line1 ?? null,
+    line2: a.line2 ?? null,
+    city: a.city ?? null,
+    state: a.state ?? null,
+    postal_code: a.postal_code ?? null,
+    country: a.country ?? null,
+  };
 }
 
 /** Stripe's `*_decimal` fields arrive as strings or as the SDK's Decimal: keep the decimal text. */

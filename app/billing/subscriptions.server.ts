@@ -49,11 +49,29 @@ function stepFrom(sub: Stripe.Subscription, planKey: PlanKey, interval: Interval
   const setup = typeof sub.pending_setup_intent === 'object' ? sub.pending_setup_intent : null;
   const trialEnd = sub.trial_end ? new Date(sub.trial_end * 1000) : null;
   if (setup?.client_secret && setup.status !== 'succeeded' && setup.status !== 'canceled') {
-    return { intentType: 'setup', clientSecret: setup.client_secret, amountDue: 0, currency: sub.currency, trialEnd, resumed, planKey, interval };
+    return {
+      intentType: 'setup',
+      clientSecret: setup.client_secret,
+      amountDue: 0,
+      currency: sub.currency,
+      trialEnd,
+      resumed,
+      planKey,
+      interval,
+    };
   }
   const secret = invoice?.confirmation_secret?.client_secret;
   if (invoice && invoice.status === 'open' && secret && invoice.amount_remaining > 0) {
-    return { intentType: 'payment', clientSecret: secret, amountDue: invoice.amount_remaining, currency: invoice.currency, trialEnd, resumed, planKey, interval };
+    return {
+      intentType: 'payment',
+      clientSecret: secret,
+      amountDue: invoice.amount_remaining,
+      currency: invoice.currency,
+      trialEnd,
+      resumed,
+      planKey,
+      interval,
+    };
   }
   return null;
 }
@@ -64,7 +82,13 @@ const EXPAND = ['latest_invoice.confirmation_secret', 'pending_setup_intent'];
  * Starts (or resumes) a subscription to `planKey`. Returns what the page must confirm with Stripe.js,
  * or `done` when nothing is due now (a trial that already has a card, a fully discounted invoice).
  */
-export async function startSubscription(input: { userId: string; planKey: PlanKey; interval: Interval; seats?: number; nonce: string }): Promise<StartResult> {
+export async function startSubscription(input: {
+  userId: string;
+  planKey: PlanKey;
+  interval: Interval;
+  seats?: number;
+  nonce: string;
+}): Promise<StartResult> {
   const plan = PLANS[input.planKey];
   if (!plan) throw new BillingError('invalid_plan', 'That plan does not exist. Choose one of the plans shown.');
   const quantity = plan.perSeat ? Math.max(1, Math.min(MAX_SEATS, Math.trunc(input.seats ?? 1))) : 1;
@@ -81,7 +105,12 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
       const holding = state.subscriptions.find((sub) => HOLDS_SLOT.has(sub.status));
       if (holding) {
         // A trial started earlier whose card was never collected: pick it up again.
-        if (holding.status === 'trialing' && holding.priceId === priceId && !holding.defaultPaymentMethodId && !state.customer?.defaultPaymentMethodId) {
+        if (
+          holding.status === 'trialing' &&
+          holding.priceId === priceId &&
+          !holding.defaultPaymentMethodId &&
+          !state.customer?.defaultPaymentMethodId
+        ) {
           const sub = await s.subscriptions.retrieve(holding.id, { expand: EXPAND });
           const step = stepFrom(sub, input.planKey, input.interval, true);
           if (step) return { kind: 'needs_payment', step };
@@ -112,9 +141,7 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
         payment_settings: { save_default_payment_method: 'on_subscription' },
         expand: EXPAND,
         metadata: { ...ownerMetadata(user.id), planKey: plan.key },
-        ...(trial
-          ? { trial_period_days: plan.trialDays, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } }
-          : {}),
+        ...(trial ? { trial_period_days: plan.trialDays, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } } : {}),
       };
       const sub = await s.subscriptions.create(params, {
         idempotencyKey: `sub-create:${user.id}:${priceId}:${quantity}:${input.nonce}`,
@@ -122,7 +149,9 @@ export async function startSubscription(input: { userId: string; planKey: PlanKe
       if (trial) db().update(users).set({ hasHadTrial: true }).where(eq(users.id, user.id)).run();
       // The subscription exists now: a failed refresh must not hide its payment step (a retry would
       // create another). The webhook brings the mirror up to date.
-      await syncCustomer(customerId).catch((e) => console.warn(`sync after subscribe failed: ${e instanceof Error ? e.message : String(e)}`));
+      await syncCustomer(customerId).catch((e) =>
+        console.warn(`sync after subscribe failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
       const step = stepFrom(sub, input.planKey, input.interval, false);
       return step ? { kind: 'needs_payment', step } : { kind: 'done' };
     } catch (error) {
@@ -176,7 +205,11 @@ async function applyOneTrialPerCard(userId: string, customerId: string): Promise
   if (owner && owner.subscriptionId === sub.id) return null;
   // This card already had a free trial: the subscription starts now, billed to it.
   try {
-    await stripe().subscriptions.update(sub.id, { trial_end: 'now', proration_behavior: 'none' }, { idempotencyKey: `trial-end-card-reused:${sub.id}` });
+    await stripe().subscriptions.update(
+      sub.id,
+      { trial_end: 'now', proration_behavior: 'none' },
+      { idempotencyKey: `trial-end-card-reused:${sub.id}` },
+    );
     await syncCustomer(customerId);
   } catch (error) {
     throw fromStripeError(error);
@@ -187,11 +220,17 @@ async function applyOneTrialPerCard(userId: string, customerId: string): Promise
 function requireCurrent(state: BillingState, allowed: string[], action: string) {
   const sub = state.subscription;
   if (!sub || !HOLDS_SLOT.has(sub.status)) throw new BillingError('no_subscription', 'You have no active subscription.');
-  if (!allowed.includes(sub.status)) throw new BillingError('not_allowed_in_state', `You cannot ${action} while the subscription is ${sub.status.replace('_', ' ')}.`);
+  if (!allowed.includes(sub.status))
+    throw new BillingError('not_allowed_in_state', `You cannot ${action} while the subscription is ${sub.status.replace('_', ' ')}.`);
   return sub;
 }
 
-export async function cancelAtPeriodEnd(input: { userId: string; nonce: string; reason?: CancellationReason | null; comment?: string | null }) {
+export async function cancelAtPeriodEnd(input: {
+  userId: string;
+  nonce: string;
+  reason?: CancellationReason | null;
+  comment?: string | null;
+}) {
   return withUserLock(input.userId, async () => {
     const state = getBillingState({ userId: input.userId });
     const sub = requireCurrent(state, ['active', 'trialing', 'past_due'], 'cancel');
@@ -268,7 +307,11 @@ export async function reactivateSubscription(input: { userId: string; nonce: str
     const sub = requireCurrent(state, ['active', 'trialing', 'past_due'], 'reactivate');
     if (!sub.cancelAtPeriodEnd && !sub.cancelAt) throw new BillingError('not_allowed_in_state', 'Your subscription is not set to cancel.');
     try {
-      await stripe().subscriptions.update(sub.id, { cancel_at_period_end: false, cancel_at: null as unknown as undefined }, { idempotencyKey: `sub-reactivate:${sub.id}:${input.nonce}` });
+      await stripe().subscriptions.update(
+        sub.id,
+        { cancel_at_period_end: false, cancel_at: null as unknown as undefined },
+        { idempotencyKey: `sub-reactivate:${sub.id}:${input.nonce}` },
+      );
       await syncCustomer(sub.customerId);
     } catch (error) {
       throw fromStripeError(error);

@@ -40,7 +40,16 @@ import {
 import { machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
 import { resolveOwner } from './owner.server';
-import { customerBillingDetails, decimalString, idOf, invoiceDetails, invoicePaymentIntentId, pendingChange, priceLookupKey, toDate } from './stripe-fields';
+import {
+  customerBillingDetails,
+  decimalString,
+  idOf,
+  invoiceDetails,
+  invoicePaymentIntentId,
+  pendingChange,
+  priceLookupKey,
+  toDate,
+} from './stripe-fields';
 
 export type SyncKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'payment_intent' | 'product' | 'price';
 
@@ -142,10 +151,16 @@ function markGone(tx: Tx, kind: SyncKind, id: string, fetchedAt: Date) {
   const newer = (col: SQL | unknown) => sql`${col} <= ${fetchedAt.getTime()}`;
   switch (kind) {
     case 'customer':
-      tx.update(customers).set({ deleted: true, syncedAt: fetchedAt }).where(and(eq(customers.id, id), newer(customers.syncedAt))).run();
+      tx.update(customers)
+        .set({ deleted: true, syncedAt: fetchedAt })
+        .where(and(eq(customers.id, id), newer(customers.syncedAt)))
+        .run();
       return;
     case 'invoice':
-      tx.update(invoices).set({ deleted: true, syncedAt: fetchedAt }).where(and(eq(invoices.id, id), newer(invoices.syncedAt))).run();
+      tx.update(invoices)
+        .set({ deleted: true, syncedAt: fetchedAt })
+        .where(and(eq(invoices.id, id), newer(invoices.syncedAt)))
+        .run();
       return;
     case 'payment_method':
       tx.update(paymentMethods)
@@ -154,10 +169,16 @@ function markGone(tx: Tx, kind: SyncKind, id: string, fetchedAt: Date) {
         .run();
       return;
     case 'product':
-      tx.update(products).set({ deleted: true, active: false, syncedAt: fetchedAt }).where(and(eq(products.id, id), newer(products.syncedAt))).run();
+      tx.update(products)
+        .set({ deleted: true, active: false, syncedAt: fetchedAt })
+        .where(and(eq(products.id, id), newer(products.syncedAt)))
+        .run();
       return;
     case 'price':
-      tx.update(prices).set({ deleted: true, active: false, syncedAt: fetchedAt }).where(and(eq(prices.id, id), newer(prices.syncedAt))).run();
+      tx.update(prices)
+        .set({ deleted: true, active: false, syncedAt: fetchedAt })
+        .where(and(eq(prices.id, id), newer(prices.syncedAt)))
+        .run();
       return;
     case 'subscription':
     case 'payment_intent':
@@ -437,7 +458,9 @@ const CUSTOMER_INVOICE_WINDOW = 24;
  * Re-reads a customer and everything the billing pages show, then writes it all in one transaction.
  * The one function both the actions (sync on write) and the backfill call.
  */
-export async function syncCustomer(customerId: string): Promise<{ subscriptions: number; invoices: number; paymentMethods: number; payments: number }> {
+export async function syncCustomer(
+  customerId: string,
+): Promise<{ subscriptions: number; invoices: number; paymentMethods: number; payments: number }> {
   const s = stripe();
   const fetchedAt = machineClock.now();
   const customer = await orNull(s.customers.retrieve(customerId, { expand: CUSTOMER_EXPAND }));
@@ -486,7 +509,9 @@ export async function syncCustomer(customerId: string): Promise<{ subscriptions:
     for (const pi of pis) writePaymentIntent(tx, pi, fetchedAt);
   });
   // The next invoice follows what just changed; a failed preview must not fail the action that synced.
-  await syncUpcomingInvoice(customerId).catch((e) => console.warn(`next invoice of ${customerId} not refreshed: ${e instanceof Error ? e.message : String(e)}`));
+  await syncUpcomingInvoice(customerId).catch((e) =>
+    console.warn(`next invoice of ${customerId} not refreshed: ${e instanceof Error ? e.message : String(e)}`),
+  );
   return { subscriptions: subs.length, invoices: invs.length, paymentMethods: pms.length, payments: pis.filter(isOneTimePayment).length };
 }
 
@@ -514,7 +539,11 @@ export async function syncUpcomingInvoice(customerId: string): Promise<void> {
     }
   }
   db().transaction((tx) => {
-    const stored = tx.select({ syncedAt: upcomingInvoices.syncedAt }).from(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).get();
+    const stored = tx
+      .select({ syncedAt: upcomingInvoices.syncedAt })
+      .from(upcomingInvoices)
+      .where(eq(upcomingInvoices.customerId, customerId))
+      .get();
     if (stored && stored.syncedAt > fetchedAt) return; // a newer read already wrote it
     if (!preview) {
       tx.delete(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).run();

@@ -12,13 +12,21 @@ const NAV = [
 export function AppShell({ user, children }: { user: ShellUser; children: React.ReactNode }) {
   return (
     <div className="flex min-h-full flex-col">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow"
+      >
         Skip to content
       </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-8 gap-y-3 px-4 py-3 sm:px-6">
-          <Link to={user ? '/dashboard' : '/'} className="flex items-center gap-2 rounded font-semibold tracking-tight focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
-            <span aria-hidden className="grid h-8 w-8 place-items-center rounded-lg bg-brand-600 text-sm font-bold text-white">A</span>
+          <Link
+            to={user ? '/dashboard' : '/'}
+            className="flex items-center gap-2 rounded font-semibold tracking-tight focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+          >
+            <span aria-hidden className="grid h-8 w-8 place-items-center rounded-lg bg-brand-600 text-sm font-bold text-white">
+              A
+            </span>
             <span>Acme Cloud</span>
           </Link>
           {user ? (
@@ -42,7 +50,9 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
             {user ? (
               <>
                 <div className="hidden text-right sm:block">
-                  <p className="text-sm font-medium leading-tight" data-testid="signed-in-user">{user.name}</p>
+                  <p className="text-sm font-medium leading-tight" data-testid="signed-in-user">
+                    {user.name}
+                  </p>
                   <p className="text-xs text-slate-500">{user.email}</p>
                 </div>
                 <Form method="post" action="/logout">
@@ -53,7 +63,10 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
               </>
             ) : (
               <>
-                <Link to="/login" className="rounded px-3 py-2 text-sm font-medium text-slate-700 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
+                <Link
+                  to="/login"
+                  className="rounded px-3 py-2 text-sm font-medium text-slate-700 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                >
                   Log in
                 </Link>
                 <Link to="/signup" className="btn-primary">
@@ -68,9 +81,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
         {children}
       </main>
       <footer className="border-t border-slate-200 bg-white">
-        <div className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-500 sm:px-6">
-          © Acme Cloud · Payments by Stripe
-        </div>
+        <div className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-500 sm:px-6">© Acme Cloud · Payments by Stripe</div>
       </footer>
     </div>
   );

@@ -10,7 +10,10 @@ const TONES: Record<Tone, string> = {
 
 export function Badge({ tone, children }: { tone: Tone; children: React.ReactNode }) {
   return (
-    <span data-testid="status-badge" className={`inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset ${TONES[tone]}`}>
+    <span
+      data-testid="status-badge"
+      className={`inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset ${TONES[tone]}`}
+    >
       {children}
     </span>
   );
@@ -32,16 +35,32 @@ export function brandName(brand: string): string {
 
 export function CardGlyph({ brand }: { brand: string }) {
   return (
-    <span aria-hidden className="grid h-8 w-12 place-items-center rounded-md bg-slate-800 text-[10px] font-bold uppercase tracking-wide text-white">
+    <span
+      aria-hidden
+      className="grid h-8 w-12 place-items-center rounded-md bg-slate-800 text-[10px] font-bold uppercase tracking-wide text-white"
+    >
       {brand.slice(0, 4)}
     </span>
   );
 }
 
-export function Dialog({ open, title, children, onClose }: { open: boolean; title: string; children: React.ReactNode; onClose: () => void }) {
+export function Dialog({
+  open,
+  title,
+  children,
+  onClose,
+}: {
+  open: boolean;
+  title: string;
+  children: React.ReactNode;
+  onClose: () => void;
+}) {
   if (!open) return null;
   return (
-    <div className="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/40 p-4" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <div
+      className="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/40 p-4"
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
       <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" className="w-full max-w-md rounded-xl bg-white p-6 shadow-xl">
         <h2 id="dialog-title" className="text-lg font-semibold">
           {title}

@@ -74,8 +74,18 @@ function ConfirmForm({ step, submitLabel, returnUrl, onConfirmed, onCancel, canc
       }
       const result =
         step.intentType === 'setup'
-          ? await stripe.confirmSetup({ elements, clientSecret: step.clientSecret, confirmParams: { return_url: returnUrl }, redirect: 'if_required' })
-          : await stripe.confirmPayment({ elements, clientSecret: step.clientSecret, confirmParams: { return_url: returnUrl }, redirect: 'if_required' });
+          ? await stripe.confirmSetup({
+              elements,
+              clientSecret: step.clientSecret,
+              confirmParams: { return_url: returnUrl },
+              redirect: 'if_required',
+            })
+          : await stripe.confirmPayment({
+              elements,
+              clientSecret: step.clientSecret,
+              confirmParams: { return_url: returnUrl },
+              redirect: 'if_required',
+            });
       if (result.error) {
         setError(result.error.message ?? 'Your card could not be charged. Try another card.');
         return;
@@ -93,7 +103,11 @@ function ConfirmForm({ step, submitLabel, returnUrl, onConfirmed, onCancel, canc
         {!ready ? <p className="text-sm text-slate-500">Loading the secure card form…</p> : null}
       </div>
       {error ? (
-        <p role="alert" data-testid="payment-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 ring-1 ring-inset ring-red-200">
+        <p
+          role="alert"
+          data-testid="payment-error"
+          className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 ring-1 ring-inset ring-red-200"
+        >
           {error}
         </p>
       ) : null}

@@ -14,7 +14,14 @@ function IntervalToggle({ interval, onChange }: { interval: Interval; onChange: 
             interval === value ? 'bg-white text-slate-900 shadow-sm' : 'text-slate-600'
           }`}
         >
-          <input type="radio" name="interval-toggle" value={value} checked={interval === value} onChange={() => onChange(value)} className="sr-only" />
+          <input
+            type="radio"
+            name="interval-toggle"
+            value={value}
+            checked={interval === value}
+            onChange={() => onChange(value)}
+            className="sr-only"
+          />
           {value === 'month' ? 'Monthly' : 'Yearly'}
           {value === 'year' && saving > 0 ? <span className="ml-1.5 text-emerald-600">save {saving}%</span> : null}
         </label>
@@ -61,7 +68,9 @@ export function PricingTable({
               className={`relative flex flex-col rounded-2xl bg-white p-6 shadow-sm ring-1 ${featured ? 'ring-2 ring-brand-600' : 'ring-slate-200'}`}
             >
               {featured ? (
-                <span className="absolute -top-3 left-6 rounded-full bg-brand-600 px-3 py-0.5 text-xs font-semibold text-white">Most popular</span>
+                <span className="absolute -top-3 left-6 rounded-full bg-brand-600 px-3 py-0.5 text-xs font-semibold text-white">
+                  Most popular
+                </span>
               ) : null}
               <h3 id={`plan-${plan.key}`} className="text-lg font-semibold">
                 {plan.name}

@@ -24,7 +24,8 @@ export function contentSecurityPolicy(nonce: string): string {
         };
   // `npm run dev`: <LiveReload> (root.tsx, development builds only) talks to remix dev's socket.
   const devOrigin = process.env.REMIX_DEV_ORIGIN;
-  const liveReload = config.NODE_ENV === 'development' && devOrigin && URL.canParse(devOrigin) ? [new URL(devOrigin).origin.replace(/^http/, 'ws')] : [];
+  const liveReload =
+    config.NODE_ENV === 'development' && devOrigin && URL.canParse(devOrigin) ? [new URL(devOrigin).origin.replace(/^http/, 'ws')] : [];
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'", `'nonce-${nonce}'`, ...stripe.script],

@@ -29,7 +29,10 @@ export const EnvSchema = z.object({
       .optional(),
   ),
   STRIPE_PUBLISHABLE_KEY: optionalString.pipe(
-    z.string().regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'must look like pk_test_… or pk_live_…').optional(),
+    z
+      .string()
+      .regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'must look like pk_test_… or pk_live_…')
+      .optional(),
   ),
   STRIPE_WEBHOOK_SECRET: optionalString.pipe(
     z
@@ -89,7 +92,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     SESSION_SECRET: sessionSecret,
     APP_URL: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
     stripeMode,
-    trustProxyHops: !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),
+    trustProxyHops:
+      !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),
     webhookSecrets: (raw.STRIPE_WEBHOOK_SECRET ?? '')
       .split(',')
       .map((s) => s.trim())

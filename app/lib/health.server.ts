@@ -8,7 +8,11 @@ import { reporterLagSeconds } from '~/usage/reporter.server';
  * usage reporter is behind (seconds since the oldest call Stripe has not accepted yet; up to one
  * reporting window plus a second is normal).
  */
-export function healthFacts(): { dbOk: boolean; backlog: { pending: number; failed: number } | null; usageReporterLagSeconds: number | null } {
+export function healthFacts(): {
+  dbOk: boolean;
+  backlog: { pending: number; failed: number } | null;
+  usageReporterLagSeconds: number | null;
+} {
   try {
     const dbOk = db().get<{ ok: number }>(sql`select 1 as ok`)?.ok === 1;
     return { dbOk, backlog: webhookBacklog(), usageReporterLagSeconds: reporterLagSeconds() };

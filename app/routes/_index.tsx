@@ -42,7 +42,11 @@ export default function Landing() {
           <PricingTable
             renderAction={(plan, interval) => (
               <Link
-                to={signedIn ? `/billing?plan=${plan.key}&interval=${interval}` : `/signup?redirectTo=${encodeURIComponent(`/billing?plan=${plan.key}&interval=${interval}`)}`}
+                to={
+                  signedIn
+                    ? `/billing?plan=${plan.key}&interval=${interval}`
+                    : `/signup?redirectTo=${encodeURIComponent(`/billing?plan=${plan.key}&interval=${interval}`)}`
+                }
                 className={plan.key === 'pro' ? 'btn-primary w-full' : 'btn-secondary w-full'}
               >
                 {plan.trialDays > 0 ? `Start ${plan.trialDays}-day trial` : `Choose ${plan.name}`}

@@ -4,7 +4,14 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod';
 import { verifyPassword } from '~/auth/password.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
-import { currentSession, listActiveSessions, newSessionCookie, readFlash, revokeOtherSessions, safeRedirectTo } from '~/auth/session.server';
+import {
+  currentSession,
+  listActiveSessions,
+  newSessionCookie,
+  readFlash,
+  revokeOtherSessions,
+  safeRedirectTo,
+} from '~/auth/session.server';
 import { EmailTakenError, setPassword, updateUserProfile } from '~/auth/users.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
 
@@ -47,8 +54,28 @@ async function requireSession(request: Request) {
 /** "Chrome on macOS" from a User-Agent, enough to tell one's own devices apart. */
 function describeAgent(ua: string | null): string {
   if (!ua) return 'Unknown device';
-  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrome\/|Chromium\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : /curl\//.test(ua) ? 'curl' : 'A browser';
-  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : null;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\/|Chromium\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : /curl\//.test(ua)
+            ? 'curl'
+            : 'A browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS X/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : null;
   return os ? `${browser} on ${os}` : browser;
 }
 
@@ -57,18 +84,21 @@ const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 export async function loader({ request }: LoaderFunctionArgs) {
   const { user, session } = await requireSession(request);
   const { flash, setCookie } = await readFlash(request);
-  return data({
-    flash,
-    name: user.name,
-    email: user.email,
-    sessions: listActiveSessions(user.id).map((s) => ({
-      key: s.id.slice(0, 12),
-      current: s.id === session.id,
-      device: describeAgent(s.userAgent),
-      created: utc(s.createdAt),
-      lastSeen: utc(s.lastSeenAt),
-    })),
-  }, setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined);
+  return data(
+    {
+      flash,
+      name: user.name,
+      email: user.email,
+      sessions: listActiveSessions(user.id).map((s) => ({
+        key: s.id.slice(0, 12),
+        current: s.id === session.id,
+        device: describeAgent(s.userAgent),
+        created: utc(s.createdAt),
+        lastSeen: utc(s.lastSeenAt),
+      })),
+    },
+    setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined,
+  );
 }
 
 function firstErrors(issues: z.ZodError['issues']): Errors {
@@ -89,7 +119,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const wait = clientWaitMs('login_failure', address);
     if (wait > 0) {
       const { seconds, text } = describeWait(wait);
-      return data<Result>({ section, errors: { form: `Too many wrong passwords from your network. Try again in ${text}.` } }, { status: 429, headers: { 'Retry-After': String(seconds) } });
+      return data<Result>(
+        { section, errors: { form: `Too many wrong passwords from your network. Try again in ${text}.` } },
+        { status: 429, headers: { 'Retry-After': String(seconds) } },
+      );
     }
     if (!(await verifyPassword(password, user.passwordHash))) {
       recordClientAttempt('login_failure', address);
@@ -103,34 +136,49 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (!parsed.success) return data<Result>({ section: 'profile', errors: firstErrors(parsed.error.issues) }, { status: 400 });
     const emailChanges = parsed.data.email.toLowerCase() !== user.email;
     if (emailChanges) {
-      if (!parsed.data.emailPassword) return data<Result>({ section: 'profile', errors: { emailPassword: 'Enter your current password to change your email.' } }, { status: 400 });
+      if (!parsed.data.emailPassword)
+        return data<Result>(
+          { section: 'profile', errors: { emailPassword: 'Enter your current password to change your email.' } },
+          { status: 400 },
+        );
       const refused = await checkCurrent('profile', parsed.data.emailPassword, 'emailPassword');
       if (refused) return refused;
     }
     try {
       updateUserProfile(user.id, { name: parsed.data.name, email: parsed.data.email });
     } catch (error) {
-      if (error instanceof EmailTakenError) return data<Result>({ section: 'profile', errors: { email: 'Another account uses that email.' } }, { status: 409 });
+      if (error instanceof EmailTakenError)
+        return data<Result>({ section: 'profile', errors: { email: 'Another account uses that email.' } }, { status: 409 });
       throw error;
     }
     return data<Result>({ section: 'profile', message: emailChanges ? 'Saved. Use your new email to log in from now on.' : 'Saved.' });
   }
 
   if (intent === 'password') {
-    const parsed = PasswordSchema.safeParse({ currentPassword: field('currentPassword'), newPassword: field('newPassword'), confirmPassword: field('confirmPassword') });
+    const parsed = PasswordSchema.safeParse({
+      currentPassword: field('currentPassword'),
+      newPassword: field('newPassword'),
+      confirmPassword: field('confirmPassword'),
+    });
     if (!parsed.success) return data<Result>({ section: 'password', errors: firstErrors(parsed.error.issues) }, { status: 400 });
     const refused = await checkCurrent('password', parsed.data.currentPassword, 'currentPassword');
     if (refused) return refused;
     await setPassword(user.id, parsed.data.newPassword);
     // Every session ends with the old password, this one included; this browser gets a new one.
     revokeOtherSessions(user.id, null);
-    const cookie = await newSessionCookie(user.id, null, { kind: 'success', message: 'Password changed. You were logged out everywhere else.' });
+    const cookie = await newSessionCookie(user.id, null, {
+      kind: 'success',
+      message: 'Password changed. You were logged out everywhere else.',
+    });
     return redirect('/account', { headers: { 'Set-Cookie': cookie } });
   }
 
   if (intent === 'logout-others') {
     const n = revokeOtherSessions(user.id, session.id);
-    return data<Result>({ section: 'sessions', message: n === 0 ? 'No other sessions were open.' : `Logged out ${n} other session${n === 1 ? '' : 's'}.` });
+    return data<Result>({
+      section: 'sessions',
+      message: n === 0 ? 'No other sessions were open.' : `Logged out ${n} other session${n === 1 ? '' : 's'}.`,
+    });
   }
 
   return data<Result>({ section: 'profile', errors: { form: 'Unknown action. Reload the page and try again.' } }, { status: 400 });
@@ -162,7 +210,14 @@ export default function Account() {
             <Field label="Name" name="name" autoComplete="name" defaultValue={d.name} error={profile.name} required maxLength={100} />
             <Field label="Email" name="email" type="email" autoComplete="email" defaultValue={d.email} error={profile.email} required />
           </div>
-          <Field label="Password (to change your email)" name="emailPassword" type="password" autoComplete="current-password" error={profile.emailPassword} hint="Needed only when you change your email." />
+          <Field
+            label="Password (to change your email)"
+            name="emailPassword"
+            type="password"
+            autoComplete="current-password"
+            error={profile.emailPassword}
+            hint="Needed only when you change your email."
+          />
           <button type="submit" className="btn-primary" disabled={busy('profile')}>
             {busy('profile') ? 'Saving…' : 'Save profile'}
           </button>
@@ -179,10 +234,32 @@ export default function Account() {
           {password.form ? <Alert kind="error">{password.form}</Alert> : null}
           {messageFor('password') ? <Alert kind="success">{messageFor('password')}</Alert> : null}
           {d.flash ? <Alert kind={d.flash.kind}>{d.flash.message}</Alert> : null}
-          <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" error={password.currentPassword} required />
+          <Field
+            label="Current password"
+            name="currentPassword"
+            type="password"
+            autoComplete="current-password"
+            error={password.currentPassword}
+            required
+          />
           <div className="grid gap-4 sm:grid-cols-2">
-            <Field label="New password" name="newPassword" type="password" autoComplete="new-password" error={password.newPassword} hint="At least 10 characters." required />
-            <Field label="New password again" name="confirmPassword" type="password" autoComplete="new-password" error={password.confirmPassword} required />
+            <Field
+              label="New password"
+              name="newPassword"
+              type="password"
+              autoComplete="new-password"
+              error={password.newPassword}
+              hint="At least 10 characters."
+              required
+            />
+            <Field
+              label="New password again"
+              name="confirmPassword"
+              type="password"
+              autoComplete="new-password"
+              error={password.confirmPassword}
+              required
+            />
           </div>
           <button type="submit" className="btn-primary" disabled={busy('password')}>
             {busy('password') ? 'Changing…' : 'Change password'}
@@ -215,7 +292,9 @@ export default function Account() {
             <li key={s.key} className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 py-3 text-sm">
               <span className="font-medium text-slate-900">
                 {s.device}
-                {s.current ? <span className="ml-2 rounded bg-brand-50 px-1.5 py-0.5 text-xs font-medium text-brand-700">This browser</span> : null}
+                {s.current ? (
+                  <span className="ml-2 rounded bg-brand-50 px-1.5 py-0.5 text-xs font-medium text-brand-700">This browser</span>
+                ) : null}
               </span>
               <span className="text-slate-500">
                 Last active {s.lastSeen} · since {s.created}

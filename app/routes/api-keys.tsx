@@ -11,7 +11,10 @@ export const meta: MetaFunction = () => [{ title: 'API keys · Acme Cloud' }];
 const MAX_ACTIVE_KEYS = 10;
 
 const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('create'), name: z.string().trim().min(1, 'Give the key a name.').max(60, 'Keep the name under 60 characters.') }),
+  z.object({
+    intent: z.literal('create'),
+    name: z.string().trim().min(1, 'Give the key a name.').max(60, 'Keep the name under 60 characters.'),
+  }),
   z.object({ intent: z.literal('revoke'), keyId: z.string().min(1).max(64) }),
 ]);
 
@@ -39,7 +42,10 @@ export async function action({ request }: ActionFunctionArgs) {
   if (parsed.data.intent === 'create') {
     const active = listApiKeys({ userId: user.id }).filter((k) => !k.revokedAt).length;
     if (active >= MAX_ACTIVE_KEYS) {
-      return data({ ok: false as const, error: `You can have at most ${MAX_ACTIVE_KEYS} active keys. Revoke one first.`, created: null }, { status: 400 });
+      return data(
+        { ok: false as const, error: `You can have at most ${MAX_ACTIVE_KEYS} active keys. Revoke one first.`, created: null },
+        { status: 400 },
+      );
     }
     const { key, apiKey } = createApiKey({ userId: user.id, name: parsed.data.name });
     return data({ ok: true as const, error: null, created: { key, name: apiKey.name } });
@@ -62,8 +68,13 @@ export default function ApiKeys() {
       <PageHeader title="API keys" description="Keys authenticate calls to the Acme API. Calls are metered on your plan." />
       {result?.created ? (
         <div className="rounded-xl bg-emerald-50 p-4 ring-1 ring-emerald-200" role="status">
-          <p className="text-sm font-semibold text-emerald-900">Key “{result.created.name}” created. Copy it now: it will not be shown again.</p>
-          <code data-testid="new-api-key" className="mt-2 block select-all break-all rounded bg-white px-3 py-2 font-mono text-sm ring-1 ring-emerald-200">
+          <p className="text-sm font-semibold text-emerald-900">
+            Key “{result.created.name}” created. Copy it now: it will not be shown again.
+          </p>
+          <code
+            data-testid="new-api-key"
+            className="mt-2 block select-all break-all rounded bg-white px-3 py-2 font-mono text-sm ring-1 ring-emerald-200"
+          >
             {result.created.key}
           </code>
         </div>
@@ -87,11 +98,21 @@ export default function ApiKeys() {
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="px-4 py-3">Name</th>
-                <th scope="col" className="px-4 py-3">Key</th>
-                <th scope="col" className="px-4 py-3">Created</th>
-                <th scope="col" className="px-4 py-3">Last used</th>
-                <th scope="col" className="px-4 py-3"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="px-4 py-3">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Key
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Created
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  Last used
+                </th>
+                <th scope="col" className="px-4 py-3">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -105,10 +126,20 @@ export default function ApiKeys() {
                     {k.revokedAt ? (
                       <span className="text-xs">Revoked {fmt(k.revokedAt)}</span>
                     ) : (
-                      <Form method="post" onSubmit={(e) => { if (!confirm(`Revoke “${k.name}”? Apps using it will stop working.`)) e.preventDefault(); }}>
+                      <Form
+                        method="post"
+                        onSubmit={(e) => {
+                          if (!confirm(`Revoke “${k.name}”? Apps using it will stop working.`)) e.preventDefault();
+                        }}
+                      >
                         <input type="hidden" name="intent" value="revoke" />
                         <input type="hidden" name="keyId" value={k.id} />
-                        <button type="submit" className="text-sm font-medium text-red-600 hover:underline" disabled={busy} aria-label={`Revoke ${k.name}`}>
+                        <button
+                          type="submit"
+                          className="text-sm font-medium text-red-600 hover:underline"
+                          disabled={busy}
+                          aria-label={`Revoke ${k.name}`}
+                        >
                           Revoke
                         </button>
                       </Form>

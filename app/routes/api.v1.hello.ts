@@ -13,7 +13,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const auth = authenticateApiKey(request.headers.get('authorization'));
   if (!auth) {
     return Response.json(
-      { error: { type: 'authentication_error', message: 'Send a valid API key as "Authorization: Bearer <key>". Create one on the API keys page.' } },
+      {
+        error: {
+          type: 'authentication_error',
+          message: 'Send a valid API key as "Authorization: Bearer <key>". Create one on the API keys page.',
+        },
+      },
       { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
     );
   }
@@ -38,5 +43,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action() {
-  return Response.json({ error: { type: 'invalid_request_error', message: 'Use GET for /api/v1/hello.' } }, { status: 405, headers: { Allow: 'GET' } });
+  return Response.json(
+    { error: { type: 'invalid_request_error', message: 'Use GET for /api/v1/hello.' } },
+    { status: 405, headers: { Allow: 'GET' } },
+  );
 }

@@ -67,31 +67,48 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const wanted = url.searchParams.get('plan');
   // What a finished plan change said (billing.plans.tsx redirects here with it).
   const { flash, setCookie } = await readFlash(request);
-  return data({
-    flash,
-    overview,
-    usage: getUsageBar({ userId: user.id }),
-    cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
-    trialEligible: !user.hasHadTrial,
-    publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
-    appUrl: env().APP_URL,
-    wantedPlan: wanted && isPlanKey(wanted) ? wanted : null,
-    wantedInterval: (url.searchParams.get('interval') === 'year' ? 'year' : 'month') as Interval,
-  }, setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined);
+  return data(
+    {
+      flash,
+      overview,
+      usage: getUsageBar({ userId: user.id }),
+      cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
+      trialEligible: !user.hasHadTrial,
+      publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
+      appUrl: env().APP_URL,
+      wantedPlan: wanted && isPlanKey(wanted) ? wanted : null,
+      wantedInterval: (url.searchParams.get('interval') === 'year' ? 'year' : 'month') as Interval,
+    },
+    setCookie ? { headers: { 'Set-Cookie': setCookie } } : undefined,
+  );
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) {
-    return data<BillingActionResult>({ ok: false, intent: 'invalid', error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
+    return data<BillingActionResult>(
+      { ok: false, intent: 'invalid', error: parsed.error.issues[0]?.message ?? 'Invalid request.' },
+      { status: 400 },
+    );
   }
   const input = parsed.data;
   try {
     switch (input.intent) {
       case 'subscribe': {
-        const result = await startSubscription({ userId: user.id, planKey: input.plan, interval: input.interval, seats: input.seats, nonce: input.nonce });
-        return data<BillingActionResult>({ ok: true, intent: 'subscribe', step: result.kind === 'needs_payment' ? result.step : null, message: result.kind === 'done' ? 'You are subscribed.' : null });
+        const result = await startSubscription({
+          userId: user.id,
+          planKey: input.plan,
+          interval: input.interval,
+          seats: input.seats,
+          nonce: input.nonce,
+        });
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'subscribe',
+          step: result.kind === 'needs_payment' ? result.step : null,
+          message: result.kind === 'done' ? 'You are subscribed.' : null,
+        });
       }
       case 'confirm': {
         const { notice, status } = await completeSubscription({ userId: user.id });
@@ -106,10 +123,18 @@ export async function action({ request }: ActionFunctionArgs) {
       }
       case 'cancel':
         await cancelAtPeriodEnd({ userId: user.id, nonce: input.nonce, reason: input.reason || null, comment: input.comment || null });
-        return data<BillingActionResult>({ ok: true, intent: 'cancel', message: 'Your subscription will end at the close of this period.' });
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'cancel',
+          message: 'Your subscription will end at the close of this period.',
+        });
       case 'reactivate':
         await reactivateSubscription({ userId: user.id, nonce: input.nonce });
-        return data<BillingActionResult>({ ok: true, intent: 'reactivate', message: 'Welcome back! Your subscription will renew as usual.' });
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'reactivate',
+          message: 'Welcome back! Your subscription will renew as usual.',
+        });
       case 'resume':
         await resumeSubscription({ userId: user.id, nonce: input.nonce });
         return data<BillingActionResult>({ ok: true, intent: 'resume', message: 'Your subscription is running again.' });
@@ -119,7 +144,11 @@ export async function action({ request }: ActionFunctionArgs) {
       case 'portal':
         return redirect(await createPortalSession({ userId: user.id, nonce: input.nonce }));
       case 'undo_plan_change':
-        return data<BillingActionResult>({ ok: true, intent: 'undo_plan_change', message: await undoScheduledChange({ userId: user.id, nonce: input.nonce }) });
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'undo_plan_change',
+          message: await undoScheduledChange({ userId: user.id, nonce: input.nonce }),
+        });
     }
   } catch (caught) {
     const error = asBillingError(caught);
@@ -135,7 +164,8 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function BillingOverviewPage() {
-  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } = useLoaderData<typeof loader>();
+  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } =
+    useLoaderData<typeof loader>();
   const actions = useBillingActions();
   useConfirmAfterRedirect(actions.confirmPayment);
   const { busy, step } = actions;
@@ -196,10 +226,26 @@ export default function BillingOverviewPage() {
 
       <RecentInvoices invoices={overview.invoices} />
 
-      <CancelDialog open={actions.dialog === 'cancel' && Boolean(sub)} sub={sub} busy={busy} onSubmit={actions.manageSubmitted} onClose={actions.closeDialog} />
-      <CancelNowDialog open={actions.dialog === 'cancel_now' && Boolean(sub)} preview={cancelNowPreview} busy={busy} onSubmit={actions.manageSubmitted} onClose={actions.closeDialog} />
+      <CancelDialog
+        open={actions.dialog === 'cancel' && Boolean(sub)}
+        sub={sub}
+        busy={busy}
+        onSubmit={actions.manageSubmitted}
+        onClose={actions.closeDialog}
+      />
+      <CancelNowDialog
+        open={actions.dialog === 'cancel_now' && Boolean(sub)}
+        preview={cancelNowPreview}
+        busy={busy}
+        onSubmit={actions.manageSubmitted}
+        onClose={actions.closeDialog}
+      />
       <p className="text-xs text-slate-500">
-        Prices in {CURRENCY.toUpperCase()}. Questions about a charge? <Link to="/dashboard" className="underline">Contact support</Link>.
+        Prices in {CURRENCY.toUpperCase()}. Questions about a charge?{' '}
+        <Link to="/dashboard" className="underline">
+          Contact support
+        </Link>
+        .
       </p>
     </>
   );

@@ -24,22 +24,35 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('buy'), nonce: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.') }),
-  z.object({ intent: z.literal('confirm'), clientSecret: z.string().regex(/^pi_[A-Za-z0-9]{1,128}_secret_[A-Za-z0-9]{1,128}$/, 'Reload the page to see whether the purchase went through.') }),
+  z.object({
+    intent: z.literal('confirm'),
+    clientSecret: z
+      .string()
+      .regex(/^pi_[A-Za-z0-9]{1,128}_secret_[A-Za-z0-9]{1,128}$/, 'Reload the page to see whether the purchase went through.'),
+  }),
 ]);
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return data<CreditsResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
+  if (!parsed.success)
+    return data<CreditsResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
   try {
     if (parsed.data.intent === 'buy') {
-      return data<CreditsResult>({ ok: true, step: await startCreditPackPurchase({ userId: user.id, nonce: parsed.data.nonce }), message: null });
+      return data<CreditsResult>({
+        ok: true,
+        step: await startCreditPackPurchase({ userId: user.id, nonce: parsed.data.nonce }),
+        message: null,
+      });
     }
     const { status, credits } = await completeCreditPackPurchase({ userId: user.id, clientSecret: parsed.data.clientSecret });
     return data<CreditsResult>({
       ok: true,
       step: null,
-      message: status === 'succeeded' ? `Thank you! Your credits are ready: ${credits.toLocaleString('en-US')} in total.` : 'We are waiting for your bank to confirm the payment. Your credits appear here when it does.',
+      message:
+        status === 'succeeded'
+          ? `Thank you! Your credits are ready: ${credits.toLocaleString('en-US')} in total.`
+          : 'We are waiting for your bank to confirm the payment. Your credits appear here when it does.',
     });
   } catch (caught) {
     const error = asBillingError(caught);

@@ -44,12 +44,19 @@ export async function action({ request }: ActionFunctionArgs) {
       value: text(40, 'Tax ID').min(1, 'Enter the tax ID.'),
       nonce: Nonce,
     }),
-    z.object({ intent: z.literal('remove_tax_id'), taxId: z.string().regex(/^txi_[A-Za-z0-9]{1,128}$/, 'Reload the page and try again.'), nonce: Nonce }),
+    z.object({
+      intent: z.literal('remove_tax_id'),
+      taxId: z.string().regex(/^txi_[A-Za-z0-9]{1,128}$/, 'Reload the page and try again.'),
+      nonce: Nonce,
+    }),
   ]);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return data<DetailsResult>({ ok: false, intent: 'invalid', error: issue?.message ?? 'Invalid request.', field: issue?.path[0]?.toString() }, { status: 400 });
+    return data<DetailsResult>(
+      { ok: false, intent: 'invalid', error: issue?.message ?? 'Invalid request.', field: issue?.path[0]?.toString() },
+      { status: 400 },
+    );
   }
   const input = parsed.data;
   try {
@@ -59,7 +66,14 @@ export async function action({ request }: ActionFunctionArgs) {
           userId: user.id,
           name: input.name,
           email: input.email,
-          address: { line1: input.line1 || null, line2: input.line2 || null, city: input.city || null, state: input.state || null, postal_code: input.postal_code || null, country: input.country || null },
+          address: {
+            line1: input.line1 || null,
+            line2: input.line2 || null,
+            city: input.city || null,
+            state: input.state || null,
+            postal_code: input.postal_code || null,
+            country: input.country || null,
+          },
           nonce: input.nonce,
         });
         return data<DetailsResult>({ ok: true, intent: input.intent, message: 'Saved. Your next invoices show these details.' });
@@ -72,7 +86,11 @@ export async function action({ request }: ActionFunctionArgs) {
     }
   } catch (caught) {
     const error = asBillingError(caught);
-    if (error instanceof BillingError) return data<DetailsResult>({ ok: false, intent: input.intent, error: error.message, field: error.code === 'invalid_details' ? 'value' : undefined }, { status: error.status });
+    if (error instanceof BillingError)
+      return data<DetailsResult>(
+        { ok: false, intent: input.intent, error: error.message, field: error.code === 'invalid_details' ? 'value' : undefined },
+        { status: error.status },
+      );
     throw error;
   }
 }
@@ -96,14 +114,74 @@ export default function BillingDetailsPage() {
         <form.Form method="post" className="mt-4 grid max-w-2xl gap-4 sm:grid-cols-2" onSubmit={fillNonce}>
           <input type="hidden" name="intent" value="details" />
           <input type="hidden" name="nonce" defaultValue="" />
-          <Field label="Name" name="name" autoComplete="organization" defaultValue={details.name} required maxLength={256} error={errorFor('name')} />
-          <Field label="Billing email" name="email" type="email" autoComplete="email" defaultValue={details.email} required maxLength={512} error={errorFor('email')} />
-          <Field label="Address" name="line1" autoComplete="address-line1" defaultValue={a.line1 ?? ''} maxLength={200} error={errorFor('line1')} />
-          <Field label="Address line 2" name="line2" autoComplete="address-line2" defaultValue={a.line2 ?? ''} maxLength={200} error={errorFor('line2')} />
-          <Field label="City" name="city" autoComplete="address-level2" defaultValue={a.city ?? ''} maxLength={100} error={errorFor('city')} />
-          <Field label="State or region" name="state" autoComplete="address-level1" defaultValue={a.state ?? ''} maxLength={100} error={errorFor('state')} />
-          <Field label="Postal code" name="postal_code" autoComplete="postal-code" defaultValue={a.postal_code ?? ''} maxLength={20} error={errorFor('postal_code')} />
-          <Field label="Country" name="country" autoComplete="country" defaultValue={a.country ?? ''} maxLength={2} hint="Two-letter code, like US, GB or DE." error={errorFor('country')} />
+          <Field
+            label="Name"
+            name="name"
+            autoComplete="organization"
+            defaultValue={details.name}
+            required
+            maxLength={256}
+            error={errorFor('name')}
+          />
+          <Field
+            label="Billing email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            defaultValue={details.email}
+            required
+            maxLength={512}
+            error={errorFor('email')}
+          />
+          <Field
+            label="Address"
+            name="line1"
+            autoComplete="address-line1"
+            defaultValue={a.line1 ?? ''}
+            maxLength={200}
+            error={errorFor('line1')}
+          />
+          <Field
+            label="Address line 2"
+            name="line2"
+            autoComplete="address-line2"
+            defaultValue={a.line2 ?? ''}
+            maxLength={200}
+            error={errorFor('line2')}
+          />
+          <Field
+            label="City"
+            name="city"
+            autoComplete="address-level2"
+            defaultValue={a.city ?? ''}
+            maxLength={100}
+            error={errorFor('city')}
+          />
+          <Field
+            label="State or region"
+            name="state"
+            autoComplete="address-level1"
+            defaultValue={a.state ?? ''}
+            maxLength={100}
+            error={errorFor('state')}
+          />
+          <Field
+            label="Postal code"
+            name="postal_code"
+            autoComplete="postal-code"
+            defaultValue={a.postal_code ?? ''}
+            maxLength={20}
+            error={errorFor('postal_code')}
+          />
+          <Field
+            label="Country"
+            name="country"
+            autoComplete="country"
+            defaultValue={a.country ?? ''}
+            maxLength={2}
+            hint="Two-letter code, like US, GB or DE."
+            error={errorFor('country')}
+          />
           <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
             <button type="submit" className="btn-primary" disabled={form.state !== 'idle'}>
               {form.state !== 'idle' ? 'Saving…' : 'Save details'}
@@ -127,7 +205,8 @@ export default function BillingDetailsPage() {
             {details.taxIds.map((t) => (
               <li key={t.id ?? t.value} className="flex flex-wrap items-center justify-between gap-3 py-2">
                 <span>
-                  <span className="font-medium">{t.value}</span> <span className="text-slate-500">· {taxIdTypes[t.type as keyof typeof taxIdTypes] ?? t.type}</span>
+                  <span className="font-medium">{t.value}</span>{' '}
+                  <span className="text-slate-500">· {taxIdTypes[t.type as keyof typeof taxIdTypes] ?? t.type}</span>
                   {t.verification ? <span className="text-slate-500"> · {t.verification}</span> : null}
                 </span>
                 {t.id ? (

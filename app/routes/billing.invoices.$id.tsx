@@ -28,7 +28,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const invoice = invoiceDetail({ userId: user.id, invoiceId: id.data });
   if (!invoice) notFound();
   const cards = invoice.canPay
-    ? getBillingState({ userId: user.id }).paymentMethods.map((pm) => ({ id: pm.id, label: `${brandName(pm.brand ?? pm.type)} ending in ${pm.last4 ?? '····'}`, isDefault: pm.isDefault }))
+    ? getBillingState({ userId: user.id }).paymentMethods.map((pm) => ({
+        id: pm.id,
+        label: `${brandName(pm.brand ?? pm.type)} ending in ${pm.last4 ?? '····'}`,
+        isDefault: pm.isDefault,
+      }))
     : [];
   return { invoice, cards, publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
@@ -36,7 +40,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
 const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('pay_start') }),
-  z.object({ intent: z.literal('pay_saved'), paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,128}$/, 'Choose one of your saved cards.'), nonce: Nonce }),
+  z.object({
+    intent: z.literal('pay_saved'),
+    paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,128}$/, 'Choose one of your saved cards.'),
+    nonce: Nonce,
+  }),
   z.object({ intent: z.literal('pay_complete') }),
 ]);
 
@@ -46,7 +54,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!id.success || !invoiceDetail({ userId: user.id, invoiceId: id.data })) notFound();
   const invoiceId = id.data;
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return data<InvoicePayResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
+  if (!parsed.success)
+    return data<InvoicePayResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
   try {
     switch (parsed.data.intent) {
       case 'pay_start':
@@ -56,7 +65,14 @@ export async function action({ request, params }: ActionFunctionArgs) {
         return data<InvoicePayResult>({ ok: true, step: null, message: 'Payment received. Thank you!' });
       case 'pay_complete': {
         const { status } = await completeInvoicePayment({ userId: user.id, invoiceId });
-        return data<InvoicePayResult>({ ok: true, step: null, message: status === 'paid' ? 'Payment received. Thank you!' : 'We are waiting for your bank to confirm the payment. This page updates when it does.' });
+        return data<InvoicePayResult>({
+          ok: true,
+          step: null,
+          message:
+            status === 'paid'
+              ? 'Payment received. Thank you!'
+              : 'We are waiting for your bank to confirm the payment. This page updates when it does.',
+        });
       }
     }
   } catch (caught) {
@@ -80,7 +96,14 @@ export default function InvoicePage() {
         </Link>
       </p>
       {paidMessage?.ok ? <Alert kind="success">{paidMessage.message}</Alert> : null}
-      {invoice.canPay ? <InvoicePay invoice={invoice} cards={cards} publishableKey={publishableKey} returnUrl={`${appUrl}/billing/invoices/${invoice.id}`} /> : null}
+      {invoice.canPay ? (
+        <InvoicePay
+          invoice={invoice}
+          cards={cards}
+          publishableKey={publishableKey}
+          returnUrl={`${appUrl}/billing/invoices/${invoice.id}`}
+        />
+      ) : null}
       <InvoiceDetailView invoice={invoice} />
     </>
   );

@@ -24,7 +24,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
     status: z.enum(HISTORY_STATUSES, { message: 'Filter by Paid, Open, Void or Uncollectible, or show all.' }).optional(),
     cursor: z.string().regex(CURSOR_PATTERN, 'That page link is not valid. Start again from the first page.').optional(),
   });
-  const parsed = QuerySchema.safeParse({ status: url.searchParams.get('status') || undefined, cursor: url.searchParams.get('cursor') || undefined });
+  const parsed = QuerySchema.safeParse({
+    status: url.searchParams.get('status') || undefined,
+    cursor: url.searchParams.get('cursor') || undefined,
+  });
   if (!parsed.success) throw new Response(parsed.error.issues[0]?.message ?? 'That page link is not valid.', { status: 400 });
   const status = parsed.data.status ?? null;
   const cursor = parsed.data.cursor ? parseCursor(parsed.data.cursor) : null;

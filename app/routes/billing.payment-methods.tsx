@@ -29,25 +29,39 @@ const ActionSchema = z.discriminatedUnion('intent', [
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return data<CardActionResult>({ ok: false, intent: 'invalid', error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
+  if (!parsed.success)
+    return data<CardActionResult>(
+      { ok: false, intent: 'invalid', error: parsed.error.issues[0]?.message ?? 'Invalid request.' },
+      { status: 400 },
+    );
   const input = parsed.data;
   try {
     switch (input.intent) {
       case 'add_start':
-        return data<CardActionResult>({ ok: true, intent: input.intent, message: null, step: await startAddCard({ userId: user.id, nonce: input.nonce }) });
+        return data<CardActionResult>({
+          ok: true,
+          intent: input.intent,
+          message: null,
+          step: await startAddCard({ userId: user.id, nonce: input.nonce }),
+        });
       case 'add_complete':
         await completeAddCard({ userId: user.id });
         return data<CardActionResult>({ ok: true, intent: input.intent, message: 'Your card is saved.' });
       case 'make_default':
         await makeDefaultCard({ userId: user.id, cardId: input.card, nonce: input.nonce });
-        return data<CardActionResult>({ ok: true, intent: input.intent, message: 'That card is now your default. Your subscription and invoices use it from now on.' });
+        return data<CardActionResult>({
+          ok: true,
+          intent: input.intent,
+          message: 'That card is now your default. Your subscription and invoices use it from now on.',
+        });
       case 'remove':
         await removeCard({ userId: user.id, cardId: input.card, nonce: input.nonce });
         return data<CardActionResult>({ ok: true, intent: input.intent, message: 'The card is removed.' });
     }
   } catch (caught) {
     const error = asBillingError(caught);
-    if (error instanceof BillingError) return data<CardActionResult>({ ok: false, intent: input.intent, error: error.message }, { status: error.status });
+    if (error instanceof BillingError)
+      return data<CardActionResult>({ ok: false, intent: input.intent, error: error.message }, { status: error.status });
     throw error;
   }
 }

@@ -38,7 +38,10 @@ const ChoiceSchema = z
     return { plan: value.plan, interval: value.interval, seats: seats.data };
   });
 
-const Token = z.string().min(20, 'This review is incomplete. Open “Change plan” again.').max(2000, 'This review is not valid. Open “Change plan” again.');
+const Token = z
+  .string()
+  .min(20, 'This review is incomplete. Open “Change plan” again.')
+  .max(2000, 'This review is not valid. Open “Change plan” again.');
 const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('confirm'), token: Token, plan: z.string(), interval: z.string(), seats: z.string().optional() }),
   z.object({ intent: z.literal('finish'), token: Token, failure: z.string().max(300).optional() }),
@@ -49,7 +52,10 @@ type FieldError = { message: string; field: 'plan' | 'interval' | 'seats' | null
 function firstIssue(error: z.ZodError): FieldError {
   const issue = error.issues[0];
   const field = issue?.path[0];
-  return { message: issue?.message ?? 'Check your choice and try again.', field: field === 'plan' || field === 'interval' || field === 'seats' ? field : null };
+  return {
+    message: issue?.message ?? 'Check your choice and try again.',
+    field: field === 'plan' || field === 'interval' || field === 'seats' ? field : null,
+  };
 }
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -63,10 +69,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
     // What the customer typed stays in the field, beside its error; otherwise the current seats.
     seats: url.searchParams.get('seats') ?? String(current.planKey === 'team' ? current.quantity : 1),
   };
-  const base = { current, initial, publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, payAction: overview.openInvoiceUrl ? { href: overview.openInvoiceUrl, label: 'Pay the open invoice' } : null };
+  const base = {
+    current,
+    initial,
+    publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
+    payAction: overview.openInvoiceUrl ? { href: overview.openInvoiceUrl, label: 'Pay the open invoice' } : null,
+  };
   const pick = (error: FieldError | null, status = 200) => data({ ...base, preview: null as PreviewResult | null, error }, { status });
   if (!url.searchParams.has('plan')) return pick(null);
-  const parsed = ChoiceSchema.safeParse({ plan: url.searchParams.get('plan'), interval: url.searchParams.get('interval') ?? initial.interval, seats: url.searchParams.get('seats') ?? undefined });
+  const parsed = ChoiceSchema.safeParse({
+    plan: url.searchParams.get('plan'),
+    interval: url.searchParams.get('interval') ?? initial.interval,
+    seats: url.searchParams.get('seats') ?? undefined,
+  });
   if (!parsed.success) return pick(firstIssue(parsed.error), 400);
   try {
     const preview = await previewPlanChange({ userId: user.id, wanted: parsed.data });
@@ -87,15 +102,18 @@ export type PlanActionResult =
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return data<PlanActionResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
+  if (!parsed.success)
+    return data<PlanActionResult>({ ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid request.' }, { status: 400 });
   const input = parsed.data;
   try {
     if (input.intent === 'confirm') {
       const choice = ChoiceSchema.safeParse({ plan: input.plan, interval: input.interval, seats: input.seats });
       if (!choice.success) return data<PlanActionResult>({ ok: false, error: firstIssue(choice.error).message }, { status: 400 });
       const result = await confirmPlanChange({ userId: user.id, token: input.token, expected: choice.data });
-      if (result.kind === 'stale') return data<PlanActionResult>({ ok: false, stale: true, error: result.message, preview: result.preview }, { status: 409 });
-      if (result.kind === 'needs_action') return data<PlanActionResult>({ ok: true, needsAction: { clientSecret: result.clientSecret, token: result.token } });
+      if (result.kind === 'stale')
+        return data<PlanActionResult>({ ok: false, stale: true, error: result.message, preview: result.preview }, { status: 409 });
+      if (result.kind === 'needs_action')
+        return data<PlanActionResult>({ ok: true, needsAction: { clientSecret: result.clientSecret, token: result.token } });
       return flash(request, 'success', result.message, '/billing');
     }
     try {
@@ -134,11 +152,22 @@ export default function ChangePlanPage() {
           <span data-testid="change-error">{answer.error}</span>
         </Alert>
       ) : null}
-      {answer?.ok && answer.needsAction && loaded.publishableKey ? <PlanNextAction publishableKey={loaded.publishableKey} clientSecret={answer.needsAction.clientSecret} token={answer.needsAction.token} /> : null}
+      {answer?.ok && answer.needsAction && loaded.publishableKey ? (
+        <PlanNextAction
+          publishableKey={loaded.publishableKey}
+          clientSecret={answer.needsAction.clientSecret}
+          token={answer.needsAction.token}
+        />
+      ) : null}
       {review ? (
         <PlanReview key={review.token} review={review} />
       ) : preview?.kind === 'refused' ? (
-        <PlanPicker current={loaded.current} initial={loaded.initial} error={{ message: preview.message, field: null }} action={loaded.payAction} />
+        <PlanPicker
+          current={loaded.current}
+          initial={loaded.initial}
+          error={{ message: preview.message, field: null }}
+          action={loaded.payAction}
+        />
       ) : (
         <PlanPicker current={loaded.current} initial={loaded.initial} error={loaded.error} action={loaded.payAction} />
       )}

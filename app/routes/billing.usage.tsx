@@ -39,7 +39,13 @@ export default function UsagePage() {
           {n(u.total)} {u.total === 1 ? 'call' : 'calls'} this period
         </h2>
         <UsageBar
-          data={{ total: u.total, allowance: u.allowance, projectedTotal: u.projection?.total ?? null, projectedCost: u.projection?.cost ?? null, currency: u.currency }}
+          data={{
+            total: u.total,
+            allowance: u.allowance,
+            projectedTotal: u.projection?.total ?? null,
+            projectedCost: u.projection?.cost ?? null,
+            currency: u.currency,
+          }}
         />
         {u.projection ? (
           <p className="text-sm text-slate-600" data-testid="usage-projection">
@@ -62,7 +68,11 @@ export default function UsagePage() {
         </p>
         {!u.planName ? (
           <p className="text-sm text-slate-600">
-            No plan includes API calls for you yet. <Link to="/billing" className="font-medium text-brand-700 underline">Choose a plan</Link> to use the API.
+            No plan includes API calls for you yet.{' '}
+            <Link to="/billing" className="font-medium text-brand-700 underline">
+              Choose a plan
+            </Link>{' '}
+            to use the API.
           </p>
         ) : null}
       </section>
@@ -82,29 +92,41 @@ export default function UsagePage() {
         <>
           <div className="grid gap-6 lg:grid-cols-2">
             <section className="card min-w-0 space-y-3" aria-labelledby="daily-title">
-              <h2 id="daily-title" className="text-base font-semibold text-slate-900">Calls per day</h2>
+              <h2 id="daily-title" className="text-base font-semibold text-slate-900">
+                Calls per day
+              </h2>
               <DailyBars days={u.days} />
             </section>
             <section className="card min-w-0 space-y-3" aria-labelledby="cumulative-title">
               <h2 id="cumulative-title" className="text-base font-semibold text-slate-900">
                 Calls so far{u.allowance ? ' against the included calls' : ''}
               </h2>
-              <CumulativeLine days={u.days} allowance={u.allowance} projection={u.projection ? { date: lastDay, total: u.projection.total } : null} />
+              <CumulativeLine
+                days={u.days}
+                allowance={u.allowance}
+                projection={u.projection ? { date: lastDay, total: u.projection.total } : null}
+              />
               <p className="text-xs text-slate-500">Solid: calls so far. Dashed: projected to the period end. Red: included calls.</p>
             </section>
           </div>
           <div className="grid gap-6 lg:grid-cols-2">
             <section className="card min-w-0 space-y-3" aria-labelledby="keys-title">
-              <h2 id="keys-title" className="text-base font-semibold text-slate-900">By API key</h2>
+              <h2 id="keys-title" className="text-base font-semibold text-slate-900">
+                By API key
+              </h2>
               <KeyTable byKey={u.byKey} total={u.total} />
             </section>
             <section className="card min-w-0 space-y-3" aria-labelledby="history-title">
-              <h2 id="history-title" className="text-base font-semibold text-slate-900">Last 6 periods</h2>
+              <h2 id="history-title" className="text-base font-semibold text-slate-900">
+                Last 6 periods
+              </h2>
               <HistoryTable history={u.history} />
             </section>
           </div>
           <section className="card min-w-0 space-y-3" aria-labelledby="table-title">
-            <h2 id="table-title" className="text-base font-semibold text-slate-900">The numbers per day</h2>
+            <h2 id="table-title" className="text-base font-semibold text-slate-900">
+              The numbers per day
+            </h2>
             <DailyTable days={u.days} allowance={u.allowance} />
           </section>
         </>

@@ -14,7 +14,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const billing = getBillingOverview({ userId: user.id });
   return {
     plan: billing.subscription
-      ? { name: billing.subscription.planName, label: billing.subscription.view.label, tone: billing.subscription.view.tone, detail: billing.subscription.view.detail }
+      ? {
+          name: billing.subscription.planName,
+          label: billing.subscription.view.label,
+          tone: billing.subscription.view.tone,
+          detail: billing.subscription.view.detail,
+        }
       : null,
     name: user.name,
     memberSince: user.createdAt.toISOString(),
@@ -60,7 +65,9 @@ export default function Dashboard() {
         </div>
         <div className="card">
           <h2 className="text-sm font-medium text-slate-500">Last API call</h2>
-          <p className="mt-2 text-lg font-semibold">{d.lastUsed ? new Date(d.lastUsed).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' }) : 'No calls yet'}</p>
+          <p className="mt-2 text-lg font-semibold">
+            {d.lastUsed ? new Date(d.lastUsed).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' }) : 'No calls yet'}
+          </p>
           <p className="mt-4 text-sm text-slate-500">
             Try it: <code className="rounded bg-slate-100 px-1.5 py-0.5">GET /api/v1/hello</code>
           </p>
@@ -72,7 +79,10 @@ export default function Dashboard() {
           <li>Choose a plan on the Billing page.</li>
           <li>Create an API key.</li>
           <li>
-            Call <code className="rounded bg-slate-100 px-1">curl -H &quot;Authorization: Bearer &lt;key&gt;&quot; {'<this site>'}/api/v1/hello</code>
+            Call{' '}
+            <code className="rounded bg-slate-100 px-1">
+              curl -H &quot;Authorization: Bearer &lt;key&gt;&quot; {'<this site>'}/api/v1/hello
+            </code>
           </li>
         </ol>
       </div>

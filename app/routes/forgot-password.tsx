@@ -19,7 +19,8 @@ const Schema = z.object({
 });
 
 /** The same answer whether or not the address has an account (docs/decisions/022-password-reset.md). */
-const sentMessage = (minutes: number) => `If an account uses that email, we have sent it a link to choose a new password. The link works once, for ${minutes} minutes.`;
+const sentMessage = (minutes: number) =>
+  `If an account uses that email, we have sent it a link to choose a new password. The link works once, for ${minutes} minutes.`;
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
@@ -28,10 +29,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const wait = clientWaitMs('reset_request', address);
   if (wait > 0) {
     const { seconds, text } = describeWait(wait);
-    return data({ sent: false, email, error: `Too many reset requests from your network. Try again in ${text}.`, validMinutes: RESET_TTL_MS / 60_000 }, { status: 429, headers: { 'Retry-After': String(seconds) } });
+    return data(
+      {
+        sent: false,
+        email,
+        error: `Too many reset requests from your network. Try again in ${text}.`,
+        validMinutes: RESET_TTL_MS / 60_000,
+      },
+      { status: 429, headers: { 'Retry-After': String(seconds) } },
+    );
   }
   const parsed = Schema.safeParse({ email });
-  if (!parsed.success) return data({ sent: false, email, error: parsed.error.issues[0]!.message, validMinutes: RESET_TTL_MS / 60_000 }, { status: 400 });
+  if (!parsed.success)
+    return data({ sent: false, email, error: parsed.error.issues[0]!.message, validMinutes: RESET_TTL_MS / 60_000 }, { status: 400 });
   recordClientAttempt('reset_request', address);
   requestPasswordReset(parsed.data.email);
   return data({ sent: true, email: parsed.data.email, error: null as string | null, validMinutes: RESET_TTL_MS / 60_000 });

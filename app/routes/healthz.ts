@@ -8,7 +8,14 @@ export async function loader() {
   const ready = isReady();
   const ok = dbOk && ready;
   return Response.json(
-    { ok, status: !dbOk ? 'error' : ready ? 'ok' : 'starting', db: dbOk ? 'ok' : 'error', stripe: env().stripeMode, webhookBacklog: backlog, usageReporterLagSeconds },
+    {
+      ok,
+      status: !dbOk ? 'error' : ready ? 'ok' : 'starting',
+      db: dbOk ? 'ok' : 'error',
+      stripe: env().stripeMode,
+      webhookBacklog: backlog,
+      usageReporterLagSeconds,
+    },
     { status: ok ? 200 : 503, headers: { 'Cache-Control': 'no-store' } },
   );
 }

@@ -23,7 +23,10 @@ const DEAD_LINK = 'This link has expired or was already used. Ask for a new one.
 export async function loader({ request }: LoaderFunctionArgs) {
   const token = new URL(request.url).searchParams.get('token') ?? '';
   const live = resetTokenIsLive(token);
-  return data({ token: live ? token : '', live }, { status: live ? 200 : 400, headers: { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } });
+  return data(
+    { token: live ? token : '', live },
+    { status: live ? 200 : 400, headers: { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } },
+  );
 }
 
 type Errors = Partial<Record<'password' | 'confirmPassword' | 'form', string>>;
@@ -31,7 +34,10 @@ type Errors = Partial<Record<'password' | 'confirmPassword' | 'form', string>>;
 export async function action({ request }: ActionFunctionArgs) {
   const form = await request.formData();
   const token = String(form.get('token') ?? '');
-  const parsed = Schema.safeParse({ password: String(form.get('password') ?? ''), confirmPassword: String(form.get('confirmPassword') ?? '') });
+  const parsed = Schema.safeParse({
+    password: String(form.get('password') ?? ''),
+    confirmPassword: String(form.get('confirmPassword') ?? ''),
+  });
   if (!parsed.success) {
     const errors: Errors = {};
     for (const issue of parsed.error.issues) errors[issue.path[0] as keyof Errors] ??= issue.message;
@@ -57,8 +63,23 @@ export default function ResetPassword() {
           <Form method="post" className="mt-6 space-y-4" noValidate>
             {errors.form ? <Alert kind="error">{errors.form}</Alert> : null}
             <input type="hidden" name="token" value={token} />
-            <Field label="New password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="At least 10 characters." required />
-            <Field label="New password again" name="confirmPassword" type="password" autoComplete="new-password" error={errors.confirmPassword} required />
+            <Field
+              label="New password"
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              error={errors.password}
+              hint="At least 10 characters."
+              required
+            />
+            <Field
+              label="New password again"
+              name="confirmPassword"
+              type="password"
+              autoComplete="new-password"
+              error={errors.confirmPassword}
+              required
+            />
             <button type="submit" className="btn-primary w-full" disabled={navigation.state === 'submitting'}>
               {navigation.state === 'submitting' ? 'Saving…' : 'Save and log in'}
             </button>

@@ -18,10 +18,7 @@ export const meta: MetaFunction = () => [{ title: 'Sign up · Acme Cloud' }];
 export const SignupSchema = z.object({
   name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
   email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.').email('Enter a valid email address.'),
-  password: z
-    .string()
-    .min(10, 'Use at least 10 characters.')
-    .max(200, 'Use at most 200 characters.'),
+  password: z.string().min(10, 'Use at least 10 characters.').max(200, 'Use at most 200 characters.'),
 });
 
 type FieldErrors = Partial<Record<'name' | 'email' | 'password' | 'form', string>>;
@@ -48,11 +45,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
     );
   }
   const redirectTo = safeRedirectTo(form.get('redirectTo'));
-  const parsed = SignupSchema.safeParse({ name: form.get('name') ?? '', email: form.get('email') ?? '', password: form.get('password') ?? '' });
+  const parsed = SignupSchema.safeParse({
+    name: form.get('name') ?? '',
+    email: form.get('email') ?? '',
+    password: form.get('password') ?? '',
+  });
   if (!parsed.success) {
     const errors: FieldErrors = {};
     for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= issue.message;
-    return data({ errors, values: { name: String(form.get('name') ?? '').slice(0, 100), email: String(form.get('email') ?? '').slice(0, 254) } }, { status: 400 });
+    return data(
+      { errors, values: { name: String(form.get('name') ?? '').slice(0, 100), email: String(form.get('email') ?? '').slice(0, 254) } },
+      { status: 400 },
+    );
   }
   try {
     const user = await createUser(parsed.data);
@@ -62,7 +66,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (error instanceof EmailTakenError) {
       // Never a session for the existing account: the answer says only that the email is taken.
       recordClientAttempt('signup_probe', address);
-      return data({ errors: { email: error.message } as FieldErrors, values: { name: parsed.data.name, email: parsed.data.email } }, { status: 409 });
+      return data(
+        { errors: { email: error.message } as FieldErrors, values: { name: parsed.data.name, email: parsed.data.email } },
+        { status: 409 },
+      );
     }
     throw error;
   }
@@ -86,9 +93,33 @@ export default function Signup() {
         <Form method="post" className="mt-6 space-y-4" noValidate>
           {errors.form ? <Alert kind="error">{errors.form}</Alert> : null}
           <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? ''} />
-          <Field label="Name" name="name" autoComplete="name" defaultValue={result?.values.name} error={errors.name} required maxLength={100} />
-          <Field label="Email" name="email" type="email" autoComplete="email" defaultValue={result?.values.email} error={errors.email} required />
-          <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors.password} hint="At least 10 characters." required />
+          <Field
+            label="Name"
+            name="name"
+            autoComplete="name"
+            defaultValue={result?.values.name}
+            error={errors.name}
+            required
+            maxLength={100}
+          />
+          <Field
+            label="Email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            defaultValue={result?.values.email}
+            error={errors.email}
+            required
+          />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            error={errors.password}
+            hint="At least 10 characters."
+            required
+          />
           <button type="submit" className="btn-primary w-full" disabled={navigation.state === 'submitting'}>
             {navigation.state === 'submitting' ? 'Creating account…' : 'Create account'}
           </button>

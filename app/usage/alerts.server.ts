@@ -28,8 +28,20 @@ export function checkUsageAlerts(userIds: Iterable<string>, now = clock.now()): 
     if (!threshold) continue;
     // The highest threshold reached (usage only grows within a period, so a skipped 80% never
     // comes due later; after an upgrade the bigger allowance starts from its own thresholds).
-    const data = JSON.stringify({ threshold, calls: total, allowance, plan: planKey, periodStart: period.start.toISOString(), periodEnd: period.end.toISOString() });
-    queued += insert.run(`usage-alert:${userId}:${period.start.toISOString()}:${allowance}:${threshold}`, data, machineClock.nowMs(), userId).changes;
+    const data = JSON.stringify({
+      threshold,
+      calls: total,
+      allowance,
+      plan: planKey,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+    });
+    queued += insert.run(
+      `usage-alert:${userId}:${period.start.toISOString()}:${allowance}:${threshold}`,
+      data,
+      machineClock.nowMs(),
+      userId,
+    ).changes;
   }
   return queued;
 }

@@ -41,15 +41,26 @@ export async function ensureMeteredItems(opts: { subscriptionIds?: string[] } = 
     const found = sub.lookupKey ? planByLookupKey(sub.lookupKey) : null;
     if (!found || found.interval !== 'month') continue;
     const want = meteredPriceOf(found.plan);
-    const items = d.select().from(subscriptionItems).where(and(eq(subscriptionItems.subscriptionId, sub.id), eq(subscriptionItems.usageType, 'metered'))).all();
+    const items = d
+      .select()
+      .from(subscriptionItems)
+      .where(and(eq(subscriptionItems.subscriptionId, sub.id), eq(subscriptionItems.usageType, 'metered')))
+      .all();
     if (items.some((i) => i.priceLookupKey === want.lookupKey)) continue;
     const price = await priceByLookupKey(want.lookupKey);
     const existing = items[0];
     if (existing) {
-      await stripe().subscriptionItems.update(existing.id, { price: price.id, proration_behavior: 'none' }, { idempotencyKey: `metered-move:${existing.id}:${price.id}` });
+      await stripe().subscriptionItems.update(
+        existing.id,
+        { price: price.id, proration_behavior: 'none' },
+        { idempotencyKey: `metered-move:${existing.id}:${price.id}` },
+      );
       changes.push({ subscriptionId: sub.id, action: 'moved', lookupKey: want.lookupKey });
     } else {
-      await stripe().subscriptionItems.create({ subscription: sub.id, price: price.id, proration_behavior: 'none' }, { idempotencyKey: `metered-add:${sub.id}:${price.id}` });
+      await stripe().subscriptionItems.create(
+        { subscription: sub.id, price: price.id, proration_behavior: 'none' },
+        { idempotencyKey: `metered-add:${sub.id}:${price.id}` },
+      );
       changes.push({ subscriptionId: sub.id, action: 'added', lookupKey: want.lookupKey });
     }
     await syncObject('subscription', sub.id);

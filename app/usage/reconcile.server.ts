@@ -29,7 +29,9 @@ export interface UsageReconcileRow {
   ok: boolean;
 }
 
-export async function reconcileUsage(opts: { periods?: number; now?: Date; onProgress?: (done: number, total: number, row: UsageReconcileRow) => void } = {}): Promise<UsageReconcileRow[]> {
+export async function reconcileUsage(
+  opts: { periods?: number; now?: Date; onProgress?: (done: number, total: number, row: UsageReconcileRow) => void } = {},
+): Promise<UsageReconcileRow[]> {
   const sqlite = db().$client;
   const meterName = METERED.meter.eventName;
   let meter: Stripe.Billing.Meter | null = null;
@@ -43,11 +45,15 @@ export async function reconcileUsage(opts: { periods?: number; now?: Date; onPro
     .all(meterName) as { userId: string; customerId: string }[];
   const now = opts.now ?? clock.now();
   const periods = Math.max(1, opts.periods ?? 1);
-  const ledgerQ = sqlite.prepare('SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?');
+  const ledgerQ = sqlite.prepare(
+    'SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?',
+  );
   const reportsQ = sqlite.prepare(
     'SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE user_id = ? AND meter = ? AND event_timestamp >= ? AND event_timestamp < ? GROUP BY status',
   );
-  const unreportedQ = sqlite.prepare('SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE user_id = ? AND meter = ? AND report_id IS NULL AND occurred_at >= ? AND occurred_at < ?');
+  const unreportedQ = sqlite.prepare(
+    'SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE user_id = ? AND meter = ? AND report_id IS NULL AND occurred_at >= ? AND occurred_at < ?',
+  );
   const rows: UsageReconcileRow[] = [];
   const total = customers.length * periods;
   for (const c of customers) {
@@ -59,7 +65,11 @@ export async function reconcileUsage(opts: { periods?: number; now?: Date; onPro
       const ledger = (ledgerQ.get(c.userId, meterName, startMs, endMs) as { v: number }).v;
       const reports = reportsQ.all(c.userId, meterName, start, end) as { status: string; v: number }[];
       const byStatus = (s: string) => reports.find((r) => r.status === s)?.v ?? 0;
-      const summary = await stripe().billing.meters.listEventSummaries(meter.id, { customer: c.customerId, start_time: start, end_time: end });
+      const summary = await stripe().billing.meters.listEventSummaries(meter.id, {
+        customer: c.customerId,
+        start_time: start,
+        end_time: end,
+      });
       const onStripe = summary.data.reduce((s, d) => s + d.aggregated_value, 0);
       const pending = byStatus('pending') + (unreportedQ.get(c.userId, meterName, startMs, endMs) as { v: number }).v;
       const row: UsageReconcileRow = {

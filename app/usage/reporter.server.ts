@@ -43,7 +43,9 @@ export function reportWindowSeconds(source: Record<string, string | undefined> =
   if (!raw) return 60;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 86_400) {
-    throw new Error(`Invalid environment variable USAGE_REPORT_WINDOW_SECONDS: must be a whole number of seconds from 1 to 86400 (got "${raw}")`);
+    throw new Error(
+      `Invalid environment variable USAGE_REPORT_WINDOW_SECONDS: must be a whole number of seconds from 1 to 86400 (got "${raw}")`,
+    );
   }
   return n;
 }
@@ -158,13 +160,25 @@ export class UsageReporter {
             WHERE e.report_id IS NULL AND e.occurred_at < ?
             GROUP BY e.user_id, e.meter, w`,
         )
-        .all(windowMs, cutoff) as Array<{ userId: string; meter: string; w: number; firstId: number; lastId: number; rows: number; value: number; lastAt: number; customerId: string | null }>;
+        .all(windowMs, cutoff) as Array<{
+        userId: string;
+        meter: string;
+        w: number;
+        firstId: number;
+        lastId: number;
+        rows: number;
+        value: number;
+        lastAt: number;
+        customerId: string | null;
+      }>;
       const taken = sqlite.prepare('SELECT 1 FROM meter_reports WHERE user_id = ? AND meter = ? AND window_start = ?');
       const insert = sqlite.prepare(
         `INSERT INTO meter_reports (user_id, customer_id, meter, window_start, window_end, event_timestamp, first_event_id, last_event_id, rows, value, identifier, status, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
       );
-      const mark = sqlite.prepare('UPDATE usage_events SET report_id = ? WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ? AND id <= ?');
+      const mark = sqlite.prepare(
+        'UPDATE usage_events SET report_id = ? WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ? AND id <= ?',
+      );
       let opened = 0;
       for (const g of groups) {
         // Usage of a user without a Stripe customer cannot be reported; it waits (and shows as lag).
@@ -210,7 +224,9 @@ export class UsageReporter {
   async sendDue(): Promise<Omit<TickResult, 'opened'>> {
     const sqlite = db().$client;
     const result = { sent: 0, retried: 0, failed: 0 };
-    const markSent = sqlite.prepare(`UPDATE meter_reports SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?`);
+    const markSent = sqlite.prepare(
+      `UPDATE meter_reports SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?`,
+    );
     const markRetry = sqlite.prepare(`UPDATE meter_reports SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`);
     const markFailed = sqlite.prepare(`UPDATE meter_reports SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`);
     const outcome = (reports: ReportRow[], error: unknown) => {
@@ -311,9 +327,13 @@ function describe(error: unknown): string {
 /** Seconds since the oldest call not yet accepted by Stripe was made (0 when all are). */
 export function reporterLagSeconds(nowMs = clock.nowMs()): number {
   const sqlite = db().$client;
-  const unreported = sqlite.prepare('SELECT min(occurred_at) AS at FROM usage_events WHERE report_id IS NULL').get() as { at: number | null };
+  const unreported = sqlite.prepare('SELECT min(occurred_at) AS at FROM usage_events WHERE report_id IS NULL').get() as {
+    at: number | null;
+  };
   const pending = sqlite
-    .prepare(`SELECT min(e.occurred_at) AS at FROM meter_reports r JOIN usage_events e ON e.id = r.first_event_id WHERE r.status = 'pending'`)
+    .prepare(
+      `SELECT min(e.occurred_at) AS at FROM meter_reports r JOIN usage_events e ON e.id = r.first_event_id WHERE r.status = 'pending'`,
+    )
     .get() as { at: number | null };
   const oldest = Math.min(unreported.at ?? Infinity, pending.at ?? Infinity);
   return Number.isFinite(oldest) ? Math.max(0, Math.round((nowMs - oldest) / 1000)) : 0;

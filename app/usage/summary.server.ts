@@ -66,7 +66,12 @@ export function usagePeriodAt(anchor: Date | null, now: Date, back = 0): { start
 }
 
 function period(p: { start: Date; end: Date }): UsagePeriod {
-  return { start: p.start.toISOString(), end: p.end.toISOString(), firstDay: utcDay(p.start.getTime()), lastDay: utcDay(p.end.getTime() - DAY_MS) };
+  return {
+    start: p.start.toISOString(),
+    end: p.end.toISOString(),
+    firstDay: utcDay(p.start.getTime()),
+    lastDay: utcDay(p.end.getTime() - DAY_MS),
+  };
 }
 
 /** Cost in minor units of `calls` on a plan: the allowance free, the rest at METERED's unit amount. */
@@ -108,7 +113,9 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
   const p = period(current);
 
   const rows = sqlite
-    .prepare(`SELECT day, api_key_id AS apiKeyId, calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? ORDER BY day`)
+    .prepare(
+      `SELECT day, api_key_id AS apiKeyId, calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? ORDER BY day`,
+    )
     .all(userId, meter, p.firstDay, p.lastDay) as { day: string; apiKeyId: string; calls: number }[];
   const perDay = new Map<string, number>();
   const perKey = new Map<string, number>();
@@ -129,7 +136,11 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
 
   const keyIds = [...perKey.keys()].filter(Boolean);
   const keyRows = keyIds.length
-    ? (sqlite.prepare(`SELECT id, name, prefix, revoked_at AS revokedAt FROM api_keys WHERE user_id = ? AND id IN (${keyIds.map(() => '?').join(',')})`).all(userId, ...keyIds) as {
+    ? (sqlite
+        .prepare(
+          `SELECT id, name, prefix, revoked_at AS revokedAt FROM api_keys WHERE user_id = ? AND id IN (${keyIds.map(() => '?').join(',')})`,
+        )
+        .all(userId, ...keyIds) as {
         id: string;
         name: string;
         prefix: string;
@@ -139,7 +150,13 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
   const byKey = [...perKey.entries()]
     .map(([apiKeyId, calls]) => {
       const k = keyRows.find((r) => r.id === apiKeyId);
-      return { apiKeyId, name: k?.name ?? (apiKeyId ? 'Deleted key' : 'Without a key'), prefix: k?.prefix ?? null, revoked: !!k?.revokedAt, calls };
+      return {
+        apiKeyId,
+        name: k?.name ?? (apiKeyId ? 'Deleted key' : 'Without a key'),
+        prefix: k?.prefix ?? null,
+        revoked: !!k?.revokedAt,
+        calls,
+      };
     })
     .sort((a, b) => b.calls - a.calls);
 
@@ -168,7 +185,13 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     .all(userId, meter, oldest.firstDay, p.lastDay) as { day: string; calls: number }[];
   for (let back = 0; back < 6; back++) {
     const q = period(usagePeriodAt(anchor, now, back));
-    history.push({ start: q.start, end: q.end, firstDay: q.firstDay, lastDay: q.lastDay, calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0) });
+    history.push({
+      start: q.start,
+      end: q.end,
+      firstDay: q.firstDay,
+      lastDay: q.lastDay,
+      calls: perDayAll.filter((d) => d.day >= q.firstDay && d.day <= q.lastDay).reduce((s, d) => s + d.calls, 0),
+    });
   }
 
   // Reported to Stripe: every ledger row is unreported, in a pending report, in a refused one, or
@@ -176,10 +199,16 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
   const fromMs = Date.parse(`${p.firstDay}T00:00:00Z`);
   const toMs = Date.parse(`${p.lastDay}T00:00:00Z`) + DAY_MS;
   const unreported = (
-    sqlite.prepare('SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?').get(userId, meter, fromMs, toMs) as { v: number }
+    sqlite
+      .prepare(
+        'SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?',
+      )
+      .get(userId, meter, fromMs, toMs) as { v: number }
   ).v;
   const open = sqlite
-    .prepare(`SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE status IN ('pending', 'failed') AND user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`)
+    .prepare(
+      `SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE status IN ('pending', 'failed') AND user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`,
+    )
     .all(userId, meter, fromMs / 1000, toMs / 1000) as { status: string; v: number }[];
   const pending = unreported + (open.find((r) => r.status === 'pending')?.v ?? 0);
   const failed = open.find((r) => r.status === 'failed')?.v ?? 0;

@@ -39,7 +39,8 @@ interface Handler {
   effects?(ctx: EffectContext): void;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : v && typeof v === 'object' && 'id' in v && typeof v.id === 'string' ? v.id : null);
+const str = (v: unknown): string | null =>
+  typeof v === 'string' && v ? v : v && typeof v === 'object' && 'id' in v && typeof v.id === 'string' ? v.id : null;
 const self =
   (kind: SyncKind) =>
   (o: InboxEvent['object']): SyncTarget | null =>
@@ -48,10 +49,20 @@ const self =
 // --- effects ----------------------------------------------------------------------------------------
 
 /** Records an effect once; returns false (and the caller does nothing) when it already happened. */
-export function recordEffect(tx: Tx, effect: { key: string; kind: string; eventId: string; userId: string | null; data?: Record<string, unknown> }): boolean {
+export function recordEffect(
+  tx: Tx,
+  effect: { key: string; kind: string; eventId: string; userId: string | null; data?: Record<string, unknown> },
+): boolean {
   const result = tx
     .insert(webhookEffects)
-    .values({ key: effect.key, kind: effect.kind, eventId: effect.eventId, userId: effect.userId, data: effect.data ?? null, createdAt: machineClock.nowMs() })
+    .values({
+      key: effect.key,
+      kind: effect.kind,
+      eventId: effect.eventId,
+      userId: effect.userId,
+      data: effect.data ?? null,
+      createdAt: machineClock.nowMs(),
+    })
     .onConflictDoNothing()
     .run();
   return result.changes > 0;
@@ -61,7 +72,14 @@ export function recordEffect(tx: Tx, effect: { key: string; kind: string; eventI
 export function enqueueEmail(tx: Tx, email: { dedupeKey: string; template: string; userId: string | null; data: Record<string, unknown> }) {
   const to = email.userId ? (tx.select({ email: users.email }).from(users).where(eq(users.id, email.userId)).get()?.email ?? null) : null;
   tx.insert(outbox)
-    .values({ dedupeKey: email.dedupeKey, template: email.template, userId: email.userId, toEmail: to, data: email.data, createdAt: machineClock.nowMs() })
+    .values({
+      dedupeKey: email.dedupeKey,
+      template: email.template,
+      userId: email.userId,
+      toEmail: to,
+      data: email.data,
+      createdAt: machineClock.nowMs(),
+    })
     .onConflictDoNothing()
     .run();
 }
@@ -85,7 +103,16 @@ function trialUsed(ctx: EffectContext) {
   if (!sub || sub.trial_start == null) return;
   const userId = resolveOwner(ctx.tx, str(sub.customer), sub.metadata);
   if (!userId) return;
-  if (!recordEffect(ctx.tx, { key: `trial-used:${sub.id}`, kind: 'trial_used', eventId: ctx.event.id, userId, data: { subscription: sub.id } })) return;
+  if (
+    !recordEffect(ctx.tx, {
+      key: `trial-used:${sub.id}`,
+      kind: 'trial_used',
+      eventId: ctx.event.id,
+      userId,
+      data: { subscription: sub.id },
+    })
+  )
+    return;
   ctx.tx.update(users).set({ hasHadTrial: true }).where(eq(users.id, userId)).run();
 }
 
@@ -98,7 +125,11 @@ function creditPackEffects(ctx: EffectContext) {
   if (!pi || pi.status !== 'succeeded' || pi.metadata?.kind !== 'credit_pack') return;
   applyCreditPackEffects(ctx.tx, pi, ctx.event.id);
   const userId = resolveOwner(ctx.tx, str(pi.customer), pi.metadata);
-  emailOnce(ctx, `email:payment-receipt:${pi.id}`, 'payment-receipt', userId, { paymentIntent: pi.id, amount: pi.amount_received, currency: pi.currency });
+  emailOnce(ctx, `email:payment-receipt:${pi.id}`, 'payment-receipt', userId, {
+    paymentIntent: pi.id,
+    amount: pi.amount_received,
+    currency: pi.currency,
+  });
 }
 
 // --- the table --------------------------------------------------------------------------------------
@@ -143,7 +174,13 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const sub = subscriptionOf(ctx);
       if (!sub) return;
-      emailOnce(ctx, `email:subscription-canceled:${sub.id}`, 'subscription-canceled', resolveOwner(ctx.tx, str(sub.customer), sub.metadata), { subscription: sub.id });
+      emailOnce(
+        ctx,
+        `email:subscription-canceled:${sub.id}`,
+        'subscription-canceled',
+        resolveOwner(ctx.tx, str(sub.customer), sub.metadata),
+        { subscription: sub.id },
+      );
     },
   },
   'customer.subscription.trial_will_end': {
@@ -151,10 +188,16 @@ export const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const sub = subscriptionOf(ctx);
       if (!sub || sub.status !== 'trialing' || sub.trial_end == null) return;
-      emailOnce(ctx, `email:trial-will-end:${sub.id}:${sub.trial_end}`, 'trial-will-end', resolveOwner(ctx.tx, str(sub.customer), sub.metadata), {
-        subscription: sub.id,
-        trialEnd: sub.trial_end,
-      });
+      emailOnce(
+        ctx,
+        `email:trial-will-end:${sub.id}:${sub.trial_end}`,
+        'trial-will-end',
+        resolveOwner(ctx.tx, str(sub.customer), sub.metadata),
+        {
+          subscription: sub.id,
+          trialEnd: sub.trial_end,
+        },
+      );
     },
   },
 
@@ -193,13 +236,19 @@ export const HANDLERS: Record<string, Handler> = {
       if (!invoice) return;
       // One email per failed attempt: the attempt number is what happened, so it comes from the event.
       const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
-      emailOnce(ctx, `email:payment-failed:${invoice.id}:${attempt}`, 'payment-failed', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
-        invoice: invoice.id,
-        attempt,
-        amountDue: invoice.amount_due,
-        currency: invoice.currency,
-        nextPaymentAttempt: invoice.next_payment_attempt,
-      });
+      emailOnce(
+        ctx,
+        `email:payment-failed:${invoice.id}:${attempt}`,
+        'payment-failed',
+        resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata),
+        {
+          invoice: invoice.id,
+          attempt,
+          amountDue: invoice.amount_due,
+          currency: invoice.currency,
+          nextPaymentAttempt: invoice.next_payment_attempt,
+        },
+      );
     },
   },
   'invoice.payment_action_required': {
@@ -208,9 +257,15 @@ export const HANDLERS: Record<string, Handler> = {
       const invoice = invoiceOf(ctx);
       if (!invoice || invoice.status !== 'open') return;
       const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
-      emailOnce(ctx, `email:payment-action-required:${invoice.id}:${attempt}`, 'payment-action-required', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
-        invoice: invoice.id,
-      });
+      emailOnce(
+        ctx,
+        `email:payment-action-required:${invoice.id}:${attempt}`,
+        'payment-action-required',
+        resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata),
+        {
+          invoice: invoice.id,
+        },
+      );
     },
   },
   'invoice_payment.paid': { target: (o) => (str(o.invoice) ? { kind: 'invoice', id: str(o.invoice)! } : null) },
@@ -228,7 +283,10 @@ export const HANDLERS: Record<string, Handler> = {
   'payment_intent.canceled': paymentIntentEvent,
   'payment_intent.succeeded': { target: self('payment_intent'), effects: creditPackEffects },
   // A refund made in Stripe: the PaymentIntent (with its charge) is re-read; unspent credits go back.
-  'charge.refunded': { target: (o) => (str(o.payment_intent) ? { kind: 'payment_intent', id: str(o.payment_intent)! } : null), effects: creditPackEffects },
+  'charge.refunded': {
+    target: (o) => (str(o.payment_intent) ? { kind: 'payment_intent', id: str(o.payment_intent)! } : null),
+    effects: creditPackEffects,
+  },
 
   'checkout.session.completed': checkoutEvent,
   'checkout.session.async_payment_succeeded': checkoutEvent,

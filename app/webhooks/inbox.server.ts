@@ -63,7 +63,11 @@ export interface IntakeResponse {
   headers?: Record<string, string>;
 }
 
-const json = (status: number, value: unknown, headers?: Record<string, string>): IntakeResponse => ({ status, body: JSON.stringify(value), headers });
+const json = (status: number, value: unknown, headers?: Record<string, string>): IntakeResponse => ({
+  status,
+  body: JSON.stringify(value),
+  headers,
+});
 
 /** A 4xx for a bad request: one line, a warning in the log (never the body or the secret). */
 function reject(status: number, reason: string): IntakeResponse {
@@ -96,7 +100,15 @@ function parseEvent(text: string): Parsed | null {
     return null;
   }
   if (!value || typeof value !== 'object') return null;
-  const e = value as { id?: unknown; object?: unknown; type?: unknown; created?: unknown; api_version?: unknown; livemode?: unknown; data?: { object?: { id?: unknown } } };
+  const e = value as {
+    id?: unknown;
+    object?: unknown;
+    type?: unknown;
+    created?: unknown;
+    api_version?: unknown;
+    livemode?: unknown;
+    data?: { object?: { id?: unknown } };
+  };
   if (typeof e.id !== 'string' || !e.id || typeof e.type !== 'string' || typeof e.created !== 'number') return null;
   if (!e.data || typeof e.data !== 'object' || !e.data.object || typeof e.data.object !== 'object') return null;
   return {
@@ -134,7 +146,11 @@ function prepareInsert(d: Db) {
  * Stores one verified event (`INSERT … ON CONFLICT(id) DO NOTHING`). Types the app does not handle
  * are stored as `ignored`. Returns whether it was new. Also used by reconcile and replay.
  */
-export function storeEvent(payload: string, parsed: Parsed, source: 'webhook' | 'reconcile' = 'webhook'): { inserted: boolean; status: 'pending' | 'ignored' } {
+export function storeEvent(
+  payload: string,
+  parsed: Parsed,
+  source: 'webhook' | 'reconcile' = 'webhook',
+): { inserted: boolean; status: 'pending' | 'ignored' } {
   const d = db();
   let stmt = insertStatements.get(d);
   if (!stmt) insertStatements.set(d, (stmt = prepareInsert(d)));

@@ -105,7 +105,11 @@ export class WebhookWorker {
     this.running = true;
     this.stopping = false;
     // Rows `processing` at start belong to a process that is gone: hand them back at once.
-    db().update(stripeEvents).set({ status: 'pending', lockedAt: null, nextAttemptAt: 0 }).where(eq(stripeEvents.status, 'processing')).run();
+    db()
+      .update(stripeEvents)
+      .set({ status: 'pending', lockedAt: null, nextAttemptAt: 0 })
+      .where(eq(stripeEvents.status, 'processing'))
+      .run();
     this.unsubscribe = onEventStored(() => {
       this.noteInsert();
       this.wake();
@@ -255,7 +259,10 @@ export class WebhookWorker {
     return report;
   }
 
-  private async applyGroup(group: { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] }, report: BatchReport) {
+  private async applyGroup(
+    group: { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] },
+    report: BatchReport,
+  ) {
     const rows = group.events.map((e) => e.row);
     let snapshot: Snapshot | null = null;
     const fetchedAt = machineClock.now();
@@ -274,14 +281,24 @@ export class WebhookWorker {
         for (const { event } of group.events) runEffects({ tx, event, snapshot });
         tx.update(stripeEvents)
           .set({ status: 'processed', processedAt: now, lastError: null, lockedAt: null })
-          .where(inArray(stripeEvents.id, rows.map((r) => r.id)))
+          .where(
+            inArray(
+              stripeEvents.id,
+              rows.map((r) => r.id),
+            ),
+          )
           .run();
       });
       report.processed += rows.length;
       if (snapshot) this.afterCommit(snapshot);
     } catch (error) {
       // A bug in a writer or an effect: the whole transaction rolled back; retry like a read failure.
-      console.error('webhook worker: applying', group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id, 'failed:', errorLine(error));
+      console.error(
+        'webhook worker: applying',
+        group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id,
+        'failed:',
+        errorLine(error),
+      );
       this.fail(rows, error, report);
     }
   }
@@ -344,7 +361,12 @@ export class WebhookWorker {
           .set(
             giveUp
               ? { status: 'failed', lastError: message, lockedAt: null }
-              : { status: 'pending', lastError: message, lockedAt: null, nextAttemptAt: now + Math.round(this.opts.backoffMs(row.attempts)) },
+              : {
+                  status: 'pending',
+                  lastError: message,
+                  lockedAt: null,
+                  nextAttemptAt: now + Math.round(this.opts.backoffMs(row.attempts)),
+                },
           )
           .where(eq(stripeEvents.id, row.id))
           .run();

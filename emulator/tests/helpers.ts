@@ -2,105 +2,105 @@
  * Contract-test harness. Against real Stripe test mode when STRIPE_TEST_SECRET_KEY is set,
  * otherwise against an in-process emulator (port 0, ':memory:').
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import Stripe from 'stripe'
-import { afterAll, beforeAll, it } from 'vitest'
-import { startEmulator, type EmulatorOptions } from '../src/index'
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, it } from 'vitest';
+import { startEmulator, type EmulatorOptions } from '../src/index';
 
-type StartedEmulator = Awaited<ReturnType<typeof startEmulator>>
+type StartedEmulator = Awaited<ReturnType<typeof startEmulator>>;
 
 export interface Contract {
   /** true when running against api.stripe.com */
-  readonly real: boolean
-  stripe: Stripe
+  readonly real: boolean;
+  stripe: Stripe;
   /** a publishable-key client (emulator only) */
-  pk: Stripe
-  emu: StartedEmulator
-  url: string
+  pk: Stripe;
+  emu: StartedEmulator;
+  url: string;
   /** Raw call to the control API (`/_emulator` + path). */
-  control<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  control<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** `it` that is skipped against real Stripe (control API, local webhooks, internals). */
-  emulatorOnly: typeof it
+  emulatorOnly: typeof it;
 }
 
-const realKey = process.env.STRIPE_TEST_SECRET_KEY
-let announced = false
+const realKey = process.env.STRIPE_TEST_SECRET_KEY;
+let announced = false;
 
 export function sdk(key: string, port?: number): Stripe {
-  if (realKey && key === realKey) return new Stripe(key, { telemetry: false, maxNetworkRetries: 0 })
-  return new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 })
+  if (realKey && key === realKey) return new Stripe(key, { telemetry: false, maxNetworkRetries: 0 });
+  return new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
 }
 
 export function setupContract(opts: EmulatorOptions = {}): Contract {
   const t = {
     real: !!realKey,
     emulatorOnly: (realKey ? it.skip : it) as typeof it,
-  } as Contract
+  } as Contract;
   beforeAll(async () => {
     if (realKey) {
-      t.stripe = sdk(realKey)
-      return
+      t.stripe = sdk(realKey);
+      return;
     }
     if (!announced) {
-      announced = true
-      console.info('STRIPE_TEST_SECRET_KEY not set: running the contract suite against the in-process emulator.')
+      announced = true;
+      console.info('STRIPE_TEST_SECRET_KEY not set: running the contract suite against the in-process emulator.');
     }
-    t.emu = await startEmulator({ port: 0, dbPath: ':memory:', quiet: true, webhookRetrySchedule: [50, 100, 200], ...opts })
-    t.url = t.emu.url
-    t.stripe = sdk('sk_test_contract_0000', t.emu.port)
-    t.pk = sdk('pk_test_contract_0000', t.emu.port)
+    t.emu = await startEmulator({ port: 0, dbPath: ':memory:', quiet: true, webhookRetrySchedule: [50, 100, 200], ...opts });
+    t.url = t.emu.url;
+    t.stripe = sdk('sk_test_contract_0000', t.emu.port);
+    t.pk = sdk('pk_test_contract_0000', t.emu.port);
     t.control = async (method, path, body) => {
       const res = await fetch(`${t.url}/_emulator${path}`, {
         method,
         headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: res.status, body: await res.json() }
-    }
-  })
+      });
+      return { status: res.status, body: await res.json() };
+    };
+  });
   afterAll(async () => {
-    await t.emu?.close()
-  })
-  return t
+    await t.emu?.close();
+  });
+  return t;
 }
 
 /** A local HTTP server recording webhook deliveries; `failFirst` answers 500 to the first n. */
 export async function webhookSink(opts: { failFirst?: number } = {}) {
-  const received: { body: string; signature: string }[] = []
-  let failures = opts.failFirst ?? 0
+  const received: { body: string; signature: string }[] = [];
+  let failures = opts.failFirst ?? 0;
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c) => chunks.push(c))
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       if (failures > 0) {
-        failures--
-        res.writeHead(500).end('nope')
-        return
+        failures--;
+        res.writeHead(500).end('nope');
+        return;
       }
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['stripe-signature'] ?? '') })
-      res.writeHead(200).end('ok')
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const port = (server.address() as AddressInfo).port
+      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['stripe-signature'] ?? '') });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/webhooks`,
     received,
     close: () => new Promise<void>((r) => server.close(() => r())),
-  }
+  };
 }
 
 export async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const start = Date.now()
+  const start = Date.now();
   for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() - start > timeoutMs) throw new Error('waitFor: timed out')
-    await new Promise((r) => setTimeout(r, 20))
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 export function uniq(prefix = 't'): string {
-  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
+  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -32,8 +32,16 @@ function fakeInvoice(customer: string, i: number, created: number): Stripe.Invoi
     description: n === 0 ? '1 × Starter (at $12.00 / month)' : 'API calls',
     quantity: n === 0 ? 1 : 1234,
     period: { start: created, end: created + 30 * 86_400 },
-    pricing: { price_details: { price: `price_bench_${n}`, product: 'prod_bench' }, type: 'price_details', unit_amount_decimal: n === 0 ? '1200' : '1' },
-    parent: { type: 'subscription_item_details', subscription_item_details: { subscription_item: 'si_bench', proration: false }, invoice_item_details: null },
+    pricing: {
+      price_details: { price: `price_bench_${n}`, product: 'prod_bench' },
+      type: 'price_details',
+      unit_amount_decimal: n === 0 ? '1200' : '1',
+    },
+    parent: {
+      type: 'subscription_item_details',
+      subscription_item_details: { subscription_item: 'si_bench', proration: false },
+      invoice_item_details: null,
+    },
   });
   return {
     id,
@@ -81,7 +89,8 @@ export async function benchInvoicesPage(n = 500, runs = 200): Promise<InvoicesPa
   const start = Math.floor(Date.now() / 1000) - n * 30 * 86_400;
   const fetchedAt = new Date();
   db().transaction((tx) => {
-    for (let i = 0; i < n; i++) writeSnapshot(tx, { kind: 'invoice', id: `x${i}`, object: fakeInvoice(customer, i, start + i * 30 * 86_400) }, fetchedAt);
+    for (let i = 0; i < n; i++)
+      writeSnapshot(tx, { kind: 'invoice', id: `x${i}`, object: fakeInvoice(customer, i, start + i * 30 * 86_400) }, fetchedAt);
   });
   const cookie = (await createUserSession(user.id, '/billing/invoices')).headers.get('set-cookie')!.split(';')[0]!;
   const request = () => new Request('http://localhost/billing/invoices', { headers: { Cookie: cookie } });
@@ -96,8 +105,12 @@ export async function benchInvoicesPage(n = 500, runs = 200): Promise<InvoicesPa
     rowsOnPage = data.history.entries.length;
   }
   const client = db().$client;
-  const page = client.prepare('select * from invoices where customer_id = ? and deleted = 0 and status <> ? order by stripe_created desc, id desc limit 25');
-  const lines = client.prepare('select * from invoice_lines where invoice_id in (select value from json_each(?)) order by invoice_id, position');
+  const page = client.prepare(
+    'select * from invoices where customer_id = ? and deleted = 0 and status <> ? order by stripe_created desc, id desc limit 25',
+  );
+  const lines = client.prepare(
+    'select * from invoice_lines where invoice_id in (select value from json_each(?)) order by invoice_id, position',
+  );
   const bareTimes: number[] = [];
   for (let r = 0; r < runs + 20; r++) {
     const t0 = performance.now();
@@ -107,5 +120,12 @@ export async function benchInvoicesPage(n = 500, runs = 200): Promise<InvoicesPa
     if (r >= 20) bareTimes.push(ms);
   }
   db().run(sql`select 1`);
-  return { invoices: n, runs, loaderMedianMs: median(loaderTimes), loaderP95Ms: p95(loaderTimes), bareMedianMs: median(bareTimes), rowsOnPage };
+  return {
+    invoices: n,
+    runs,
+    loaderMedianMs: median(loaderTimes),
+    loaderP95Ms: p95(loaderTimes),
+    bareMedianMs: median(bareTimes),
+    rowsOnPage,
+  };
 }

@@ -45,17 +45,34 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
   const s = h.stripe;
   const tag = Math.random().toString(36).slice(2, 8);
   const product = await s.products.create({ name: `Storm ${tag}` }, { idempotencyKey: `storm:${tag}:product` });
-  const price = await s.prices.create({ product: product.id, currency: 'usd', unit_amount: 1900, recurring: { interval: 'month' } }, { idempotencyKey: `storm:${tag}:price` });
-  const subs = await mapLimit(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
-    const customer = await s.customers.create({ email: `storm-${tag}-${i}@example.com` }, { idempotencyKey: `storm:${tag}:customer:${i}` });
-    const pm = await s.paymentMethods.attach('pm_card_visa', { customer: customer.id }, { idempotencyKey: `storm:${tag}:pm:${i}` });
-    return s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], default_payment_method: pm.id }, { idempotencyKey: `storm:${tag}:sub:${i}` });
-  });
+  const price = await s.prices.create(
+    { product: product.id, currency: 'usd', unit_amount: 1900, recurring: { interval: 'month' } },
+    { idempotencyKey: `storm:${tag}:price` },
+  );
+  const subs = await mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    async (i) => {
+      const customer = await s.customers.create(
+        { email: `storm-${tag}-${i}@example.com` },
+        { idempotencyKey: `storm:${tag}:customer:${i}` },
+      );
+      const pm = await s.paymentMethods.attach('pm_card_visa', { customer: customer.id }, { idempotencyKey: `storm:${tag}:pm:${i}` });
+      return s.subscriptions.create(
+        { customer: customer.id, items: [{ price: price.id }], default_payment_method: pm.id },
+        { idempotencyKey: `storm:${tag}:sub:${i}` },
+      );
+    },
+  );
   log(`storm: ${n} subscriptions created`);
   // Start counting only once setup is fully processed: a read of a setup batch still in flight would
   // otherwise be counted in the storm's requests but not in its batches.
-  const inboxOpen = () => db().get<{ n: number }>(sql`select count(*) as n from ${stripeEvents} where status in ('pending','processing')`)!.n;
-  await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0 && inboxOpen() === 0, { what: 'setup deliveries', timeoutMs: 60_000 });
+  const inboxOpen = () =>
+    db().get<{ n: number }>(sql`select count(*) as n from ${stripeEvents} where status in ('pending','processing')`)!.n;
+  await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0 && inboxOpen() === 0, {
+    what: 'setup deliveries',
+    timeoutMs: 60_000,
+  });
 
   const mark = await h.mark();
   const statsBefore = { ...h.worker.stats };
@@ -64,8 +81,14 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
   const started = Date.now();
   const now = (await h.control<{ now: number }>('GET', '/clock')).now;
   await h.control('POST', '/clock/advance', { to: now + 32 * 86_400 });
-  const redelivered = await h.control<{ events: number; deliveries: number }>('POST', '/webhooks/redeliver', { since: now + 1, duplicate: 3, shuffle: true });
-  log(`storm: clock advanced 32 days; ${redelivered.events} events redelivered as ${redelivered.deliveries} shuffled deliveries, 10% of API calls failing`);
+  const redelivered = await h.control<{ events: number; deliveries: number }>('POST', '/webhooks/redeliver', {
+    since: now + 1,
+    duplicate: 3,
+    shuffle: true,
+  });
+  log(
+    `storm: clock advanced 32 days; ${redelivered.events} events redelivered as ${redelivered.deliveries} shuffled deliveries, 10% of API calls failing`,
+  );
 
   let deliveredMs = 0;
   await waitFor(
@@ -86,7 +109,14 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
   const mismatches: string[] = [];
   const subIds = subs.map((x) => x.id);
   const stripeSubs = await mapLimit(subIds, 8, (id) => s.subscriptions.retrieve(id));
-  const rows = new Map(db().select().from(subscriptions).where(inArray(subscriptions.id, subIds)).all().map((r) => [r.id, r]));
+  const rows = new Map(
+    db()
+      .select()
+      .from(subscriptions)
+      .where(inArray(subscriptions.id, subIds))
+      .all()
+      .map((r) => [r.id, r]),
+  );
   const stripeInvoices: Stripe.Invoice[] = [];
   for (const sub of stripeSubs) {
     const row = rows.get(sub.id);
@@ -94,15 +124,37 @@ export async function runStorm(h: Harness, n: number, opts: { log?: (line: strin
     const end = Math.max(...sub.items.data.map((i) => i.current_period_end)) * 1000;
     if (!row) mismatches.push(`${sub.id}: not mirrored`);
     else if (row.status !== sub.status || row.latestInvoiceId !== latest || row.currentPeriodEnd?.getTime() !== end)
-      mismatches.push(`${sub.id}: mirror ${row.status}/${row.latestInvoiceId}/${row.currentPeriodEnd?.toISOString()} ≠ stripe ${sub.status}/${latest}/${new Date(end).toISOString()}`);
+      mismatches.push(
+        `${sub.id}: mirror ${row.status}/${row.latestInvoiceId}/${row.currentPeriodEnd?.toISOString()} ≠ stripe ${sub.status}/${latest}/${new Date(end).toISOString()}`,
+      );
     for await (const invoice of s.invoices.list({ subscription: sub.id, limit: 100 })) stripeInvoices.push(invoice);
   }
-  const invRows = new Map(db().select().from(invoices).where(inArray(invoices.id, stripeInvoices.map((i) => i.id))).all().map((r) => [r.id, r]));
+  const invRows = new Map(
+    db()
+      .select()
+      .from(invoices)
+      .where(
+        inArray(
+          invoices.id,
+          stripeInvoices.map((i) => i.id),
+        ),
+      )
+      .all()
+      .map((r) => [r.id, r]),
+  );
   for (const invoice of stripeInvoices) {
     const row = invRows.get(invoice.id);
     if (!row) mismatches.push(`${invoice.id}: not mirrored`);
-    else if (row.status !== invoice.status || row.amountPaid !== invoice.amount_paid || row.amountDue !== invoice.amount_due || row.total !== invoice.total || row.number !== invoice.number)
-      mismatches.push(`${invoice.id}: mirror ${row.status}/${row.amountPaid}/${row.total} ≠ stripe ${invoice.status}/${invoice.amount_paid}/${invoice.total}`);
+    else if (
+      row.status !== invoice.status ||
+      row.amountPaid !== invoice.amount_paid ||
+      row.amountDue !== invoice.amount_due ||
+      row.total !== invoice.total ||
+      row.number !== invoice.number
+    )
+      mismatches.push(
+        `${invoice.id}: mirror ${row.status}/${row.amountPaid}/${row.total} ≠ stripe ${invoice.status}/${invoice.amount_paid}/${invoice.total}`,
+      );
   }
   const paid = stripeInvoices.filter((i) => i.status === 'paid' && i.amount_paid > 0);
   const effectKeys = paid.map((i) => `email:invoice-paid:${i.id}`);

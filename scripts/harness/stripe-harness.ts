@@ -51,7 +51,7 @@ export async function startHarness(opts: { worker?: Partial<WorkerOptions> | fal
   const client = createStripeClient({ secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url });
   setStripeClient(client);
 
-  const control = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${emulator.url}/_emulator${path}`, {
       method,
       headers: body ? { 'Content-Type': 'application/json' } : undefined,
@@ -80,7 +80,10 @@ export async function startHarness(opts: { worker?: Partial<WorkerOptions> | fal
       return data.at(-1)?.id ?? null;
     },
     async requestsSince(mark) {
-      const { data } = await control<{ data: { id: string; method: string; path: string; status: number }[] }>('GET', `/requests${mark ? `?since=${mark}` : ''}`);
+      const { data } = await control<{ data: { id: string; method: string; path: string; status: number }[] }>(
+        'GET',
+        `/requests${mark ? `?since=${mark}` : ''}`,
+      );
       return data;
     },
     newWorker(o = {}) {
@@ -103,7 +106,10 @@ export async function startHarness(opts: { worker?: Partial<WorkerOptions> | fal
 }
 
 /** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 15_000, intervalMs = 25, what = 'condition' } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 15_000, intervalMs = 25, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -41,12 +41,12 @@ async function seedApiCustomer(file: string): Promise<string> {
   const key = `bp_live_${crypto.randomBytes(24).toString('base64url')}`;
   const db = new Database(file);
   const now = Date.now();
-  db.prepare(`INSERT INTO users (id, email, name, password_hash, stripe_customer_id, created_at) VALUES ('usr_bench', 'bench@example.com', 'Bench', 'x', 'cus_bench', ?)`).run(now);
-  db.prepare(`INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES ('key_bench', 'usr_bench', 'bench', ?, ?, ?)`).run(
-    key.slice(0, 14),
-    crypto.createHash('sha256').update(key).digest('hex'),
-    now,
-  );
+  db.prepare(
+    `INSERT INTO users (id, email, name, password_hash, stripe_customer_id, created_at) VALUES ('usr_bench', 'bench@example.com', 'Bench', 'x', 'cus_bench', ?)`,
+  ).run(now);
+  db.prepare(
+    `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES ('key_bench', 'usr_bench', 'bench', ?, ?, ?)`,
+  ).run(key.slice(0, 14), crypto.createHash('sha256').update(key).digest('hex'), now);
   db.prepare(
     `INSERT INTO subscriptions (id, customer_id, user_id, status, price_lookup_key, quantity, currency, collection_method, cancel_at_period_end, current_period_start, current_period_end, metadata, stripe_created, synced_at)
      VALUES ('sub_bench', 'cus_bench', 'usr_bench', 'active', 'starter_yearly', 1, 'usd', 'charge_automatically', 0, ?, ?, '{}', ?, ?)`,
@@ -62,10 +62,13 @@ async function helloLoad(port: number, key: string, requests: number): Promise<{
   let next = 0;
   const get = () =>
     new Promise<number>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/hello', agent, headers: { Authorization: `Bearer ${key}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/api/v1/hello', agent, headers: { Authorization: `Bearer ${key}` } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end();
     });
@@ -150,7 +153,11 @@ async function benchLedger(tmp: string, rows: number): Promise<{ ledger: number;
   const chunk = 1_000;
   let t0 = process.hrtime.bigint();
   for (let i = 0; i < rows; i += chunk) {
-    await Promise.all(Array.from({ length: chunk }, (_, j) => ledger.record({ userId: users[(i + j) % 50]!, apiKeyId: `key_${(i + j) % 3}`, meter: 'api_call' })));
+    await Promise.all(
+      Array.from({ length: chunk }, (_, j) =>
+        ledger.record({ userId: users[(i + j) % 50]!, apiKeyId: `key_${(i + j) % 3}`, meter: 'api_call' }),
+      ),
+    );
   }
   const ledgerRate = rows / (Number(process.hrtime.bigint() - t0) / 1e9);
 
@@ -172,7 +179,11 @@ async function benchLedger(tmp: string, rows: number): Promise<{ ledger: number;
   return { ledger: ledgerRate, bare: bareRate };
 }
 
-async function benchFlood(tmp: string, calls: number, customers: number): Promise<{ stripeCalls: number; windows: number; onStripe: number }> {
+async function benchFlood(
+  tmp: string,
+  calls: number,
+  customers: number,
+): Promise<{ stripeCalls: number; windows: number; onStripe: number }> {
   await freshDb(path.join(tmp, 'usage-flood.sqlite'));
   const { startHarness, waitFor } = await import('./stripe-harness');
   const { db } = await import('~/db/client.server');
@@ -187,7 +198,10 @@ async function benchFlood(tmp: string, calls: number, customers: number): Promis
     for (let i = 0; i < customers; i++) {
       const c = await h.stripe.customers.create({ email: `flood${i}@example.com` });
       const userId = `usr_flood_${i}_${Date.now()}`;
-      db().insert(users).values({ id: userId, email: `${userId}@example.com`, name: 'Flood', passwordHash: 'x', stripeCustomerId: c.id }).run();
+      db()
+        .insert(users)
+        .values({ id: userId, email: `${userId}@example.com`, name: 'Flood', passwordHash: 'x', stripeCustomerId: c.id })
+        .run();
       who.push({ userId, customerId: c.id });
     }
     const ledger = new UsageLedger();
@@ -195,7 +209,11 @@ async function benchFlood(tmp: string, calls: number, customers: number): Promis
     const mark = await h.mark();
     reporter.start();
     for (let i = 0; i < calls; i += 2_000) {
-      await Promise.all(Array.from({ length: Math.min(2_000, calls - i) }, (_, j) => ledger.record({ userId: who[(i + j) % customers]!.userId, apiKeyId: 'k', meter: 'api_call' })));
+      await Promise.all(
+        Array.from({ length: Math.min(2_000, calls - i) }, (_, j) =>
+          ledger.record({ userId: who[(i + j) % customers]!.userId, apiKeyId: 'k', meter: 'api_call' }),
+        ),
+      );
     }
     await new Promise((r) => setTimeout(r, 1_100));
     await waitFor(
@@ -206,13 +224,23 @@ async function benchFlood(tmp: string, calls: number, customers: number): Promis
     );
     await reporter.stop();
     const requests = await h.requestsSince(mark);
-    const stripeCalls = requests.filter((r) => r.path.startsWith('/v2/billing/meter_event') || r.path === '/v1/billing/meter_events').length;
-    const windows = (db().$client.prepare(`SELECT count(*) AS n FROM (SELECT DISTINCT user_id, meter, occurred_at / 1000 FROM usage_events)`).get() as { n: number }).n;
+    const stripeCalls = requests.filter(
+      (r) => r.path.startsWith('/v2/billing/meter_event') || r.path === '/v1/billing/meter_events',
+    ).length;
+    const windows = (
+      db().$client.prepare(`SELECT count(*) AS n FROM (SELECT DISTINCT user_id, meter, occurred_at / 1000 FROM usage_events)`).get() as {
+        n: number;
+      }
+    ).n;
     const meter = (await h.stripe.billing.meters.list({ status: 'active' })).data.find((m) => m.event_name === 'api_call')!;
     const now = Math.floor(Date.now() / 1000);
     let onStripe = 0;
     for (const c of who) {
-      const s = await h.stripe.billing.meters.listEventSummaries(meter.id, { customer: c.customerId, start_time: now - 3_600, end_time: now + 3_600 });
+      const s = await h.stripe.billing.meters.listEventSummaries(meter.id, {
+        customer: c.customerId,
+        start_time: now - 3_600,
+        end_time: now + 3_600,
+      });
       onStripe += s.data.reduce((sum, d) => sum + d.aggregated_value, 0);
     }
     return { stripeCalls, windows, onStripe };
@@ -227,9 +255,15 @@ async function benchPage(tmp: string): Promise<{ full: number; empty: number }> 
   const { getUsageSummary } = await import('~/usage/summary.server');
   const sqlite = db().$client;
   const start = Date.now() - 89 * 86_400_000;
-  sqlite.prepare(`INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('usr_page', 'page@example.com', 'Page', 'x', 0), ('usr_none', 'none@example.com', 'None', 'x', 0)`).run();
+  sqlite
+    .prepare(
+      `INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('usr_page', 'page@example.com', 'Page', 'x', 0), ('usr_none', 'none@example.com', 'None', 'x', 0)`,
+    )
+    .run();
   sqlite.transaction(() => {
-    const daily = sqlite.prepare(`INSERT INTO usage_daily (user_id, meter, day, api_key_id, calls) VALUES ('usr_page', 'api_call', ?, ?, ?)`);
+    const daily = sqlite.prepare(
+      `INSERT INTO usage_daily (user_id, meter, day, api_key_id, calls) VALUES ('usr_page', 'api_call', ?, ?, ?)`,
+    );
     const report = sqlite.prepare(
       `INSERT INTO meter_reports (user_id, customer_id, meter, window_start, window_end, event_timestamp, first_event_id, last_event_id, rows, value, identifier, status, created_at)
        VALUES ('usr_page', 'cus_page', 'api_call', ?, ?, ?, 0, 0, 70, 70, ?, 'sent', 0)`,
@@ -237,7 +271,12 @@ async function benchPage(tmp: string): Promise<{ full: number; empty: number }> 
     for (let d = 0; d < 90; d++) {
       const dayMs = start + d * 86_400_000;
       const date = new Date(dayMs).toISOString().slice(0, 10);
-      for (const [k, n] of [['key_a', 60_000], ['key_b', 30_000], ['key_c', 10_000]] as const) daily.run(date, k, n);
+      for (const [k, n] of [
+        ['key_a', 60_000],
+        ['key_b', 30_000],
+        ['key_c', 10_000],
+      ] as const)
+        daily.run(date, k, n);
       const dayStart = Math.floor(dayMs / 86_400_000) * 86_400;
       for (let w = 0; w < 1440; w++) report.run(dayStart + w * 60, dayStart + w * 60 + 60, dayStart + w * 60 + 59, `page:${d}:${w}`);
     }
@@ -261,7 +300,9 @@ export async function benchUsage(opts: {
   requests: number;
   rounds: number;
 }): Promise<UsageBenchResult> {
-  console.log(`Usage: /api/v1/hello metered vs metering off, ${opts.rounds} rounds × ${opts.requests.toLocaleString('en-US')} calls, 64 in flight`);
+  console.log(
+    `Usage: /api/v1/hello metered vs metering off, ${opts.rounds} rounds × ${opts.requests.toLocaleString('en-US')} calls, 64 in flight`,
+  );
   const api = await benchApi(opts.tmp, opts.startChild, opts.requests, opts.rounds);
   console.log('Usage: ledger ingestion (200,000 rows) vs a bare batched insert');
   const ledger = await benchLedger(opts.tmp, 200_000);

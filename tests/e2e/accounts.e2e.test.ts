@@ -19,7 +19,8 @@ describe('accounts in a real browser', () => {
     await page.goto(appUrl);
     await hydrated(page);
     await expect.poll(() => page.getByRole('heading', { name: 'Simple, honest pricing' }).isVisible()).toBe(true);
-    for (const plan of ['Starter', 'Pro', 'Team']) expect(await page.getByRole('heading', { name: plan, exact: true }).isVisible()).toBe(true);
+    for (const plan of ['Starter', 'Pro', 'Team'])
+      expect(await page.getByRole('heading', { name: plan, exact: true }).isVisible()).toBe(true);
     expect(await page.getByText('$49', { exact: true }).isVisible()).toBe(true);
     await page.locator('label', { hasText: 'Yearly' }).click();
     await expect.poll(() => page.getByText('$490', { exact: true }).isVisible()).toBe(true);
@@ -93,7 +94,9 @@ describe('accounts in a real browser', () => {
     await page.getByLabel('Password').fill('a-long-password-1');
     const response = await submit(page, '/login', () => page.getByRole('button', { name: 'Log in' }).click());
     expect(response.status()).toBe(429);
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/Too many failed attempts for this email\. Try again in 1[45] minutes\./);
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent())
+      .toMatch(/Too many failed attempts for this email\. Try again in 1[45] minutes\./);
     await screenshot(page, 'login-throttled');
     await context.close();
   });
@@ -106,17 +109,28 @@ describe('accounts in a real browser', () => {
     const [fetched] = await Promise.all([
       page.waitForResponse(`${appUrl}/api-keys`),
       page.evaluate(async (target) => {
-        await fetch(target, { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams({ intent: 'create', name: 'evil' }) });
+        await fetch(target, {
+          method: 'POST',
+          mode: 'no-cors',
+          credentials: 'include',
+          body: new URLSearchParams({ intent: 'create', name: 'evil' }),
+        });
       }, `${appUrl}/api-keys`),
     ]);
     expect(fetched.status()).toBe(403);
     // The browser withholds the body of that cross-site no-cors answer (nosniff on every response, #16:
     // Opaque Response Blocking), so read the reason the app gives from the same request sent directly.
-    const direct = await fetch(`${appUrl}/api-keys`, { method: 'POST', headers: { Origin: altAppUrl, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'intent=create&name=evil' });
+    const direct = await fetch(`${appUrl}/api-keys`, {
+      method: 'POST',
+      headers: { Origin: altAppUrl, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'intent=create&name=evil',
+    });
     expect(direct.status).toBe(403);
     expect(await direct.text()).toContain('not allowed');
     // Through a real cross-origin HTML form as well
-    await page.setContent(`<form id=f method=post action="${appUrl}/api-keys"><input name=intent value=create><input name=name value=evil></form>`);
+    await page.setContent(
+      `<form id=f method=post action="${appUrl}/api-keys"><input name=intent value=create><input name=name value=evil></form>`,
+    );
     const [res] = await Promise.all([
       page.waitForNavigation({ url: `${appUrl}/api-keys`, waitUntil: 'load' }),
       page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
@@ -150,11 +164,20 @@ describe('accounts in a real browser', () => {
 
   it('answers bad requests with a clear 4xx, never a 500', async () => {
     const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
-      fetch(`${appUrl}${path}`, { method: 'POST', body, redirect: 'manual', headers: { Origin: appUrl, 'Content-Type': 'application/x-www-form-urlencoded', ...headers } });
+      fetch(`${appUrl}${path}`, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        headers: { Origin: appUrl, 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+      });
     const huge = await post('/signup', 'name=' + 'x'.repeat(2 * 1024 * 1024));
     expect(huge.status).toBe(413);
     expect(await huge.text()).toContain('too large');
-    const noOrigin = await fetch(`${appUrl}/signup`, { method: 'POST', body: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const noOrigin = await fetch(`${appUrl}/signup`, {
+      method: 'POST',
+      body: 'name=x',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(noOrigin.status).toBe(403);
     const empty = await post('/signup?_data=routes%2Fsignup', '');
     expect(empty.status).toBeLessThan(500);

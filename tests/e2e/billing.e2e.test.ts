@@ -11,7 +11,13 @@ const appUrl = inject('appUrl');
 const emulatorUrl = inject('emulatorUrl');
 let browser: Browser;
 const emu = new URL(emulatorUrl);
-const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+const stripe = new Stripe('sk_test_emulator_e2e', {
+  host: emu.hostname,
+  port: Number(emu.port),
+  protocol: 'http',
+  telemetry: false,
+  maxNetworkRetries: 0,
+});
 
 beforeAll(async () => {
   browser = await launch();
@@ -103,7 +109,10 @@ async function choosePlan(page: Page, button: string) {
     // Neither the card form nor an error: keep what the page showed, for whoever reads the failure.
     await screenshot(page, `choose-plan-failure-${Date.now()}`);
     const frames = page.frames().map((f) => f.url());
-    throw new Error(`no card form and no error after "${button}". Frames: ${frames.join(', ')}. Page text: ${(await page.locator('main').innerText()).slice(0, 800)}`, { cause: error });
+    throw new Error(
+      `no card form and no error after "${button}". Frames: ${frames.join(', ')}. Page text: ${(await page.locator('main').innerText()).slice(0, 800)}`,
+      { cause: error },
+    );
   }
   if (await alert.isVisible()) throw new Error(`the page said: ${await alert.textContent()}`);
 }
@@ -166,7 +175,11 @@ describe('billing overview in a real browser', () => {
     const { page, errors, context } = await newPage(browser);
     await signUp(page, appUrl);
     await startTrialWithCard(page);
-    const end = new Date((await emulatorNow()) + 14 * 86_400_000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    const end = new Date((await emulatorNow()) + 14 * 86_400_000).toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      timeZone: 'UTC',
+    });
     expect(await page.getByTestId('status-detail').textContent()).toContain(`Ends ${end}`);
     expect(await page.getByTestId('status-detail').textContent()).toContain('14 days left');
     await screenshot(page, 'billing-trial');

@@ -18,7 +18,10 @@ export async function launch(): Promise<Browser> {
 }
 
 /** A page that records console errors and uncaught exceptions; `assertNoConsoleErrors` checks them. */
-export async function newPage(browser: Browser, opts: { allow?: RegExp[] } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export async function newPage(
+  browser: Browser,
+  opts: { allow?: RegExp[] } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -45,7 +48,11 @@ export async function hydrated(page: Page) {
 /** Waits until the Remix router has no navigation, revalidation or fetcher in flight. */
 export async function settled(page: Page) {
   await page.waitForFunction(() => {
-    const router = (window as unknown as { __remixRouter?: { state: { navigation: { state: string }; revalidation: string; fetchers: Map<string, { state: string }> } } }).__remixRouter;
+    const router = (
+      window as unknown as {
+        __remixRouter?: { state: { navigation: { state: string }; revalidation: string; fetchers: Map<string, { state: string }> } };
+      }
+    ).__remixRouter;
     if (!router) return false;
     const { navigation, revalidation, fetchers } = router.state;
     return navigation.state === 'idle' && revalidation === 'idle' && [...fetchers.values()].every((f) => f.state === 'idle');
@@ -58,7 +65,9 @@ export async function settled(page: Page) {
  */
 export async function submit(page: Page, path: string, trigger: () => Promise<void>) {
   await settled(page);
-  const response = page.waitForResponse((r) => [path, `${path}.data`].includes(new URL(r.url()).pathname) && r.request().method() === 'POST');
+  const response = page.waitForResponse(
+    (r) => [path, `${path}.data`].includes(new URL(r.url()).pathname) && r.request().method() === 'POST',
+  );
   await trigger();
   const answered = await response;
   await settled(page);

@@ -12,7 +12,13 @@ import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, settled, 
 const appUrl = inject('appUrl');
 const emulatorUrl = inject('emulatorUrl');
 const emu = new URL(emulatorUrl);
-const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+const stripe = new Stripe('sk_test_emulator_e2e', {
+  host: emu.hostname,
+  port: Number(emu.port),
+  protocol: 'http',
+  telemetry: false,
+  maxNetworkRetries: 0,
+});
 let browser: Browser;
 
 beforeAll(async () => {
@@ -71,7 +77,11 @@ async function eventually<T>(page: Page, path: string, read: () => Promise<T>, e
 }
 
 async function advanceEmulatorClock(seconds: number) {
-  const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds }) });
+  const res = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -91,7 +101,13 @@ describe('invoices', () => {
     const customer = await customerFor(email);
     // As if billed from the Stripe dashboard: 26 paid one-off invoices and an open one.
     for (let i = 0; i < 27; i++) {
-      const draft = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 14, auto_advance: false, description: `Support retainer ${i + 1}` });
+      const draft = await stripe.invoices.create({
+        customer: customer.id,
+        collection_method: 'send_invoice',
+        days_until_due: 14,
+        auto_advance: false,
+        description: `Support retainer ${i + 1}`,
+      });
       await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 10_000 + i, currency: 'usd' });
       await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
       if (i < 26) await stripe.invoices.pay(draft.id, { paid_out_of_band: true });
@@ -259,10 +275,26 @@ describe('cards and credits', () => {
 
     // The next invoice (billed from the dashboard) prints them.
     const customer = await customerFor(email);
-    const draft = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 14, auto_advance: false });
-    await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 4200, currency: 'usd', description: 'Onboarding' });
+    const draft = await stripe.invoices.create({
+      customer: customer.id,
+      collection_method: 'send_invoice',
+      days_until_due: 14,
+      auto_advance: false,
+    });
+    await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: draft.id,
+      amount: 4200,
+      currency: 'usd',
+      description: 'Onboarding',
+    });
     await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
-    await eventually(page, `/billing/invoices/${draft.id}`, async () => (await page.getByTestId('billed-to').textContent()) ?? '', /Acme Customer Ltd.*10 Downing Street.*London.*GB123456789/);
+    await eventually(
+      page,
+      `/billing/invoices/${draft.id}`,
+      async () => (await page.getByTestId('billed-to').textContent()) ?? '',
+      /Acme Customer Ltd.*10 Downing Street.*London.*GB123456789/,
+    );
     assertNoConsoleErrors(errors);
     await context.close();
   });

@@ -12,7 +12,13 @@ import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, signUp, s
 const appUrl = inject('appUrl');
 const emulatorUrl = inject('emulatorUrl');
 const emu = new URL(emulatorUrl);
-const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+const stripe = new Stripe('sk_test_emulator_e2e', {
+  host: emu.hostname,
+  port: Number(emu.port),
+  protocol: 'http',
+  telemetry: false,
+  maxNetworkRetries: 0,
+});
 let browser: Browser;
 
 beforeAll(async () => {
@@ -260,7 +266,13 @@ describe('changing plan in a real browser', () => {
     expect(forged.status).toBe(400);
     expect(forged.text).toContain('This review is not valid for your account');
     expect(forged.text).toContain('Open “Change plan” again to get a fresh one.');
-    const tooMany = await post({ intent: 'confirm', token: 'eyJ2IjoxfQ.forged-signature-000000', plan: 'team', interval: 'month', seats: '501' });
+    const tooMany = await post({
+      intent: 'confirm',
+      token: 'eyJ2IjoxfQ.forged-signature-000000',
+      plan: 'team',
+      interval: 'month',
+      seats: '501',
+    });
     expect(tooMany.status).toBe(400);
     expect(tooMany.text).toContain('At most 500 seats; contact us for more.');
     await openBilling(page);

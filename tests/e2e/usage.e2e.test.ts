@@ -15,7 +15,13 @@ const appUrl = inject('appUrl');
 const emulatorUrl = inject('emulatorUrl');
 const databasePath = inject('appDatabasePath');
 const emu = new URL(emulatorUrl);
-const stripe = new Stripe('sk_test_emulator_e2e', { host: emu.hostname, port: Number(emu.port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+const stripe = new Stripe('sk_test_emulator_e2e', {
+  host: emu.hostname,
+  port: Number(emu.port),
+  protocol: 'http',
+  telemetry: false,
+  maxNetworkRetries: 0,
+});
 let browser: Browser;
 
 beforeAll(async () => {
@@ -39,7 +45,9 @@ async function subscribeStarter(page: Page) {
   await f.getByLabel('Security code').fill('123');
   await f.getByLabel('ZIP').fill('94103');
   await page.getByRole('button', { name: 'Pay $12.00' }).click();
-  await expect.poll(async () => (await page.getByTestId('status-badge').first().textContent({ timeout: 20_000 }))?.trim(), { timeout: 30_000 }).toBe('Active');
+  await expect
+    .poll(async () => (await page.getByTestId('status-badge').first().textContent({ timeout: 20_000 }))?.trim(), { timeout: 30_000 })
+    .toBe('Active');
 }
 
 /** `count` calls with the key, 24 at a time; every answer must be 200. */
@@ -86,9 +94,13 @@ async function seedEarlierCalls(email: string, count: number) {
   const db = new Database(databasePath, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {
-    const { userId, keyId } = db.prepare('SELECT u.id AS userId, k.id AS keyId FROM users u JOIN api_keys k ON k.user_id = u.id WHERE u.email = ?').get(email) as { userId: string; keyId: string };
+    const { userId, keyId } = db
+      .prepare('SELECT u.id AS userId, k.id AS keyId FROM users u JOIN api_keys k ON k.user_id = u.id WHERE u.email = ?')
+      .get(email) as { userId: string; keyId: string };
     db.transaction(() => {
-      const insert = db.prepare(`INSERT INTO usage_events (user_id, api_key_id, meter, value, occurred_at) VALUES (?, ?, 'api_call', 1, ?)`);
+      const insert = db.prepare(
+        `INSERT INTO usage_events (user_id, api_key_id, meter, value, occurred_at) VALUES (?, ?, 'api_call', 1, ?)`,
+      );
       for (let i = 0; i < count; i++) insert.run(userId, keyId, at);
       db.prepare(
         `INSERT INTO usage_daily (user_id, meter, day, api_key_id, calls) VALUES (?, 'api_call', ?, ?, ?) ON CONFLICT (user_id, meter, day, api_key_id) DO UPDATE SET calls = calls + excluded.calls`,
@@ -102,7 +114,10 @@ async function seedEarlierCalls(email: string, count: number) {
 function outboxFor(email: string): { template: string; data: string }[] {
   const db = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare(`SELECT template, data FROM outbox WHERE to_email = ? AND template = 'usage_threshold' ORDER BY id`).all(email) as { template: string; data: string }[];
+    return db.prepare(`SELECT template, data FROM outbox WHERE to_email = ? AND template = 'usage_threshold' ORDER BY id`).all(email) as {
+      template: string;
+      data: string;
+    }[];
   } finally {
     db.close();
   }
@@ -181,9 +196,14 @@ describe('usage in a real browser', () => {
       .poll(async () => (await stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.price.lookup_key).sort(), { timeout: 20_000 })
       .toEqual(['api_calls_starter_monthly', 'starter_monthly']);
     const end = sub.items.data[0]!.current_period_end;
-    const moved = await fetch(`${emulatorUrl}/_emulator/clock/advance`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ to: end + 120 }) });
+    const moved = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ to: end + 120 }),
+    });
     expect(moved.status).toBe(200);
-    const cycleInvoice = async () => (await stripe.invoices.list({ customer: customer.id, limit: 5 })).data.find((i) => i.billing_reason === 'subscription_cycle');
+    const cycleInvoice = async () =>
+      (await stripe.invoices.list({ customer: customer.id, limit: 5 })).data.find((i) => i.billing_reason === 'subscription_cycle');
     await expect.poll(async () => (await cycleInvoice())?.id ?? null, { timeout: 30_000 }).toMatch(/^in_/);
     const invoice = (await cycleInvoice())!;
     const usageLine = invoice.lines.data.find((l) => l.description?.startsWith('API calls'))!;
@@ -193,7 +213,12 @@ describe('usage in a real browser', () => {
       .poll(
         async () => {
           await page.goto(`${appUrl}/billing/invoices/${invoice.id}`);
-          return (await page.getByTestId('invoice-lines').textContent({ timeout: 5_000 }).catch(() => '')) ?? '';
+          return (
+            (await page
+              .getByTestId('invoice-lines')
+              .textContent({ timeout: 5_000 })
+              .catch(() => '')) ?? ''
+          );
         },
         { timeout: 60_000, interval: 1_000 },
       )

@@ -1,7 +1,11 @@
 /** Builds requests for route tests that call loaders and actions directly. */
 export const TEST_ORIGIN = 'http://localhost:3999';
 
-export function formRequest(path: string, fields: Record<string, string>, init: { cookie?: string; headers?: Record<string, string> } = {}) {
+export function formRequest(
+  path: string,
+  fields: Record<string, string>,
+  init: { cookie?: string; headers?: Record<string, string> } = {},
+) {
   return new Request(TEST_ORIGIN + path, {
     method: 'POST',
     body: new URLSearchParams(fields),

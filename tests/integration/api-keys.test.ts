@@ -7,12 +7,18 @@ import { cookieFrom, formRequest, getRequest, settle } from '../helpers/requests
 let n = 0;
 async function newUser(name: string) {
   const { response } = await settle(() =>
-    signupAction({ request: formRequest('/signup', { name, email: `k${Date.now()}${n++}@example.com`, password: 'key-owner-password' }), params: {}, context: {} }),
+    signupAction({
+      request: formRequest('/signup', { name, email: `k${Date.now()}${n++}@example.com`, password: 'key-owner-password' }),
+      params: {},
+      context: {},
+    }),
   );
   return cookieFrom(response!);
 }
-const keys = (cookie: string, fields: Record<string, string>) => settle(() => keysAction({ request: formRequest('/api-keys', fields, { cookie }), params: {}, context: {} }));
-const hello = (auth?: string) => helloLoader({ request: getRequest('/api/v1/hello', { headers: auth ? { Authorization: auth } : {} }), params: {}, context: {} });
+const keys = (cookie: string, fields: Record<string, string>) =>
+  settle(() => keysAction({ request: formRequest('/api-keys', fields, { cookie }), params: {}, context: {} }));
+const hello = (auth?: string) =>
+  helloLoader({ request: getRequest('/api/v1/hello', { headers: auth ? { Authorization: auth } : {} }), params: {}, context: {} });
 
 describe('API keys', () => {
   it('shows a new key once, stores only its hash, and authenticates the API', async () => {
@@ -20,7 +26,9 @@ describe('API keys', () => {
     const created = await keys(cookie, { intent: 'create', name: 'Production' });
     const key = (created.data as { created: { key: string } }).created.key;
     expect(key).toMatch(/^bp_live_[A-Za-z0-9_-]{32}$/);
-    const listed = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie }), params: {}, context: {} }))).data as { keys: { id: string; prefix: string }[] };
+    const listed = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie }), params: {}, context: {} }))).data as {
+      keys: { id: string; prefix: string }[];
+    };
     expect(listed.keys).toHaveLength(1);
     expect(JSON.stringify(listed)).not.toContain(key);
     expect(key.startsWith(listed.keys[0]!.prefix)).toBe(true);
@@ -50,11 +58,13 @@ describe('API keys', () => {
     const mallory = await newUser('Mallory');
     const created = await keys(alice, { intent: 'create', name: 'Alice key' });
     const aliceKey = (created.data as { created: { key: string } }).created.key;
-    const aliceList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: alice }), params: {}, context: {} }))).data as { keys: { id: string }[] };
+    const aliceList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: alice }), params: {}, context: {} })))
+      .data as { keys: { id: string }[] };
     const attempt = await keys(mallory, { intent: 'revoke', keyId: aliceList.keys[0]!.id });
     expect(attempt.response?.status).toBe(404);
     expect((await hello(`Bearer ${aliceKey}`)).status).toBe(402); // still valid: authenticated, no plan
-    const malloryList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: mallory }), params: {}, context: {} }))).data as { keys: unknown[] };
+    const malloryList = (await settle(() => keysLoader({ request: getRequest('/api-keys', { cookie: mallory }), params: {}, context: {} })))
+      .data as { keys: unknown[] };
     expect(malloryList.keys).toHaveLength(0);
   });
 

@@ -129,7 +129,9 @@ describe('sessions', () => {
 
   it('sends signed-in users away from the sign-up page', async () => {
     const { response } = await signup({ name: 'S', email: uniqueEmail(), password: 'already-in-here' });
-    const out = await settle(() => signupLoader({ request: getRequest('/signup', { cookie: cookieFrom(response!) }), params: {}, context: {} }));
+    const out = await settle(() =>
+      signupLoader({ request: getRequest('/signup', { cookie: cookieFrom(response!) }), params: {}, context: {} }),
+    );
     expect(out.response?.headers.get('location')).toBe('/dashboard');
   });
 });

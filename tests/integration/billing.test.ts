@@ -78,7 +78,10 @@ describe('subscribe and manage', () => {
   it('starts incomplete, becomes active after the payment, and mirrors at once', async () => {
     const user = await newUser();
     const result = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() });
-    expect(result).toMatchObject({ kind: 'needs_payment', step: { intentType: 'payment', amountDue: 1200, currency: 'usd', resumed: false } });
+    expect(result).toMatchObject({
+      kind: 'needs_payment',
+      step: { intentType: 'payment', amountDue: 1200, currency: 'usd', resumed: false },
+    });
     expect(getBillingState({ userId: user.id }).subscription?.status).toBe('incomplete');
     if (result.kind !== 'needs_payment') return;
     await confirmInBrowser(result.step);
@@ -105,7 +108,10 @@ describe('subscribe and manage', () => {
     if (other.kind !== 'needs_payment') return;
     await confirmInBrowser(other.step);
     await completeSubscription({ userId: user.id });
-    await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed', status: 409 });
+    await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({
+      code: 'already_subscribed',
+      status: 409,
+    });
   });
 
   it('cancels subscriptions left incomplete for more than a day', async () => {
@@ -123,7 +129,10 @@ describe('subscribe and manage', () => {
     expect((await h.stripe.subscriptions.retrieve(subId)).status).toBe('canceled');
     expect(getBillingState({ userId: user.id }).subscriptions.find((s) => s.id === subId)?.status).toBe('canceled');
     // and the user can start afresh
-    expect(await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).toMatchObject({ kind: 'needs_payment', step: { resumed: false } });
+    expect(await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).toMatchObject({
+      kind: 'needs_payment',
+      step: { resumed: false },
+    });
   });
 
   it('never cancels or duplicates a subscription that was paid while the mirror lagged', async () => {
@@ -134,8 +143,12 @@ describe('subscribe and manage', () => {
     await confirmInBrowser(started.step);
     expect(getBillingState({ userId: user.id }).subscription?.status).toBe('incomplete');
     // Picking another plan, or "Finish payment" again, must neither cancel it nor start a second one.
-    await expect(startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed' });
-    await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({ code: 'already_subscribed' });
+    await expect(startSubscription({ userId: user.id, planKey: 'pro', interval: 'month', nonce: nonce() })).rejects.toMatchObject({
+      code: 'already_subscribed',
+    });
+    await expect(startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })).rejects.toMatchObject({
+      code: 'already_subscribed',
+    });
     const { data } = await h.stripe.subscriptions.list({ customer: getBillingState({ userId: user.id }).customer!.id, status: 'all' });
     expect(data.map((s) => s.status)).toEqual(['active']);
     expect(getBillingState({ userId: user.id }).subscription?.status).toBe('active');
@@ -173,7 +186,9 @@ describe('subscribe and manage', () => {
 
   it('serialises concurrent subscribes of one user into one subscription', async () => {
     const user = await newUser();
-    const results = await Promise.all(Array.from({ length: 4 }, () => startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() })),
+    );
     const secrets = new Set(results.map((r) => (r.kind === 'needs_payment' ? r.step.clientSecret : 'none')));
     expect(secrets.size).toBe(1);
     const { data } = await h.stripe.subscriptions.list({ customer: getBillingState({ userId: user.id }).customer!.id, status: 'all' });
@@ -184,7 +199,11 @@ describe('subscribe and manage', () => {
     const user = await newUser();
     const result = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: nonce() });
     if (result.kind !== 'needs_payment') throw new Error('expected a step');
-    await expect(confirmInBrowser(result.step, 'pm_card_chargeDeclinedInsufficientFunds')).rejects.toMatchObject({ type: 'StripeCardError', code: 'card_declined', decline_code: 'insufficient_funds' });
+    await expect(confirmInBrowser(result.step, 'pm_card_chargeDeclinedInsufficientFunds')).rejects.toMatchObject({
+      type: 'StripeCardError',
+      code: 'card_declined',
+      decline_code: 'insufficient_funds',
+    });
     await completeSubscription({ userId: user.id });
     expect(getBillingState({ userId: user.id }).subscription?.status).toBe('incomplete');
     expect(entitlementOf(user.id)).toMatchObject({ access: 'none', reason: 'incomplete' });
@@ -200,7 +219,9 @@ describe('subscribe and manage', () => {
     expect(sub.status).toBe('trialing');
     await cancelAtPeriodEnd({ userId: user.id, nonce: nonce(), reason: 'too_expensive' });
     expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ cancelAtPeriodEnd: true, status: 'trialing' });
-    expect(db().select().from(cancellationReasons).where(eq(cancellationReasons.userId, user.id)).all()).toMatchObject([{ reason: 'too_expensive', subscriptionId: sub.id }]);
+    expect(db().select().from(cancellationReasons).where(eq(cancellationReasons.userId, user.id)).all()).toMatchObject([
+      { reason: 'too_expensive', subscriptionId: sub.id },
+    ]);
     await reactivateSubscription({ userId: user.id, nonce: nonce() });
     expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ cancelAtPeriodEnd: false });
     await expect(reactivateSubscription({ userId: user.id, nonce: nonce() })).rejects.toMatchObject({ code: 'not_allowed_in_state' });
@@ -275,10 +296,15 @@ describe('trials by webhook', () => {
         if (trial.kind !== 'needs_payment') throw new Error('expected setup');
         await confirmInBrowser(trial.step, 'pm_card_mastercard');
         // no completeSubscription: only the webhooks tell the app
-        await waitFor(() => getBillingState({ userId: user.id }).subscription?.defaultPaymentMethodId, { what: 'card mirrored by webhook' });
+        await waitFor(() => getBillingState({ userId: user.id }).subscription?.defaultPaymentMethodId, {
+          what: 'card mirrored by webhook',
+        });
         if (user === alice) await waitFor(() => db().select().from(trialFingerprints).all().length === 1, { what: 'fingerprint recorded' });
       }
-      await waitFor(() => getBillingState({ userId: mallory.id }).subscription?.status === 'active', { what: 'mallory trial ended', timeoutMs: 20_000 });
+      await waitFor(() => getBillingState({ userId: mallory.id }).subscription?.status === 'active', {
+        what: 'mallory trial ended',
+        timeoutMs: 20_000,
+      });
       expect(getBillingState({ userId: alice.id }).subscription?.status).toBe('trialing');
     } finally {
       await worker.stop();
@@ -296,18 +322,34 @@ describe('owner scoping', () => {
     expect(getBillingState({ userId: bob.id }).subscription).toBeNull();
     await expect(cancelAtPeriodEnd({ userId: bob.id, nonce: nonce() })).rejects.toMatchObject({ code: 'no_subscription' });
     await expect(cancelNow({ userId: bob.id, nonce: nonce() })).rejects.toMatchObject({ code: 'no_subscription' });
-    expect(getBillingState({ userId: alice.id }).subscription).toMatchObject({ id: aliceSub.id, status: 'active', cancelAtPeriodEnd: false });
+    expect(getBillingState({ userId: alice.id }).subscription).toMatchObject({
+      id: aliceSub.id,
+      status: 'active',
+      cancelAtPeriodEnd: false,
+    });
   });
 
   it('ignores Stripe ids sent by the browser', async () => {
     const alice = await newUser('Alice');
     const aliceSub = await subscribed(alice.id, 'starter');
     const signup = await settle(() =>
-      signupAction({ request: formRequest('/signup', { name: 'Eve', email: `eve-${Date.now()}@example.com`, password: 'eve-password-1' }), params: {}, context: {} }),
+      signupAction({
+        request: formRequest('/signup', { name: 'Eve', email: `eve-${Date.now()}@example.com`, password: 'eve-password-1' }),
+        params: {},
+        context: {},
+      }),
     );
     const eve = cookieFrom(signup.response!);
     const forged = await settle(() =>
-      billingAction({ request: formRequest('/billing?index', { intent: 'cancel_now', nonce: nonce(), subscription: aliceSub.id, customer: aliceSub.customerId }, { cookie: eve }), params: {}, context: {} }),
+      billingAction({
+        request: formRequest(
+          '/billing?index',
+          { intent: 'cancel_now', nonce: nonce(), subscription: aliceSub.id, customer: aliceSub.customerId },
+          { cookie: eve },
+        ),
+        params: {},
+        context: {},
+      }),
     );
     expect(forged.response?.status).toBe(404);
     expect(forged.data).toMatchObject({ ok: false, error: 'You have no active subscription.' });
@@ -316,7 +358,11 @@ describe('owner scoping', () => {
 
   it('answers bad billing input with 400 and a message', async () => {
     const signup = await settle(() =>
-      signupAction({ request: formRequest('/signup', { name: 'Val', email: `val-${Date.now()}@example.com`, password: 'val-password-1' }), params: {}, context: {} }),
+      signupAction({
+        request: formRequest('/signup', { name: 'Val', email: `val-${Date.now()}@example.com`, password: 'val-password-1' }),
+        params: {},
+        context: {},
+      }),
     );
     const cookie = cookieFrom(signup.response!);
     for (const [fields, message] of [
@@ -326,7 +372,9 @@ describe('owner scoping', () => {
       [{ intent: 'subscribe', plan: 'starter', interval: 'month', nonce: '<script>' }, 'Reload the page and try again.'],
       [{ intent: 'launch-missiles' }, expect.any(String)],
     ] as const) {
-      const out = await settle(() => billingAction({ request: formRequest('/billing?index', fields as Record<string, string>, { cookie }), params: {}, context: {} }));
+      const out = await settle(() =>
+        billingAction({ request: formRequest('/billing?index', fields as Record<string, string>, { cookie }), params: {}, context: {} }),
+      );
       expect(out.response?.status).toBe(400);
       expect(out.data).toMatchObject({ ok: false, error: message });
     }
@@ -337,10 +385,13 @@ describe('the demo API follows the subscription', () => {
   it('answers 402 without access and 200 with it', async () => {
     const user = await newUser('Api User');
     const { key } = createApiKey({ userId: user.id, name: 'k' });
-    const call = () => helloLoader({ request: getRequest('/api/v1/hello', { headers: { Authorization: `Bearer ${key}` } }), params: {}, context: {} });
+    const call = () =>
+      helloLoader({ request: getRequest('/api/v1/hello', { headers: { Authorization: `Bearer ${key}` } }), params: {}, context: {} });
     const denied = await call();
     expect(denied.status).toBe(402);
-    expect(await denied.json()).toEqual({ error: { type: 'payment_required', code: 'no_subscription', message: 'You have no subscription. Choose a plan on the Billing page.' } });
+    expect(await denied.json()).toEqual({
+      error: { type: 'payment_required', code: 'no_subscription', message: 'You have no subscription. Choose a plan on the Billing page.' },
+    });
     await subscribed(user.id, 'starter');
     const ok = await call();
     expect(ok.status).toBe(200);

@@ -20,7 +20,13 @@ describe('stripe:setup (ensureCatalog) against the emulator', () => {
     // Someone created starter_monthly by hand at the wrong amount.
     const product = await h.stripe.products.create({ name: 'Hand-made' }, { idempotencyKey: 'test:catalog:hand-product' });
     const wrong = await h.stripe.prices.create(
-      { product: product.id, currency: 'usd', unit_amount: 999, recurring: { interval: 'month' }, lookup_key: PLANS.starter.prices.month.lookupKey },
+      {
+        product: product.id,
+        currency: 'usd',
+        unit_amount: 999,
+        recurring: { interval: 'month' },
+        lookup_key: PLANS.starter.prices.month.lookupKey,
+      },
       { idempotencyKey: 'test:catalog:hand-price' },
     );
     const first = await ensureCatalog();
@@ -37,13 +43,20 @@ describe('stripe:setup (ensureCatalog) against the emulator', () => {
     expect(second.filter((r) => r.action !== 'exists')).toEqual([]);
     expect((await priceByLookupKey('pro_yearly')).unit_amount).toBe(49000);
     const metered = await priceByLookupKey('api_calls_starter_monthly');
-    expect(metered).toMatchObject({ billing_scheme: 'tiered', tiers_mode: 'graduated', recurring: { usage_type: 'metered', interval: 'month' } });
+    expect(metered).toMatchObject({
+      billing_scheme: 'tiered',
+      tiers_mode: 'graduated',
+      recurring: { usage_type: 'metered', interval: 'month' },
+    });
     expect(metered.tiers?.map((t) => [t.up_to, t.unit_amount])).toEqual([
       [10_000, 0],
       [null, 1],
     ]);
     // The catalogue is mirrored too.
-    expect(db().select().from(prices).where(eq(prices.lookupKey, 'api_calls_monthly')).get()).toMatchObject({ usageType: 'metered', unitAmount: 1 });
+    expect(db().select().from(prices).where(eq(prices.lookupKey, 'api_calls_monthly')).get()).toMatchObject({
+      usageType: 'metered',
+      unitAmount: 1,
+    });
     await expect(priceByLookupKey('nope_monthly')).rejects.toThrow(/stripe:setup/);
   });
 });

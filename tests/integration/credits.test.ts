@@ -24,22 +24,37 @@ afterAll(async () => {
   await h?.close();
 });
 
-const newUser = () => createUser({ name: 'Credit Buyer', email: `credits-${Date.now()}-${n++}@example.com`, password: 'credits-password-1' });
+const newUser = () =>
+  createUser({ name: 'Credit Buyer', email: `credits-${Date.now()}-${n++}@example.com`, password: 'credits-password-1' });
 const nonce = () => `credits-nonce-${Date.now()}-${n++}`;
-const grantsFor = (pi: string) => db().select().from(webhookEffects).where(and(eq(webhookEffects.key, `credit-grant:${pi}`))).all();
+const grantsFor = (pi: string) =>
+  db()
+    .select()
+    .from(webhookEffects)
+    .where(and(eq(webhookEffects.key, `credit-grant:${pi}`)))
+    .all();
 
 /** What Stripe.js does in the page: confirm the PaymentIntent with a card. */
-const confirmInBrowser = (clientSecret: string, paymentMethod = 'pm_card_visa') => h.stripe.paymentIntents.confirm(clientSecret.split('_secret_')[0]!, { payment_method: paymentMethod });
+const confirmInBrowser = (clientSecret: string, paymentMethod = 'pm_card_visa') =>
+  h.stripe.paymentIntents.confirm(clientSecret.split('_secret_')[0]!, { payment_method: paymentMethod });
 
 async function eventsOf(piId: string) {
   const { data } = await h.stripe.events.list({ limit: 100 });
-  return data.filter((e) => (e.data.object as { id?: string; payment_intent?: string }).id === piId || (e.data.object as { payment_intent?: string }).payment_intent === piId);
+  return data.filter(
+    (e) =>
+      (e.data.object as { id?: string; payment_intent?: string }).id === piId ||
+      (e.data.object as { payment_intent?: string }).payment_intent === piId,
+  );
 }
 
 async function allProcessed(ids: string[]) {
   await waitFor(
     () => {
-      const rows = db().select({ status: stripeEvents.status }).from(stripeEvents).where(sql`${stripeEvents.id} in ${ids}`).all();
+      const rows = db()
+        .select({ status: stripeEvents.status })
+        .from(stripeEvents)
+        .where(sql`${stripeEvents.id} in ${ids}`)
+        .all();
       return rows.length === ids.length && rows.every((r) => r.status === 'processed' || r.status === 'ignored');
     },
     { what: 'events processed', timeoutMs: 30_000 },
@@ -47,7 +62,10 @@ async function allProcessed(ids: string[]) {
 }
 
 async function deliveriesDone() {
-  await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, { what: 'deliveries done', timeoutMs: 30_000 });
+  await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, {
+    what: 'deliveries done',
+    timeoutMs: 30_000,
+  });
 }
 
 describe('the credit pack', () => {
@@ -79,7 +97,9 @@ describe('the credit pack', () => {
     expect(grantsFor(overview.purchases[0]!.id)).toHaveLength(1);
     expect(overview.purchases).toMatchObject([{ name: 'Credit pack', amount: 2500, badge: { label: 'Paid' } }]);
     // The receipt is in the history as "Credit pack".
-    expect(invoiceHistory({ userId: user.id, status: null, cursor: null }).entries).toMatchObject([{ kind: 'payment', description: 'Credit pack', amount: 2500, badge: { label: 'Paid' } }]);
+    expect(invoiceHistory({ userId: user.id, status: null, cursor: null }).entries).toMatchObject([
+      { kind: 'payment', description: 'Credit pack', amount: 2500, badge: { label: 'Paid' } },
+    ]);
   });
 
   it('grants once when the webhook comes first, then the page confirms', async () => {
@@ -100,7 +120,10 @@ describe('the credit pack', () => {
   it('uses the idempotency key of the click: the same nonce is the same PaymentIntent', async () => {
     const user = await newUser();
     const key = nonce();
-    const [a, b] = await Promise.all([startCreditPackPurchase({ userId: user.id, nonce: key }), startCreditPackPurchase({ userId: user.id, nonce: key })]);
+    const [a, b] = await Promise.all([
+      startCreditPackPurchase({ userId: user.id, nonce: key }),
+      startCreditPackPurchase({ userId: user.id, nonce: key }),
+    ]);
     expect(a.clientSecret).toBe(b.clientSecret);
   });
 
@@ -111,7 +134,9 @@ describe('the credit pack', () => {
     const done = await completeCreditPackPurchase({ userId: user.id, clientSecret: step.clientSecret });
     expect(done).toEqual({ status: 'requires_payment_method', credits: 0 });
     const piId = step.clientSecret.split('_secret_')[0]!;
-    await waitFor(async () => (await eventsOf(piId)).some((e) => e.type === 'payment_intent.payment_failed'), { what: 'payment_failed emitted' });
+    await waitFor(async () => (await eventsOf(piId)).some((e) => e.type === 'payment_intent.payment_failed'), {
+      what: 'payment_failed emitted',
+    });
     await deliveriesDone();
     await allProcessed((await eventsOf(piId)).map((e) => e.id));
     expect(grantsFor(piId)).toHaveLength(0);

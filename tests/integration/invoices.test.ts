@@ -33,7 +33,9 @@ afterAll(async () => {
 /** A signed-up user (with a session cookie) and their Stripe customer. */
 async function signedUp(name: string) {
   const email = `inv-${name.toLowerCase()}-${Date.now()}-${n++}@example.com`;
-  const signup = await settle(() => signupAction({ request: formRequest('/signup', { name, email, password: 'invoice-password-1' }), params: {}, context: {} }));
+  const signup = await settle(() =>
+    signupAction({ request: formRequest('/signup', { name, email, password: 'invoice-password-1' }), params: {}, context: {} }),
+  );
   const cookie = cookieFrom(signup.response!);
   const user = getUserByEmail(email)!;
   const customerId = await ensureStripeCustomer({ userId: user.id });
@@ -43,7 +45,13 @@ async function signedUp(name: string) {
 /** A one-off invoice of `amount`, finalized; paid out of band unless `open`. Mirrored like a webhook would. */
 async function oneOffInvoice(customerId: string, amount: number, opts: { open?: boolean; description?: string } = {}) {
   const s = h.stripe;
-  const draft = await s.invoices.create({ customer: customerId, collection_method: 'send_invoice', days_until_due: 30, auto_advance: false, description: opts.description });
+  const draft = await s.invoices.create({
+    customer: customerId,
+    collection_method: 'send_invoice',
+    days_until_due: 30,
+    auto_advance: false,
+    description: opts.description,
+  });
   await s.invoiceItems.create({ customer: customerId, invoice: draft.id, amount, currency: 'usd', description: `Consulting ${n++}` });
   const finalized = await s.invoices.finalizeInvoice(draft.id, { auto_advance: false });
   if (!opts.open) await s.invoices.pay(finalized.id, { paid_out_of_band: true });
@@ -103,7 +111,11 @@ describe('the invoice history', () => {
 
     const all = invoiceHistory({ userId: user.id, status: null, cursor: null });
     expect(Object.fromEntries(all.entries.map((e) => [e.id, e.badge.label]))).toEqual({ [paid]: 'Paid', [open]: 'Open', [voided]: 'Void' });
-    expect(all.entries.find((e) => e.id === paid)).toMatchObject({ amount: 1200, viewHref: `/billing/invoices/${paid}`, pdfHref: `/billing/invoices/${paid}/pdf` });
+    expect(all.entries.find((e) => e.id === paid)).toMatchObject({
+      amount: 1200,
+      viewHref: `/billing/invoices/${paid}`,
+      pdfHref: `/billing/invoices/${paid}/pdf`,
+    });
 
     const onlyPaid = await historyOf(cookie, '?status=paid');
     expect((onlyPaid.data as { history: { entries: { id: string }[] } }).history.entries.map((e) => e.id)).toEqual([paid]);
@@ -133,18 +145,34 @@ describe('one invoice', () => {
     expect(invoiceDetail({ userId: eve.user.id, invoiceId })).toBeNull();
 
     const params = { id: invoiceId };
-    const view = await settle(() => invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie: eve.cookie }), params, context: {} }));
+    const view = await settle(() =>
+      invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie: eve.cookie }), params, context: {} }),
+    );
     expect(view.response?.status).toBe(404);
     expect(await view.response!.text()).toBe('That invoice was not found.');
-    const pdf = await settle(() => pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie: eve.cookie }), params, context: {} }));
+    const pdf = await settle(() =>
+      pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie: eve.cookie }), params, context: {} }),
+    );
     expect(pdf.response?.status).toBe(404);
-    const attempts: Record<string, string>[] = [{ intent: 'pay_start' }, { intent: 'pay_complete' }, { intent: 'pay_saved', paymentMethod: 'pm_card_visa', nonce: 'nonce-eve-12345' }];
+    const attempts: Record<string, string>[] = [
+      { intent: 'pay_start' },
+      { intent: 'pay_complete' },
+      { intent: 'pay_saved', paymentMethod: 'pm_card_visa', nonce: 'nonce-eve-12345' },
+    ];
     for (const fields of attempts) {
-      const out = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, fields, { cookie: eve.cookie }), params, context: {} }));
+      const out = await settle(() =>
+        invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, fields, { cookie: eve.cookie }), params, context: {} }),
+      );
       expect(out.response?.status).toBe(404);
     }
     // A malformed id is a 404 too, never a 500.
-    const odd = await settle(() => invoiceLoader({ request: getRequest('/billing/invoices/..%2Fadmin', { cookie: eve.cookie }), params: { id: '../admin' }, context: {} }));
+    const odd = await settle(() =>
+      invoiceLoader({
+        request: getRequest('/billing/invoices/..%2Fadmin', { cookie: eve.cookie }),
+        params: { id: '../admin' },
+        context: {},
+      }),
+    );
     expect(odd.response?.status).toBe(404);
     // Alice's invoice is untouched and still open.
     expect((await h.stripe.invoices.retrieve(invoiceId)).status).toBe('open');
@@ -152,14 +180,25 @@ describe('one invoice', () => {
 
   it('shows lines, sums and billing details, and streams the PDF to its owner', async () => {
     const { user, cookie, customerId } = await signedUp('Owner');
-    await h.stripe.customers.update(customerId, { name: 'Owner Ltd', address: { line1: '1 Market St', city: 'San Francisco', postal_code: '94103', country: 'US' } });
+    await h.stripe.customers.update(customerId, {
+      name: 'Owner Ltd',
+      address: { line1: '1 Market St', city: 'San Francisco', postal_code: '94103', country: 'US' },
+    });
     const invoiceId = await oneOffInvoice(customerId, 123456, { description: 'Setup and onboarding' });
     const detail = invoiceDetail({ userId: user.id, invoiceId })!;
-    expect(detail).toMatchObject({ total: 123456, amountRemaining: 0, badge: { label: 'Paid' }, description: 'Setup and onboarding', canPay: false });
+    expect(detail).toMatchObject({
+      total: 123456,
+      amountRemaining: 0,
+      badge: { label: 'Paid' },
+      description: 'Setup and onboarding',
+      canPay: false,
+    });
     expect(detail.lines).toHaveLength(1);
     expect(detail.billedTo).toMatchObject({ name: 'Owner Ltd', address: { line1: '1 Market St', city: 'San Francisco' } });
 
-    const pdf = await settle(() => pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie }), params: { id: invoiceId }, context: {} }));
+    const pdf = await settle(() =>
+      pdfLoader({ request: getRequest(`/billing/invoices/${invoiceId}/pdf`, { cookie }), params: { id: invoiceId }, context: {} }),
+    );
     expect(pdf.response?.status).toBe(200);
     expect(pdf.response!.headers.get('content-type')).toBe('application/pdf');
     const bytes = new Uint8Array(await pdf.response!.arrayBuffer());
@@ -171,11 +210,21 @@ describe('one invoice', () => {
     await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customerId });
     await syncCustomer(customerId);
     const invoiceId = await oneOffInvoice(customerId, 2500, { open: true });
-    const loaded = await settle(() => invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie }), params: { id: invoiceId }, context: {} }));
+    const loaded = await settle(() =>
+      invoiceLoader({ request: getRequest(`/billing/invoices/${invoiceId}`, { cookie }), params: { id: invoiceId }, context: {} }),
+    );
     const { cards } = loaded.data as { cards: { id: string }[] };
     expect(cards).toHaveLength(1);
     const out = await settle(() =>
-      invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_saved', paymentMethod: cards[0]!.id, nonce: 'nonce-pay-123456' }, { cookie }), params: { id: invoiceId }, context: {} }),
+      invoiceAction({
+        request: formRequest(
+          `/billing/invoices/${invoiceId}`,
+          { intent: 'pay_saved', paymentMethod: cards[0]!.id, nonce: 'nonce-pay-123456' },
+          { cookie },
+        ),
+        params: { id: invoiceId },
+        context: {},
+      }),
     );
     expect(out.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
     expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0, amountPaid: 2500 });
@@ -184,12 +233,24 @@ describe('one invoice', () => {
   it('hands the Payment Element the invoice’s client secret, then mirrors the payment', async () => {
     const { user, cookie, customerId } = await signedUp('NewCard');
     const invoiceId = await oneOffInvoice(customerId, 1999, { open: true });
-    const started = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_start' }, { cookie }), params: { id: invoiceId }, context: {} }));
+    const started = await settle(() =>
+      invoiceAction({
+        request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_start' }, { cookie }),
+        params: { id: invoiceId },
+        context: {},
+      }),
+    );
     const step = (started.data as { step: { clientSecret: string; amountDue: number } }).step;
     expect(step.amountDue).toBe(1999);
     // What Stripe.js does in the page with a new card.
     await h.stripe.paymentIntents.confirm(step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
-    const done = await settle(() => invoiceAction({ request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_complete' }, { cookie }), params: { id: invoiceId }, context: {} }));
+    const done = await settle(() =>
+      invoiceAction({
+        request: formRequest(`/billing/invoices/${invoiceId}`, { intent: 'pay_complete' }, { cookie }),
+        params: { id: invoiceId },
+        context: {},
+      }),
+    );
     expect(done.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
     expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0 });
   });
@@ -198,15 +259,38 @@ describe('one invoice', () => {
 describe('billing details', () => {
   it('saves name, email, address and a tax ID, says Stripe’s words for a bad one, and prints them on the next invoice', async () => {
     const { user, cookie, customerId } = await signedUp('Details');
-    const post = (fields: Record<string, string>) => settle(() => detailsAction({ request: formRequest('/billing/details', fields, { cookie }), params: {}, context: {} }));
-    const saved = await post({ intent: 'details', name: 'Details GmbH', email: 'billing@details.example', line1: 'Hauptstraße 1', line2: '', city: 'Berlin', state: '', postal_code: '10115', country: 'de', nonce: 'nonce-details-1' });
+    const post = (fields: Record<string, string>) =>
+      settle(() => detailsAction({ request: formRequest('/billing/details', fields, { cookie }), params: {}, context: {} }));
+    const saved = await post({
+      intent: 'details',
+      name: 'Details GmbH',
+      email: 'billing@details.example',
+      line1: 'Hauptstraße 1',
+      line2: '',
+      city: 'Berlin',
+      state: '',
+      postal_code: '10115',
+      country: 'de',
+      nonce: 'nonce-details-1',
+    });
     expect(saved.data).toMatchObject({ ok: true, message: 'Saved. Your next invoices show these details.' });
     const bad = await post({ intent: 'add_tax_id', type: 'eu_vat', value: 'DE12', nonce: 'nonce-details-2' });
     expect(bad.response?.status).toBe(400);
     expect(bad.data).toMatchObject({ ok: false, error: 'Invalid value for eu_vat.' });
     const good = await post({ intent: 'add_tax_id', type: 'eu_vat', value: 'DE123456789', nonce: 'nonce-details-3' });
     expect(good.data).toMatchObject({ ok: true });
-    const badEmail = await post({ intent: 'details', name: 'X', email: 'not-an-email', line1: '', line2: '', city: '', state: '', postal_code: '', country: '', nonce: 'nonce-details-4' });
+    const badEmail = await post({
+      intent: 'details',
+      name: 'X',
+      email: 'not-an-email',
+      line1: '',
+      line2: '',
+      city: '',
+      state: '',
+      postal_code: '',
+      country: '',
+      nonce: 'nonce-details-4',
+    });
     expect(badEmail.data).toMatchObject({ ok: false, error: 'Enter a billing email like name@example.com.', field: 'email' });
 
     const loaded = await settle(() => detailsLoader({ request: getRequest('/billing/details', { cookie }), params: {}, context: {} }));

@@ -161,10 +161,18 @@ describe('scheduled changes, stale and forged reviews', () => {
     const user = await newUser();
     const { end } = periodOf(await subscribe(user.id, 'team', 'month', 5));
     const r = await review(user.id, 'team', 'month', 2);
-    expect(r).toMatchObject({ dueToday: 0, effectiveAt: new Date(end * 1000).toISOString(), renewal: { amount: 3000 }, decision: { kind: 'period_end' } });
+    expect(r).toMatchObject({
+      dueToday: 0,
+      effectiveAt: new Date(end * 1000).toISOString(),
+      renewal: { amount: 3000 },
+      decision: { kind: 'period_end' },
+    });
     expect(r.effectiveAt!.slice(0, 10)).toBe('2027-11-01');
     const done = await confirmPlanChange({ userId: user.id, token: r.token });
-    expect(done).toMatchObject({ kind: 'done', message: 'Your plan switches to Team with 2 seats on 1 November 2027. Until then you keep Team with 5 seats.' });
+    expect(done).toMatchObject({
+      kind: 'done',
+      message: 'Your plan switches to Team with 2 seats on 1 November 2027. Until then you keep Team with 5 seats.',
+    });
     const sub = getBillingState({ userId: user.id }).subscription!;
     expect(sub).toMatchObject({ quantity: 5, pendingQuantity: 2, pendingChangeAt: new Date(end * 1000) });
     expect(sub.scheduleId).toMatch(/^sub_sched_/);
@@ -202,11 +210,20 @@ describe('scheduled changes, stale and forged reviews', () => {
     const other = await newUser();
     await subscribe(user.id, 'starter');
     const r = await review(user.id, 'pro', 'month');
-    await expect(confirmPlanChange({ userId: other.id, token: r.token })).rejects.toMatchObject({ code: 'invalid_review', status: 400, message: expect.stringContaining('Open “Change plan” again') });
+    await expect(confirmPlanChange({ userId: other.id, token: r.token })).rejects.toMatchObject({
+      code: 'invalid_review',
+      status: 400,
+      message: expect.stringContaining('Open “Change plan” again'),
+    });
     const [body, mac] = r.token.split('.');
     const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), a: 1 })).toString('base64url');
-    await expect(confirmPlanChange({ userId: user.id, token: `${tampered}.${mac}` })).rejects.toMatchObject({ code: 'invalid_review', status: 400 });
-    await expect(confirmPlanChange({ userId: user.id, token: r.token, expected: { plan: 'team', interval: 'month', seats: 500 } })).rejects.toMatchObject({ code: 'invalid_review' });
+    await expect(confirmPlanChange({ userId: user.id, token: `${tampered}.${mac}` })).rejects.toMatchObject({
+      code: 'invalid_review',
+      status: 400,
+    });
+    await expect(
+      confirmPlanChange({ userId: user.id, token: r.token, expected: { plan: 'team', interval: 'month', seats: 500 } }),
+    ).rejects.toMatchObject({ code: 'invalid_review' });
     expect(getBillingState({ userId: user.id }).subscription?.priceLookupKey).toBe('starter_monthly');
   });
 });
@@ -225,8 +242,14 @@ describe('declines, trials, cancellations and month → year', () => {
     await subscribe(user.id, 'starter');
     await useCard(user.id, 'pm_card_chargeCustomerFail');
     const r = await review(user.id, 'pro', 'month');
-    await expect(confirmPlanChange({ userId: user.id, token: r.token })).rejects.toMatchObject({ code: 'card_error', status: 402, message: 'Your card was declined. Your plan has not changed.' });
-    const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId: user.id }).subscription!.id, { expand: ['latest_invoice'] });
+    await expect(confirmPlanChange({ userId: user.id, token: r.token })).rejects.toMatchObject({
+      code: 'card_error',
+      status: 402,
+      message: 'Your card was declined. Your plan has not changed.',
+    });
+    const sub = await h.stripe.subscriptions.retrieve(getBillingState({ userId: user.id }).subscription!.id, {
+      expand: ['latest_invoice'],
+    });
     expect(sub).toMatchObject({ status: 'active', pending_update: null });
     expect(sub.items.data[0]!.price.lookup_key).toBe('starter_monthly');
     expect((sub.latest_invoice as { status: string }).status).toBe('void');
@@ -286,7 +309,11 @@ describe('declines, trials, cancellations and month → year', () => {
     const r = await review(user.id, 'pro', 'month');
     expect(r.cancelsAt).toBe(getBillingState({ userId: user.id }).subscription!.currentPeriodEnd!.toISOString());
     await confirmPlanChange({ userId: user.id, token: r.token });
-    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ priceLookupKey: 'pro_monthly', cancelAtPeriodEnd: false, cancelAt: null });
+    expect(getBillingState({ userId: user.id }).subscription).toMatchObject({
+      priceLookupKey: 'pro_monthly',
+      cancelAtPeriodEnd: false,
+      cancelAt: null,
+    });
   });
 
   it('past due: refused until the open invoice is paid', async () => {
@@ -331,7 +358,10 @@ describe('a subscription that carries the metered API-calls item', () => {
     const sub = getBillingState({ userId: user.id }).subscription!;
     expect(sub).toMatchObject({ priceLookupKey: 'pro_monthly', pendingPriceId: (await priceByLookupKey('starter_monthly')).id });
     const schedule = await h.stripe.subscriptionSchedules.retrieve(sub.scheduleId!);
-    expect(schedule.phases[1]!.items.map((i) => i.price)).toEqual([(await priceByLookupKey('starter_monthly')).id, (await priceByLookupKey('api_calls_starter_monthly')).id]);
+    expect(schedule.phases[1]!.items.map((i) => i.price)).toEqual([
+      (await priceByLookupKey('starter_monthly')).id,
+      (await priceByLookupKey('api_calls_starter_monthly')).id,
+    ]);
     await undoScheduledChange({ userId: user.id, nonce: nonce() });
     expect(await meteredKeys(user.id)).toEqual(['api_calls_pro_monthly']);
 
@@ -363,8 +393,13 @@ describe('changes made elsewhere (the portal, the dashboard) reach the mirror by
           { items: [{ price: starter, quantity: 1 }], duration: { interval: 'month', interval_count: 1 } },
         ],
       });
-      await waitFor(() => getBillingState({ userId: user.id }).subscription?.pendingPriceId === starter, { what: 'pending change mirrored by webhook' });
-      expect(getBillingState({ userId: user.id }).subscription).toMatchObject({ scheduleId: schedule.id, pendingChangeAt: new Date(end * 1000) });
+      await waitFor(() => getBillingState({ userId: user.id }).subscription?.pendingPriceId === starter, {
+        what: 'pending change mirrored by webhook',
+      });
+      expect(getBillingState({ userId: user.id }).subscription).toMatchObject({
+        scheduleId: schedule.id,
+        pendingChangeAt: new Date(end * 1000),
+      });
       await h.stripe.subscriptionSchedules.release(schedule.id);
       await waitFor(() => getBillingState({ userId: user.id }).subscription?.scheduleId === null, { what: 'release mirrored by webhook' });
       expect(getBillingState({ userId: user.id }).subscription?.pendingPriceId).toBeNull();
@@ -372,7 +407,10 @@ describe('changes made elsewhere (the portal, the dashboard) reach the mirror by
       const item = getBillingState({ userId: user.id }).subscription!.items.find((i) => i.usageType !== 'metered')!;
       await h.stripe.subscriptions.update(sub.id, { items: [{ id: item.id, quantity: 4 }], proration_behavior: 'always_invoice' });
       await waitFor(() => getBillingState({ userId: user.id }).subscription?.quantity === 4, { what: 'upgrade mirrored by webhook' });
-      await waitFor(() => getBillingState({ userId: user.id }).invoices.some((i) => i.billingReason === 'subscription_update' && i.status === 'paid'), { what: 'proration invoice mirrored' });
+      await waitFor(
+        () => getBillingState({ userId: user.id }).invoices.some((i) => i.billingReason === 'subscription_update' && i.status === 'paid'),
+        { what: 'proration invoice mirrored' },
+      );
     } finally {
       await worker.stop();
     }

@@ -34,7 +34,11 @@ beforeEach(async () => {
 async function signedUp() {
   const signup = await settle(() =>
     signupAction({
-      request: formRequest('/signup', { name: 'First Timer', email: `failures-${Date.now()}-${n++}@example.com`, password: 'first-timer-pw-1' }),
+      request: formRequest('/signup', {
+        name: 'First Timer',
+        email: `failures-${Date.now()}-${n++}@example.com`,
+        password: 'first-timer-pw-1',
+      }),
       params: {},
       context: {},
     }),
@@ -50,8 +54,11 @@ describe('a Stripe read failing right after the customer is created', () => {
       const cookie = await signedUp();
       // Creating the customer works; every read after it fails (more times than the SDK retries).
       await h.control('POST', '/faults', { method: 'GET', path: '/v1/*', status: 500, times: 50 });
-      const fields: Record<string, string> = intent === 'subscribe' ? { intent, plan: 'starter', interval: 'month', nonce: nonce() } : { intent, nonce: nonce() };
-      const out = await settle(() => billingAction({ request: formRequest('/billing?index', fields, { cookie }), params: {}, context: {} }));
+      const fields: Record<string, string> =
+        intent === 'subscribe' ? { intent, plan: 'starter', interval: 'month', nonce: nonce() } : { intent, nonce: nonce() };
+      const out = await settle(() =>
+        billingAction({ request: formRequest('/billing?index', fields, { cookie }), params: {}, context: {} }),
+      );
       expect(out.response?.status).toBe(503);
       expect(out.data).toMatchObject({ ok: false, error: expect.stringMatching(UNAVAILABLE) });
     });
@@ -84,12 +91,16 @@ describe('the cancellation reason', () => {
   it('stays when Stripe may have applied the cancel (no answer), and goes when Stripe refused it', async () => {
     const user = await subscribedUser();
     await h.control('POST', '/faults', { method: 'POST', path: '/v1/subscriptions/*', status: 500, times: 50 });
-    await expect(cancelAtPeriodEnd({ userId: user.id, nonce: nonce(), reason: 'unused' })).rejects.toMatchObject({ code: 'stripe_unavailable' });
+    await expect(cancelAtPeriodEnd({ userId: user.id, nonce: nonce(), reason: 'unused' })).rejects.toMatchObject({
+      code: 'stripe_unavailable',
+    });
     expect(reasonsOf(user.id).map((r) => r.reason)).toEqual(['unused']);
 
     await h.control('DELETE', '/faults');
     await h.control('POST', '/faults', { method: 'POST', path: '/v1/subscriptions/*', status: 400, times: 5 });
-    await expect(cancelAtPeriodEnd({ userId: user.id, nonce: nonce(), reason: 'other' })).rejects.toMatchObject({ code: 'not_allowed_in_state' });
+    await expect(cancelAtPeriodEnd({ userId: user.id, nonce: nonce(), reason: 'other' })).rejects.toMatchObject({
+      code: 'not_allowed_in_state',
+    });
     expect(reasonsOf(user.id).map((r) => r.reason)).toEqual(['unused']);
   });
 });

@@ -18,13 +18,30 @@ describe('sync on write (syncCustomer / syncObject) against the emulator', () =>
 
   it('mirrors a customer’s subscription, items, payment methods and invoices for the billing page', async () => {
     const customer = await h.stripe.customers.create({ email: 'sync@example.com' }, { idempotencyKey: 'test:sync:customer' });
-    db().insert(users).values({ id: 'usr_sync', email: 'sync@example.com', name: 'S', passwordHash: 'x', stripeCustomerId: customer.id }).run();
+    db()
+      .insert(users)
+      .values({ id: 'usr_sync', email: 'sync@example.com', name: 'S', passwordHash: 'x', stripeCustomerId: customer.id })
+      .run();
     const pm = await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id }, { idempotencyKey: 'test:sync:pm' });
-    const spare = await h.stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id }, { idempotencyKey: 'test:sync:pm2' });
-    await h.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }, { idempotencyKey: 'test:sync:default' });
+    const spare = await h.stripe.paymentMethods.attach(
+      'pm_card_mastercard',
+      { customer: customer.id },
+      { idempotencyKey: 'test:sync:pm2' },
+    );
+    await h.stripe.customers.update(
+      customer.id,
+      { invoice_settings: { default_payment_method: pm.id } },
+      { idempotencyKey: 'test:sync:default' },
+    );
     const product = await h.stripe.products.create({ name: 'Sync plan' }, { idempotencyKey: 'test:sync:product' });
-    const price = await h.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 4900, recurring: { interval: 'month' }, lookup_key: 'sync_monthly' }, { idempotencyKey: 'test:sync:price' });
-    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 2 }] }, { idempotencyKey: 'test:sync:sub' });
+    const price = await h.stripe.prices.create(
+      { product: product.id, currency: 'usd', unit_amount: 4900, recurring: { interval: 'month' }, lookup_key: 'sync_monthly' },
+      { idempotencyKey: 'test:sync:price' },
+    );
+    const sub = await h.stripe.subscriptions.create(
+      { customer: customer.id, items: [{ price: price.id, quantity: 2 }] },
+      { idempotencyKey: 'test:sync:sub' },
+    );
 
     const counts = await syncCustomer(customer.id);
     expect(counts).toMatchObject({ subscriptions: 1, paymentMethods: 2 });
@@ -47,7 +64,10 @@ describe('sync on write (syncCustomer / syncObject) against the emulator', () =>
     await h.stripe.paymentMethods.detach(spare.id, undefined, { idempotencyKey: 'test:sync:detach' });
     await syncObject('payment_method', spare.id);
     expect(getBillingState({ userId: 'usr_sync' }).paymentMethods.map((p) => p.id)).toEqual([pm.id]);
-    expect(db().select().from(paymentMethods).where(eq(paymentMethods.id, spare.id)).get()).toMatchObject({ detached: true, customerId: null });
+    expect(db().select().from(paymentMethods).where(eq(paymentMethods.id, spare.id)).get()).toMatchObject({
+      detached: true,
+      customerId: null,
+    });
 
     // Cancel now: the row keeps its history with the new status.
     await h.stripe.subscriptions.cancel(sub.id, undefined, { idempotencyKey: 'test:sync:cancel' });

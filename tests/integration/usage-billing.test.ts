@@ -22,7 +22,10 @@ let seq = 0;
 async function subscribed(lookupKey: string) {
   const userId = `usr_bill_${seq++}_${Date.now()}`;
   const customer = await h.stripe.customers.create({ email: `${userId}@example.com`, metadata: { userId } });
-  db().insert(users).values({ id: userId, email: `${userId}@example.com`, name: 'Billed', passwordHash: 'x', stripeCustomerId: customer.id }).run();
+  db()
+    .insert(users)
+    .values({ id: userId, email: `${userId}@example.com`, name: 'Billed', passwordHash: 'x', stripeCustomerId: customer.id })
+    .run();
   const pm = await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
   await h.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
   const price = await priceByLookupKey(lookupKey);
@@ -41,13 +44,25 @@ async function useAndReport(userId: string, calls: number) {
   await followEmulatorClock();
   const ledger = new UsageLedger();
   const rows = 10;
-  await Promise.all(Array.from({ length: rows }, (_, i) => ledger.record({ userId, apiKeyId: 'k', meter: 'api_call', value: Math.floor(calls / rows) + (i < calls % rows ? 1 : 0) })));
+  await Promise.all(
+    Array.from({ length: rows }, (_, i) =>
+      ledger.record({ userId, apiKeyId: 'k', meter: 'api_call', value: Math.floor(calls / rows) + (i < calls % rows ? 1 : 0) }),
+    ),
+  );
   const reporter = new UsageReporter({ windowSeconds: 1, tickMs: 100, backoffMs: () => 50 });
   await new Promise((r) => setTimeout(r, 1_050));
   await waitFor(
     async () => {
       await reporter.tick();
-      return (db().$client.prepare(`SELECT count(*) AS c FROM usage_events WHERE user_id = ? AND (report_id IS NULL OR report_id IN (SELECT id FROM meter_reports WHERE status != 'sent'))`).get(userId) as { c: number }).c === 0;
+      return (
+        (
+          db()
+            .$client.prepare(
+              `SELECT count(*) AS c FROM usage_events WHERE user_id = ? AND (report_id IS NULL OR report_id IN (SELECT id FROM meter_reports WHERE status != 'sent'))`,
+            )
+            .get(userId) as { c: number }
+        ).c === 0
+      );
     },
     { what: 'the usage reported' },
   );
@@ -92,9 +107,14 @@ describe('usage billing', () => {
     await useAndReport(userId, 30_000);
     // Upgrade to Pro mid-period (what the plan change does to the plan item).
     const planItem = sub.items.data[0]!;
-    await h.stripe.subscriptions.update(sub.id, { items: [{ id: planItem.id, price: (await priceByLookupKey('pro_monthly')).id }], proration_behavior: 'none' });
+    await h.stripe.subscriptions.update(sub.id, {
+      items: [{ id: planItem.id, price: (await priceByLookupKey('pro_monthly')).id }],
+      proration_behavior: 'none',
+    });
     await syncCustomer(customer.id);
-    expect(await ensureMeteredItems({ subscriptionIds: [sub.id] })).toEqual([{ subscriptionId: sub.id, action: 'moved', lookupKey: 'api_calls_pro_monthly' }]);
+    expect(await ensureMeteredItems({ subscriptionIds: [sub.id] })).toEqual([
+      { subscriptionId: sub.id, action: 'moved', lookupKey: 'api_calls_pro_monthly' },
+    ]);
     await useAndReport(userId, 5_000);
     const invoice = await invoiceAfterPeriodEnd(await h.stripe.subscriptions.retrieve(sub.id));
     const usage = invoice.lines.data.find((l) => l.description?.startsWith('API calls'))!;

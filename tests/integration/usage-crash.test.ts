@@ -67,7 +67,10 @@ async function healthy(): Promise<boolean> {
 }
 
 const hello = (key: string, id: string) =>
-  fetch(`http://127.0.0.1:${port}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': id }, signal: AbortSignal.timeout(10_000) });
+  fetch(`http://127.0.0.1:${port}/api/v1/hello`, {
+    headers: { Authorization: `Bearer ${key}`, 'Idempotency-Key': id },
+    signal: AbortSignal.timeout(10_000),
+  });
 
 describe('usage after kill -9', () => {
   beforeAll(async () => {
@@ -96,7 +99,11 @@ describe('usage after kill -9', () => {
     {
       const sqlite = new Database(file);
       sqlite.pragma('busy_timeout = 5000');
-      sqlite.prepare(`INSERT INTO users (id, email, name, password_hash, stripe_customer_id, created_at) VALUES (?, 'crash@example.com', 'Crash Test', 'x', ?, ?)`).run(userId, customer.id, Date.now());
+      sqlite
+        .prepare(
+          `INSERT INTO users (id, email, name, password_hash, stripe_customer_id, created_at) VALUES (?, 'crash@example.com', 'Crash Test', 'x', ?, ?)`,
+        )
+        .run(userId, customer.id, Date.now());
       sqlite
         .prepare(`INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES ('key_crash', ?, 'flood', ?, ?, ?)`)
         .run(userId, key.slice(0, 14), crypto.createHash('sha256').update(key).digest('hex'), Date.now());
@@ -105,9 +112,17 @@ describe('usage after kill -9', () => {
     const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
     // npm start answers /healthz before its stripe:setup is done.
-    const price = await waitFor(async () => (await stripe.prices.list({ lookup_keys: ['starter_monthly'] })).data[0], { timeoutMs: 30_000, intervalMs: 200, what: 'stripe:setup' });
+    const price = await waitFor(async () => (await stripe.prices.list({ lookup_keys: ['starter_monthly'] })).data[0], {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'stripe:setup',
+    });
     await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], metadata: { userId } });
-    await waitFor(async () => (await hello(key, 'warmup')).status === 200, { timeoutMs: 30_000, intervalMs: 200, what: 'the subscription to reach the portal' });
+    await waitFor(async () => (await hello(key, 'warmup')).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the subscription to reach the portal',
+    });
 
     // The flood: 32 clients, each call with its own id; kill -9 once 300 have been answered.
     const answered2xx: string[] = [];
@@ -137,12 +152,16 @@ describe('usage after kill -9', () => {
     // Every 2xx call is in the ledger (in-flight calls that got no answer may or may not be).
     {
       const sqlite = new Database(file, { readonly: true });
-      const recorded = new Set((sqlite.prepare('SELECT idempotency_key AS k FROM usage_events WHERE user_id = ?').all(userId) as { k: string }[]).map((r) => r.k));
+      const recorded = new Set(
+        (sqlite.prepare('SELECT idempotency_key AS k FROM usage_events WHERE user_id = ?').all(userId) as { k: string }[]).map((r) => r.k),
+      );
       sqlite.close();
       const missing = answered2xx.filter((id) => !recorded.has(id));
       expect(missing).toEqual([]);
       expect(recorded.size).toBeLessThanOrEqual(answered2xx.length + 32 + 1); // + in flight at the kill, + warm-up
-      console.info(`kill -9 flood: ${answered2xx.length} calls answered 2xx, ${recorded.size} in the ledger, ${failures} without an answer`);
+      console.info(
+        `kill -9 flood: ${answered2xx.length} calls answered 2xx, ${recorded.size} in the ledger, ${failures} without an answer`,
+      );
     }
 
     // Restart on the same files: the reporter sends what was left, exactly once.
@@ -152,16 +171,26 @@ describe('usage after kill -9', () => {
     const meter = (await stripe.billing.meters.list({ status: 'active' })).data.find((m) => m.event_name === 'api_call')!;
     const ledger = () => {
       const sqlite = new Database(file, { readonly: true });
-      const row = sqlite.prepare('SELECT count(*) AS n, sum(report_id IS NULL) AS unreported FROM usage_events WHERE user_id = ?').get(userId) as { n: number; unreported: number };
+      const row = sqlite
+        .prepare('SELECT count(*) AS n, sum(report_id IS NULL) AS unreported FROM usage_events WHERE user_id = ?')
+        .get(userId) as { n: number; unreported: number };
       const pending = sqlite.prepare(`SELECT count(*) AS c FROM meter_reports WHERE status != 'sent'`).get() as { c: number };
       sqlite.close();
       return { ...row, pending: pending.c };
     };
-    await waitFor(() => ledger().unreported === 0 && ledger().pending === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'the reporter to catch up' });
+    await waitFor(() => ledger().unreported === 0 && ledger().pending === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: 'the reporter to catch up',
+    });
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { usageReporterLagSeconds: number };
     expect(health.usageReporterLagSeconds).toBe(0);
     const now = Math.floor(Date.now() / 1000);
-    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, { customer: customer.id, start_time: now - 86_400, end_time: now + 3_600 });
+    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
+      customer: customer.id,
+      start_time: now - 86_400,
+      end_time: now + 3_600,
+    });
     expect(summaries.data.reduce((s, d) => s + d.aggregated_value, 0)).toBe(ledger().n);
   }, 180_000);
 });

@@ -24,7 +24,13 @@ let seq = 0;
 
 async function customerOnStarter(): Promise<{ cookie: string; userId: string; periodStart: number }> {
   const email = `usage${Date.now()}${seq++}@example.com`;
-  const signup = await settle(() => signupAction({ request: formRequest('/signup', { name: 'Usage Owner', email, password: 'usage-owner-password' }), params: {}, context: {} }));
+  const signup = await settle(() =>
+    signupAction({
+      request: formRequest('/signup', { name: 'Usage Owner', email, password: 'usage-owner-password' }),
+      params: {},
+      context: {},
+    }),
+  );
   const cookie = cookieFrom(signup.response!);
   const user = db().select().from(users).where(eq(users.email, email)).get()!;
   const customer = await h.stripe.customers.create({ email, metadata: { userId: user.id } });
@@ -34,8 +40,21 @@ async function customerOnStarter(): Promise<{ cookie: string; userId: string; pe
   const price = await priceByLookupKey('starter_monthly');
   const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], metadata: { userId: user.id } });
   await syncCustomer(customer.id);
-  for (const [id, name] of [['key_prod', 'Production'], ['key_ci', 'CI']] as const) {
-    db().insert(apiKeys).values({ id: `${id}_${seq}`, userId: user.id, name, prefix: `bp_live_${id.slice(4)}x`, keyHash: `${id}-${seq}-${user.id}`, createdAt: new Date() }).run();
+  for (const [id, name] of [
+    ['key_prod', 'Production'],
+    ['key_ci', 'CI'],
+  ] as const) {
+    db()
+      .insert(apiKeys)
+      .values({
+        id: `${id}_${seq}`,
+        userId: user.id,
+        name,
+        prefix: `bp_live_${id.slice(4)}x`,
+        keyHash: `${id}-${seq}-${user.id}`,
+        createdAt: new Date(),
+      })
+      .run();
   }
   return { cookie, userId: user.id, periodStart: sub.items.data[0]!.current_period_start * 1000 };
 }
@@ -49,7 +68,8 @@ async function callsOn(ledger: UsageLedger, userId: string, at: number, key: str
   }
 }
 
-const page = async (cookie: string) => (await settle(() => usageLoader({ request: getRequest('/billing/usage', { cookie }), params: {}, context: {} }))).data as UsageSummary;
+const page = async (cookie: string) =>
+  (await settle(() => usageLoader({ request: getRequest('/billing/usage', { cookie }), params: {}, context: {} }))).data as UsageSummary;
 
 describe('/billing/usage', () => {
   beforeAll(async () => {
@@ -64,7 +84,15 @@ describe('/billing/usage', () => {
   it('is honest when there is nothing yet', async () => {
     const { cookie } = await customerOnStarter();
     const u = await page(cookie);
-    expect(u).toMatchObject({ planKey: 'starter', allowance: 10_000, total: 0, projection: null, byKey: [], threshold: 0, reported: { sent: 0, pending: 0, failed: 0 } });
+    expect(u).toMatchObject({
+      planKey: 'starter',
+      allowance: 10_000,
+      total: 0,
+      projection: null,
+      byKey: [],
+      threshold: 0,
+      reported: { sent: 0, pending: 0, failed: 0 },
+    });
     const csv = await csvLoader({ request: getRequest('/billing/usage.csv', { cookie }), params: {}, context: {} });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await csv.text()).toBe('date,api_key,calls\n');
@@ -86,7 +114,12 @@ describe('/billing/usage', () => {
       expect(u.total).toBe(1_100);
       // The same calls grouped by UTC day independently of the rollups.
       const expected = new Map<string, number>();
-      for (const [at, count] of [[periodStart + 60_000, 300], [periodStart + 120_000, 100], [periodStart + day, 500], [periodStart + 3 * day, 200]] as const) {
+      for (const [at, count] of [
+        [periodStart + 60_000, 300],
+        [periodStart + 120_000, 100],
+        [periodStart + day, 500],
+        [periodStart + 3 * day, 200],
+      ] as const) {
         const d = new Date(at).toISOString().slice(0, 10);
         expected.set(d, (expected.get(d) ?? 0) + count);
       }
@@ -155,7 +188,8 @@ describe('/billing/usage', () => {
         daily.run(userId, 'api_call', date, `key_prod_${seq}`, 60_000);
         daily.run(userId, 'api_call', date, `key_ci_${seq}`, 40_000);
         const dayStart = Math.floor(dayMs / 86_400_000) * 86_400;
-        for (let w = 0; w < 1440; w++) report.run(userId, dayStart + w * 60, dayStart + w * 60 + 60, dayStart + w * 60 + 59, `bench:${userId}:${d}:${w}`);
+        for (let w = 0; w < 1440; w++)
+          report.run(userId, dayStart + w * 60, dayStart + w * 60 + 60, dayStart + w * 60 + 59, `bench:${userId}:${d}:${w}`);
       }
     })();
     getUsageSummary({ userId }); // warm

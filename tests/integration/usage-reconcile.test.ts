@@ -19,7 +19,10 @@ let h: Harness;
 async function customer(tag: string) {
   const userId = `usr_recon_${tag}_${Date.now()}`;
   const c = await h.stripe.customers.create({ email: `${userId}@example.com` });
-  db().insert(users).values({ id: userId, email: `${userId}@example.com`, name: tag, passwordHash: 'x', stripeCustomerId: c.id }).run();
+  db()
+    .insert(users)
+    .values({ id: userId, email: `${userId}@example.com`, name: tag, passwordHash: 'x', stripeCustomerId: c.id })
+    .run();
   return { userId, customerId: c.id };
 }
 
@@ -36,13 +39,18 @@ describe('usage reconcile', () => {
     const a = await customer('a');
     const b = await customer('b');
     const ledger = new UsageLedger();
-    await Promise.all([...Array.from({ length: 40 }, () => ledger.record({ userId: a.userId, apiKeyId: 'k', meter: 'api_call' })), ...Array.from({ length: 7 }, () => ledger.record({ userId: b.userId, apiKeyId: 'k', meter: 'api_call' }))]);
+    await Promise.all([
+      ...Array.from({ length: 40 }, () => ledger.record({ userId: a.userId, apiKeyId: 'k', meter: 'api_call' })),
+      ...Array.from({ length: 7 }, () => ledger.record({ userId: b.userId, apiKeyId: 'k', meter: 'api_call' })),
+    ]);
     const reporter = new UsageReporter({ windowSeconds: 1, tickMs: 100, backoffMs: () => 50 });
     await new Promise((r) => setTimeout(r, 1_050));
     await waitFor(async () => {
       await reporter.tick();
-      return (db().$client.prepare(`SELECT count(*) AS c FROM meter_reports WHERE status = 'pending'`).get() as { c: number }).c === 0 &&
-        (db().$client.prepare('SELECT count(*) AS c FROM usage_events WHERE report_id IS NULL').get() as { c: number }).c === 0;
+      return (
+        (db().$client.prepare(`SELECT count(*) AS c FROM meter_reports WHERE status = 'pending'`).get() as { c: number }).c === 0 &&
+        (db().$client.prepare('SELECT count(*) AS c FROM usage_events WHERE report_id IS NULL').get() as { c: number }).c === 0
+      );
     });
     const progress: number[] = [];
     const clean = await reconcileUsage({ onProgress: (done) => progress.push(done) });
@@ -66,7 +74,12 @@ describe('usage reconcile', () => {
     // (Asynchronously: the emulator answering it runs in this process.)
     const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/stripe-usage-reconcile.ts'], {
-        env: { ...process.env, DATABASE_PATH: env().DATABASE_PATH, STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY, STRIPE_API_BASE: h.emulatorUrl },
+        env: {
+          ...process.env,
+          DATABASE_PATH: env().DATABASE_PATH,
+          STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY,
+          STRIPE_API_BASE: h.emulatorUrl,
+        },
       });
       let stdout = '';
       let stderr = '';

@@ -19,7 +19,10 @@ let n = 0;
 async function newCustomerUser(): Promise<{ userId: string; customerId: string }> {
   const userId = `u_rep_${n++}_${Date.now()}`;
   const customer = await h.stripe.customers.create({ email: `${userId}@example.com` });
-  db().insert(users).values({ id: userId, email: `${userId}@example.com`, name: userId, passwordHash: 'x', stripeCustomerId: customer.id }).run();
+  db()
+    .insert(users)
+    .values({ id: userId, email: `${userId}@example.com`, name: userId, passwordHash: 'x', stripeCustomerId: customer.id })
+    .run();
   return { userId, customerId: customer.id };
 }
 
@@ -28,19 +31,29 @@ const ledgerTotal = (userId: string) =>
 
 async function stripeTotal(customerId: string): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
-  const page = await h.stripe.billing.meters.listEventSummaries(meterId, { customer: customerId, start_time: now - 86_400, end_time: now + 86_400 });
+  const page = await h.stripe.billing.meters.listEventSummaries(meterId, {
+    customer: customerId,
+    start_time: now - 86_400,
+    end_time: now + 86_400,
+  });
   return page.data.reduce((s, d) => s + d.aggregated_value, 0);
 }
 
 /** Reports per window for a user (the unique index makes more than one impossible; this shows it). */
 function reportsPerWindow(userId: string): { windows: number; reports: number } {
-  return db().$client.prepare('SELECT count(DISTINCT window_start) AS windows, count(*) AS reports FROM meter_reports WHERE user_id = ?').get(userId) as { windows: number; reports: number };
+  return db()
+    .$client.prepare('SELECT count(DISTINCT window_start) AS windows, count(*) AS reports FROM meter_reports WHERE user_id = ?')
+    .get(userId) as { windows: number; reports: number };
 }
 
 /** Calls spread over a few 1-second windows. */
 async function flood(ledger: UsageLedger, who: { userId: string }[], perWindow: number, windows: number) {
   for (let w = 0; w < windows; w++) {
-    await Promise.all(who.flatMap((u) => Array.from({ length: perWindow }, () => ledger.record({ userId: u.userId, apiKeyId: 'key_x', meter: 'api_call' }))));
+    await Promise.all(
+      who.flatMap((u) =>
+        Array.from({ length: perWindow }, () => ledger.record({ userId: u.userId, apiKeyId: 'key_x', meter: 'api_call' })),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 1_050));
   }
 }
@@ -91,7 +104,9 @@ describe('usage reporter', () => {
     const streamCalls = requests.filter((r) => r.path === '/v2/billing/meter_event_stream');
     expect(streamCalls.some((r) => r.status === 500)).toBe(true);
     expect(streamCalls.some((r) => r.status === 429)).toBe(true);
-    const reports = db().$client.prepare(`SELECT status, attempts, last_error FROM meter_reports WHERE user_id IN (?, ?, ?)`).all(...who.map((u) => u.userId)) as { status: string; attempts: number }[];
+    const reports = db()
+      .$client.prepare(`SELECT status, attempts, last_error FROM meter_reports WHERE user_id IN (?, ?, ?)`)
+      .all(...who.map((u) => u.userId)) as { status: string; attempts: number }[];
     expect(reports.every((r) => r.status === 'sent')).toBe(true);
     expect(reports.some((r) => r.attempts > 1)).toBe(true);
     for (const u of who) {
@@ -161,7 +176,13 @@ describe('usage reporter', () => {
     await new Promise((r) => setTimeout(r, 1_050));
     await drain(reporter);
     expect(await stripeTotal(ok.customerId)).toBe(1);
-    const failed = db().$client.prepare('SELECT status, last_error FROM meter_reports WHERE user_id = ?').get(late.userId) as { status: string; last_error: string };
-    expect(failed).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/^400: Timestamp must be within the past 35 calendar days/) });
+    const failed = db().$client.prepare('SELECT status, last_error FROM meter_reports WHERE user_id = ?').get(late.userId) as {
+      status: string;
+      last_error: string;
+    };
+    expect(failed).toMatchObject({
+      status: 'failed',
+      last_error: expect.stringMatching(/^400: Timestamp must be within the past 35 calendar days/),
+    });
   });
 });

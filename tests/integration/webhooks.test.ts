@@ -56,7 +56,11 @@ async function eventIdsFor(objectId: string, types?: string[]): Promise<Stripe.E
 }
 
 async function postSigned(payload: string) {
-  return fetch(`${h.appUrl}/webhooks/stripe`, { method: 'POST', body: payload, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signatureFor(payload, h.secret) } });
+  return fetch(`${h.appUrl}/webhooks/stripe`, {
+    method: 'POST',
+    body: payload,
+    headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signatureFor(payload, h.secret) },
+  });
 }
 
 describe('webhooks against the emulator', () => {
@@ -72,32 +76,57 @@ describe('webhooks against the emulator', () => {
 
   it('stores a valid event once and processes it: the mirror equals Stripe’s object', async () => {
     db().insert(users).values({ id: 'usr_valid', email: 'valid@example.com', name: 'V', passwordHash: 'x' }).run();
-    const customer = await h.stripe.customers.create({ email: 'valid@example.com', name: 'Valid', metadata: { user_id: 'usr_valid' } }, { idempotencyKey: 'test:valid:customer' });
+    const customer = await h.stripe.customers.create(
+      { email: 'valid@example.com', name: 'Valid', metadata: { user_id: 'usr_valid' } },
+      { idempotencyKey: 'test:valid:customer' },
+    );
     await waitFor(() => eventsOf(customer.id).some((e) => e.status === 'processed'), { what: 'customer.created processed' });
     const stored = eventsOf(customer.id);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ type: 'customer.created', status: 'processed', attempts: 1, lastError: null });
-    expect(db().select().from(customers).where(eq(customers.id, customer.id)).get()).toMatchObject({ email: 'valid@example.com', name: 'Valid', userId: 'usr_valid', deleted: false });
+    expect(db().select().from(customers).where(eq(customers.id, customer.id)).get()).toMatchObject({
+      email: 'valid@example.com',
+      name: 'Valid',
+      userId: 'usr_valid',
+      deleted: false,
+    });
   });
 
   it('processes an event delivered 5 times concurrently once, and its side effect happens once', async () => {
     await h.worker.stop();
     try {
       db().insert(users).values({ id: 'usr_credits', email: 'credits@example.com', name: 'C', passwordHash: 'x' }).run();
-      const customer = await h.stripe.customers.create({ email: 'credits@example.com', metadata: { user_id: 'usr_credits' } }, { idempotencyKey: 'test:dup:customer' });
+      const customer = await h.stripe.customers.create(
+        { email: 'credits@example.com', metadata: { user_id: 'usr_credits' } },
+        { idempotencyKey: 'test:dup:customer' },
+      );
       db().update(users).set({ stripeCustomerId: customer.id }).where(eq(users.id, 'usr_credits')).run();
       const pi = await h.stripe.paymentIntents.create(
-        { amount: 2500, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, metadata: { kind: 'credit_pack', credits: '5000' } },
+        {
+          amount: 2500,
+          currency: 'usd',
+          customer: customer.id,
+          payment_method: 'pm_card_visa',
+          confirm: true,
+          metadata: { kind: 'credit_pack', credits: '5000' },
+        },
         { idempotencyKey: 'test:dup:credit-pack' },
       );
       expect(pi.status).toBe('succeeded');
       const [succeeded] = await eventIdsFor(pi.id, ['payment_intent.succeeded']);
       expect(succeeded).toBeDefined();
       await waitFor(() => event(succeeded!.id), { what: 'first delivery stored' });
-      const { deliveries } = await h.control<{ deliveries: number }>('POST', '/webhooks/redeliver', { events: [succeeded!.id], duplicate: 5 });
+      const { deliveries } = await h.control<{ deliveries: number }>('POST', '/webhooks/redeliver', {
+        events: [succeeded!.id],
+        duplicate: 5,
+      });
       expect(deliveries).toBe(5);
-      await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, { what: 'deliveries done' });
-      const attempts = (await h.control<{ data: { event: string; status: number }[] }>('GET', '/webhooks/deliveries')).data.filter((d) => d.event === succeeded!.id);
+      await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, {
+        what: 'deliveries done',
+      });
+      const attempts = (await h.control<{ data: { event: string; status: number }[] }>('GET', '/webhooks/deliveries')).data.filter(
+        (d) => d.event === succeeded!.id,
+      );
       expect(attempts.length).toBeGreaterThanOrEqual(6);
       expect(attempts.every((a) => a.status === 200)).toBe(true);
       expect(db().select().from(stripeEvents).where(eq(stripeEvents.id, succeeded!.id)).all()).toHaveLength(1);
@@ -107,10 +136,24 @@ describe('webhooks against the emulator', () => {
       // Replay it (as an operator would) and run it again: the effect is already recorded.
       expect(requeueEvent(succeeded!.id)).toBe(true);
       await waitProcessed([succeeded!.id]);
-      const effects = db().select().from(webhookEffects).where(eq(webhookEffects.key, `credit-grant:${pi.id}`)).all();
+      const effects = db()
+        .select()
+        .from(webhookEffects)
+        .where(eq(webhookEffects.key, `credit-grant:${pi.id}`))
+        .all();
       expect(effects).toHaveLength(1);
-      expect(effects[0]).toMatchObject({ kind: 'credit_grant', userId: 'usr_credits', data: { credits: 5000, amount: 2500, currency: 'usd' } });
-      expect(db().select().from(outbox).where(eq(outbox.dedupeKey, `email:payment-receipt:${pi.id}`)).all()).toHaveLength(1);
+      expect(effects[0]).toMatchObject({
+        kind: 'credit_grant',
+        userId: 'usr_credits',
+        data: { credits: 5000, amount: 2500, currency: 'usd' },
+      });
+      expect(
+        db()
+          .select()
+          .from(outbox)
+          .where(eq(outbox.dedupeKey, `email:payment-receipt:${pi.id}`))
+          .all(),
+      ).toHaveLength(1);
     } finally {
       if (!(h.worker as unknown as { running: boolean }).running) h.newWorker().start();
     }
@@ -121,17 +164,47 @@ describe('webhooks against the emulator', () => {
     const customer = await h.stripe.customers.create({ email: 'reverse@example.com' }, { idempotencyKey: 'test:reverse:customer' });
     const product = await h.stripe.products.create({ name: 'Reverse plan' }, { idempotencyKey: 'test:reverse:product' });
     const [p1, p2] = await Promise.all(
-      [1000, 2000].map((amount) => h.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: amount, recurring: { interval: 'month' } }, { idempotencyKey: `test:reverse:price:${amount}` })),
+      [1000, 2000].map((amount) =>
+        h.stripe.prices.create(
+          { product: product.id, currency: 'usd', unit_amount: amount, recurring: { interval: 'month' } },
+          { idempotencyKey: `test:reverse:price:${amount}` },
+        ),
+      ),
     );
-    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: p1!.id }], default_payment_method: (await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id })).id }, { idempotencyKey: 'test:reverse:sub' });
+    const sub = await h.stripe.subscriptions.create(
+      {
+        customer: customer.id,
+        items: [{ price: p1!.id }],
+        default_payment_method: (await h.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id })).id,
+      },
+      { idempotencyKey: 'test:reverse:sub' },
+    );
     await h.stripe.subscriptions.update(sub.id, { metadata: { step: '1' } }, { idempotencyKey: 'test:reverse:u1' });
-    await h.stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: p2!.id, quantity: 3 }], proration_behavior: 'none' }, { idempotencyKey: 'test:reverse:u2' });
-    await h.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true, metadata: { step: '3' } }, { idempotencyKey: 'test:reverse:u3' });
+    await h.stripe.subscriptions.update(
+      sub.id,
+      { items: [{ id: sub.items.data[0]!.id, price: p2!.id, quantity: 3 }], proration_behavior: 'none' },
+      { idempotencyKey: 'test:reverse:u2' },
+    );
+    await h.stripe.subscriptions.update(
+      sub.id,
+      { cancel_at_period_end: true, metadata: { step: '3' } },
+      { idempotencyKey: 'test:reverse:u3' },
+    );
     const events = (await eventIdsFor(sub.id)).filter((e) => e.type.startsWith('customer.subscription.'));
     expect(events.length).toBeGreaterThanOrEqual(4);
     // Forget what the emulator delivered, then deliver newest first, processing each on its own.
-    await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, { what: 'deliveries done' });
-    db().delete(stripeEvents).where(inArray(stripeEvents.id, events.map((e) => e.id))).run();
+    await waitFor(async () => (await h.control<{ pending: number }>('GET', '/webhooks/deliveries')).pending === 0, {
+      what: 'deliveries done',
+    });
+    db()
+      .delete(stripeEvents)
+      .where(
+        inArray(
+          stripeEvents.id,
+          events.map((e) => e.id),
+        ),
+      )
+      .run();
     const worker = h.newWorker();
     const newestFirst = [...events].sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
     for (const e of newestFirst) {
@@ -141,18 +214,26 @@ describe('webhooks against the emulator', () => {
       expect(event(e.id)?.status).toBe('processed');
     }
     await expectSubscriptionMirrored(sub.id);
-    expect(db().select().from(subscriptions).where(eq(subscriptions.id, sub.id)).get()).toMatchObject({ quantity: 3, cancelAtPeriodEnd: true, metadata: { step: '3' } });
+    expect(db().select().from(subscriptions).where(eq(subscriptions.id, sub.id)).get()).toMatchObject({
+      quantity: 3,
+      cancelAtPeriodEnd: true,
+      metadata: { step: '3' },
+    });
     worker.start();
   });
 
   it('retries a Stripe 500 and a 429 during processing, and succeeds later', async () => {
     const customer = await h.stripe.customers.create({ email: 'faults@example.com' }, { idempotencyKey: 'test:faults:customer' });
-    await waitFor(() => eventsOf(customer.id).every((e) => e.status === 'processed') && eventsOf(customer.id).length > 0, { what: 'created' });
+    await waitFor(() => eventsOf(customer.id).every((e) => e.status === 'processed') && eventsOf(customer.id).length > 0, {
+      what: 'created',
+    });
     // Three 500s exhaust the SDK's own retries (maxNetworkRetries 2), so the worker must retry.
     await h.control('POST', '/faults', { method: 'GET', path: `/v1/customers/${customer.id}`, status: 500, times: 3 });
     const mark = await h.mark();
     await h.stripe.customers.update(customer.id, { name: 'After 500' }, { idempotencyKey: 'test:faults:u1' });
-    const updated = await waitFor(() => eventsOf(customer.id).find((e) => e.type === 'customer.updated'), { what: 'customer.updated stored' });
+    const updated = await waitFor(() => eventsOf(customer.id).find((e) => e.type === 'customer.updated'), {
+      what: 'customer.updated stored',
+    });
     const retried = await waitFor(() => (event(updated.id)?.lastError ? event(updated.id) : null), { what: 'a failed attempt recorded' });
     expect(retried!.lastError).toMatch(/500/);
     await waitProcessed([updated.id]);
@@ -163,7 +244,9 @@ describe('webhooks against the emulator', () => {
 
     await h.control('POST', '/faults', { method: 'GET', path: `/v1/customers/${customer.id}`, status: 429, times: 1 });
     await h.stripe.customers.update(customer.id, { name: 'After 429' }, { idempotencyKey: 'test:faults:u2' });
-    const second = await waitFor(() => eventsOf(customer.id).find((e) => e.type === 'customer.updated' && e.id !== updated.id), { what: 'second update stored' });
+    const second = await waitFor(() => eventsOf(customer.id).find((e) => e.type === 'customer.updated' && e.id !== updated.id), {
+      what: 'second update stored',
+    });
     await waitProcessed([second.id]);
     expect(event(second.id)!.attempts).toBe(2);
     expect(db().select().from(customers).where(eq(customers.id, customer.id)).get()!.name).toBe('After 429');
@@ -219,24 +302,56 @@ describe('webhooks against the emulator', () => {
     // a: stored, never claimed (killed right after the 200). b: claimed, killed mid-batch.
     db().update(stripeEvents).set({ status: 'processing', lockedAt: Date.now(), attempts: 1 }).where(eq(stripeEvents.id, eb.id)).run();
     expect(event(ea.id)!.status).toBe('pending');
-    expect(db().select().from(customers).where(inArray(customers.id, [a.id, b.id])).all()).toHaveLength(0);
+    expect(
+      db()
+        .select()
+        .from(customers)
+        .where(inArray(customers.id, [a.id, b.id]))
+        .all(),
+    ).toHaveLength(0);
     h.newWorker().start();
     await waitProcessed([ea.id, eb.id]);
-    expect(db().select().from(customers).where(inArray(customers.id, [a.id, b.id])).all()).toHaveLength(2);
+    expect(
+      db()
+        .select()
+        .from(customers)
+        .where(inArray(customers.id, [a.id, b.id]))
+        .all(),
+    ).toHaveLength(2);
   });
 
   it('answers the node route like the Remix route: 400 stores nothing, 413 above 1 MiB, 405, ignored types', async () => {
     const before = db().select().from(stripeEvents).all().length;
-    const forged = await fetch(`${h.appUrl}/webhooks/stripe`, { method: 'POST', body: '{"id":"evt_x"}', headers: { 'Stripe-Signature': signatureFor('{"id":"evt_x"}', 'whsec_wrong') } });
+    const forged = await fetch(`${h.appUrl}/webhooks/stripe`, {
+      method: 'POST',
+      body: '{"id":"evt_x"}',
+      headers: { 'Stripe-Signature': signatureFor('{"id":"evt_x"}', 'whsec_wrong') },
+    });
     expect(forged.status).toBe(400);
-    const big = await fetch(`${h.appUrl}/webhooks/stripe`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1), headers: { 'Stripe-Signature': 't=1,v1=00' } });
+    const big = await fetch(`${h.appUrl}/webhooks/stripe`, {
+      method: 'POST',
+      body: 'x'.repeat(1024 * 1024 + 1),
+      headers: { 'Stripe-Signature': 't=1,v1=00' },
+    });
     expect(big.status).toBe(413);
     expect((await fetch(`${h.appUrl}/webhooks/stripe`)).status).toBe(405);
-    const unknown = JSON.stringify({ id: 'evt_unknown_type_1', object: 'event', type: 'issuing_card.created', created: 1, data: { object: { id: 'ic_1' } } });
+    const unknown = JSON.stringify({
+      id: 'evt_unknown_type_1',
+      object: 'event',
+      type: 'issuing_card.created',
+      created: 1,
+      data: { object: { id: 'ic_1' } },
+    });
     const res = await postSigned(unknown);
     expect(res.status).toBe(200);
     expect(event('evt_unknown_type_1')).toMatchObject({ status: 'ignored' });
     expect(db().select().from(stripeEvents).all().length).toBe(before + 1);
-    expect(db().select().from(stripeEvents).where(and(eq(stripeEvents.id, 'evt_x'))).all()).toHaveLength(0);
+    expect(
+      db()
+        .select()
+        .from(stripeEvents)
+        .where(and(eq(stripeEvents.id, 'evt_x')))
+        .all(),
+    ).toHaveLength(0);
   });
 });

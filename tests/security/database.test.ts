@@ -17,9 +17,13 @@ import { loadEvent, signatureFor } from '../helpers/stripe-events';
 import { startPortal, type Portal } from './portal';
 
 function maintenance(file: string, durationMs: number, holdMs: number, gapMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/security/fixtures/maintenance-writer.ts', file, String(durationMs), String(holdMs), String(gapMs)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'tests/security/fixtures/maintenance-writer.ts', file, String(durationMs), String(holdMs), String(gapMs)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -81,7 +85,11 @@ describe('a maintenance command beside the running portal', () => {
       const event = loadEvent('invoice.paid');
       event.id = `evt_lock_${Date.now()}_${i++}`;
       const payload = JSON.stringify(event);
-      const res = await fetch(`${portal.url}/webhooks/stripe`, { method: 'POST', body: payload, headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signatureFor(payload, secret) } });
+      const res = await fetch(`${portal.url}/webhooks/stripe`, {
+        method: 'POST',
+        body: payload,
+        headers: { 'Content-Type': 'application/json', 'Stripe-Signature': signatureFor(payload, secret) },
+      });
       statuses.push(res.status);
       const login = await fetch(`${portal.url}/login`, {
         method: 'POST',
@@ -95,7 +103,7 @@ describe('a maintenance command beside the running portal', () => {
     // give the worker time to go through what arrived
     await new Promise((r) => setTimeout(r, 2_000));
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(i, "requests sent while the command wrote").toBeGreaterThanOrEqual(1);
+    expect(i, 'requests sent while the command wrote').toBeGreaterThanOrEqual(1);
     expect(portal.output()).not.toMatch(/database is locked|SQLITE_BUSY/);
   });
 });

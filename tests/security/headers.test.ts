@@ -55,7 +55,11 @@ describe('Content-Security-Policy', () => {
       expect(tags.length, path).toBeGreaterThan(0);
       for (const tag of tags) {
         const src = tag.match(/\bsrc="([^"]+)"/)?.[1];
-        if (src) expect(scripts.some((allowed) => src.startsWith(allowed) || (allowed === "'self'" && src.startsWith('/'))), `${path}: ${tag}`).toBe(true);
+        if (src)
+          expect(
+            scripts.some((allowed) => src.startsWith(allowed) || (allowed === "'self'" && src.startsWith('/'))),
+            `${path}: ${tag}`,
+          ).toBe(true);
         else expect(tag, path).toContain(`nonce="${nonce}"`);
       }
       expect(res.headers.get('permissions-policy'), path).toMatch(/camera=\(\)/);
@@ -85,9 +89,20 @@ describe('the policy in Chromium', () => {
       await page.addInitScript(() => {
         const w = window as unknown as { __violations: string[] };
         w.__violations = [];
-        document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
+        document.addEventListener('securitypolicyviolation', (e) =>
+          w.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`),
+        );
       });
-      for (const path of ['/dashboard', '/billing', '/billing/plans', '/billing/usage', '/billing/invoices', '/api-keys', '/account', '/']) {
+      for (const path of [
+        '/dashboard',
+        '/billing',
+        '/billing/plans',
+        '/billing/usage',
+        '/billing/invoices',
+        '/api-keys',
+        '/account',
+        '/',
+      ]) {
         await page.goto(`${portal.url}${path}`);
         await hydrated(page);
         // client-side navigation runs the .data requests and lazy route modules under the policy too
@@ -125,7 +140,10 @@ describe('X-Content-Type-Options: nosniff on every response', () => {
       ['static js', fetch(`${portal.url}${asset}`)],
       ['403', post(`${portal.url}/logout`, {}, { origin: 'https://evil.example' })],
       ['404', fetch(`${portal.url}/no-such-page`)],
-      ['415', fetch(`${portal.url}/login`, { method: 'POST', headers: { Origin: portal.url, 'Content-Type': 'application/json' }, body: '{}' })],
+      [
+        '415',
+        fetch(`${portal.url}/login`, { method: 'POST', headers: { Origin: portal.url, 'Content-Type': 'application/json' }, body: '{}' }),
+      ],
       ['webhook', fetch(`${portal.url}/webhooks/stripe`, { method: 'POST', body: '{}' })],
     ];
     for (const [what, pending] of checks) {
@@ -134,7 +152,11 @@ describe('X-Content-Type-Options: nosniff on every response', () => {
     }
     const trace = await rawRequest(portal.port, 'TRACE / HTTP/1.1\nHost: localhost\nConnection: close');
     expect(trace.headers['x-content-type-options']).toBe('nosniff');
-    const big = await rawRequest(portal.port, `POST /login HTTP/1.1\nHost: localhost\nContent-Length: ${2 * 1024 * 1024}\nContent-Type: application/x-www-form-urlencoded\nOrigin: http://localhost\nConnection: close`, Buffer.alloc(2 * 1024 * 1024, 'a'));
+    const big = await rawRequest(
+      portal.port,
+      `POST /login HTTP/1.1\nHost: localhost\nContent-Length: ${2 * 1024 * 1024}\nContent-Type: application/x-www-form-urlencoded\nOrigin: http://localhost\nConnection: close`,
+      Buffer.alloc(2 * 1024 * 1024, 'a'),
+    );
     expect(big.status).toBe(413);
     expect(big.headers['x-content-type-options']).toBe('nosniff');
   });
@@ -154,7 +176,10 @@ describe('Cache-Control on authenticated responses', () => {
       ['/ (signed in)', fetch(`${portal.url}/`, { headers: { Cookie: cookie } })],
       ['/api/v1/hello', fetch(`${portal.url}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } })],
       ['POST /account', post(`${portal.url}/account`, { intent: 'logout-others' }, { cookie })],
-      ['sign-up answer', post(`${portal.url}/signup`, { name: 'C', email: `cache-${Date.now()}@example.com`, password: 'a-long-password-1' })],
+      [
+        'sign-up answer',
+        post(`${portal.url}/signup`, { name: 'C', email: `cache-${Date.now()}@example.com`, password: 'a-long-password-1' }),
+      ],
     ];
     for (const [what, pending] of checks) {
       const res = await pending;
@@ -207,7 +232,13 @@ describe('CSP with real Stripe keys', () => {
       resetEnvCache();
       const { contentSecurityPolicy } = await import('~/lib/csp.server');
       const d = directives(contentSecurityPolicy('abc'));
-      expect(d.get('script-src')).toEqual(["'self'", "'nonce-abc'", 'https://js.stripe.com', 'https://*.js.stripe.com', 'https://maps.googleapis.com']);
+      expect(d.get('script-src')).toEqual([
+        "'self'",
+        "'nonce-abc'",
+        'https://js.stripe.com',
+        'https://*.js.stripe.com',
+        'https://maps.googleapis.com',
+      ]);
       expect(d.get('frame-src')).toEqual(['https://js.stripe.com', 'https://*.js.stripe.com', 'https://hooks.stripe.com']);
       expect(d.get('connect-src')).toEqual(["'self'", 'https://api.stripe.com', 'https://maps.googleapis.com']);
       resetEnvCache();

@@ -32,19 +32,41 @@ interface Sent {
 /** node:http, which sends any method token and any header (fetch refuses TRACE, CONNECT, …). */
 function send(method: string, path: string, headers: Record<string, string | string[]> = {}, body?: Buffer | string): Promise<Sent> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: portal.port, method, path, headers: { Host: `localhost:${portal.port}`, Connection: 'close', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: portal.port,
+        method,
+        path,
+        headers: { Host: `localhost:${portal.port}`, Connection: 'close', ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.end(body);
     else req.end();
   });
 }
 
-const ACTIONS = ['/login', '/signup', '/logout', '/account', '/forgot-password', '/reset-password', '/api-keys', '/billing', '/billing?index', '/billing/plans', '/billing/invoices/in_nope', '/dashboard'];
+const ACTIONS = [
+  '/login',
+  '/signup',
+  '/logout',
+  '/account',
+  '/forgot-password',
+  '/reset-password',
+  '/api-keys',
+  '/billing',
+  '/billing?index',
+  '/billing/plans',
+  '/billing/invoices/in_nope',
+  '/dashboard',
+];
 
 describe('non-form bodies on actions', () => {
   const origin = () => ({ Origin: portal.url, Cookie: cookie });
@@ -53,7 +75,13 @@ describe('non-form bodies on actions', () => {
     ['text/plain', { 'Content-Type': 'text/plain' }, 'email=a@b.c', 415, /text\/plain/],
     ['XML', { 'Content-Type': 'application/xml' }, '<?xml version="1.0"?><a>&lt;</a>', 415, /application\/xml/],
     ['no Content-Type', {}, 'email=a@b.c&password=x', 415, /no Content-Type/],
-    ['broken multipart', { 'Content-Type': 'multipart/form-data; boundary=XYZ' }, '--XYZ\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.c\r\n--XY', 400, /could not be read/],
+    [
+      'broken multipart',
+      { 'Content-Type': 'multipart/form-data; boundary=XYZ' },
+      '--XYZ\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.c\r\n--XY',
+      400,
+      /could not be read/,
+    ],
     ['multipart without boundary', { 'Content-Type': 'multipart/form-data' }, 'whatever', 400, /could not be read/],
   ];
   for (const [what, headers, body, status, message] of cases) {
@@ -81,10 +109,20 @@ describe('body size', () => {
   }
   it('a chunked body over 1 MiB is a 413, like the same body with a Content-Length', async () => {
     for (const path of ['/signup', '/login', '/account']) {
-      const chunked = await send('POST', path, { Origin: portal.url, 'Content-Type': 'application/x-www-form-urlencoded', 'Transfer-Encoding': 'chunked' }, big);
+      const chunked = await send(
+        'POST',
+        path,
+        { Origin: portal.url, 'Content-Type': 'application/x-www-form-urlencoded', 'Transfer-Encoding': 'chunked' },
+        big,
+      );
       expect(chunked.status, path).toBe(413);
       expect(chunked.body).toMatch(/too large/);
-      const sized = await send('POST', path, { Origin: portal.url, 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(big.length) }, big);
+      const sized = await send(
+        'POST',
+        path,
+        { Origin: portal.url, 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(big.length) },
+        big,
+      );
       expect(sized.status, path).toBe(413);
     }
     // and the server still answers afterwards
@@ -95,7 +133,10 @@ describe('body size', () => {
 describe('methods and Host', () => {
   it('TRACE (and other methods the app does not serve) are 405 with Allow; OPTIONS is 204', async () => {
     for (const method of ['TRACE', 'CONNECT', 'PROPFIND']) {
-      const res = method === 'CONNECT' ? await rawRequest(portal.port, `CONNECT localhost:${portal.port} HTTP/1.1\nHost: localhost\nConnection: close`) : await send(method, '/');
+      const res =
+        method === 'CONNECT'
+          ? await rawRequest(portal.port, `CONNECT localhost:${portal.port} HTTP/1.1\nHost: localhost\nConnection: close`)
+          : await send(method, '/');
       expect(res.status, method).toBe(405);
       expect(res.headers['allow'], method).toBe('GET, HEAD, POST');
     }
@@ -121,19 +162,58 @@ describe('methods and Host', () => {
 
 describe('a corpus of malformed requests', () => {
   const paths = [
-    '/', '/login', '/signup', '/logout', '/account', '/forgot-password', '/reset-password', '/reset-password?token=x',
-    '/dashboard', '/billing', '/billing?index', '/billing/plans', '/billing/usage', '/billing/usage.csv', '/billing/invoices',
-    '/billing/invoices?status=%FF&cursor=%00', '/billing/invoices/in_nope', '/billing/invoices/in_nope/pdf', '/billing/invoices/%E0%A4',
-    '/api-keys', '/healthz', '/api/v1/hello', '/webhooks/stripe', '/no-such-page',
-    '/login.data', '/billing.data?index', '/account.data', '/_root.data', '/login?_data=routes%2Flogin', '/billing?_data=routes%2Fbilling._index',
-    '/%', '/%E0%A4%A', '/..%2f..%2fetc%2fpasswd', '//evil.example/login', '/login?redirectTo=%E3%80%80', '/build/../package.json', '/favicon.svg/x',
+    '/',
+    '/login',
+    '/signup',
+    '/logout',
+    '/account',
+    '/forgot-password',
+    '/reset-password',
+    '/reset-password?token=x',
+    '/dashboard',
+    '/billing',
+    '/billing?index',
+    '/billing/plans',
+    '/billing/usage',
+    '/billing/usage.csv',
+    '/billing/invoices',
+    '/billing/invoices?status=%FF&cursor=%00',
+    '/billing/invoices/in_nope',
+    '/billing/invoices/in_nope/pdf',
+    '/billing/invoices/%E0%A4',
+    '/api-keys',
+    '/healthz',
+    '/api/v1/hello',
+    '/webhooks/stripe',
+    '/no-such-page',
+    '/login.data',
+    '/billing.data?index',
+    '/account.data',
+    '/_root.data',
+    '/login?_data=routes%2Flogin',
+    '/billing?_data=routes%2Fbilling._index',
+    '/%',
+    '/%E0%A4%A',
+    '/..%2f..%2fetc%2fpasswd',
+    '//evil.example/login',
+    '/login?redirectTo=%E3%80%80',
+    '/build/../package.json',
+    '/favicon.svg/x',
   ];
   const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'SEARCH'];
   const bodies: [string, Record<string, string>, Buffer | string | undefined][] = [
     ['none', {}, undefined],
     ['empty form', { 'Content-Type': 'application/x-www-form-urlencoded' }, ''],
-    ['form', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'email=a%40b.c&password=wrong-password&intent=create&name=x&redirectTo=%2F%E3%80%80%2Fevil.com&token=abc'],
-    ['form with junk', { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-16' }, '%%%&&==&intent=%FF%FE&email[]=1&__proto__=x'],
+    [
+      'form',
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      'email=a%40b.c&password=wrong-password&intent=create&name=x&redirectTo=%2F%E3%80%80%2Fevil.com&token=abc',
+    ],
+    [
+      'form with junk',
+      { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-16' },
+      '%%%&&==&intent=%FF%FE&email[]=1&__proto__=x',
+    ],
     ['invalid UTF-8', { 'Content-Type': 'application/x-www-form-urlencoded' }, Buffer.from([0x65, 0x3d, 0xff, 0xfe, 0xc0, 0xaf])],
     ['json', { 'Content-Type': 'application/json' }, '{"intent":"create"'],
     ['text', { 'Content-Type': 'text/plain' }, 'hello'],
@@ -149,7 +229,10 @@ describe('a corpus of malformed requests', () => {
     ['null origin', { Origin: 'null' }],
     ['garbage origin', { Origin: 'not a url' }],
     ['no origin', {}],
-    ['odd forwarded headers', { 'X-Forwarded-Proto': 'gopher', 'X-Forwarded-For': 'not-an-ip, , ::1', Accept: '*/*;q=x', 'Accept-Encoding': 'br;q=-1' }],
+    [
+      'odd forwarded headers',
+      { 'X-Forwarded-Proto': 'gopher', 'X-Forwarded-For': 'not-an-ip, , ::1', Accept: '*/*;q=x', 'Accept-Encoding': 'br;q=-1' },
+    ],
   ];
 
   it('no route, method, body or header combination answers 500', async () => {
@@ -178,7 +261,8 @@ describe('a corpus of malformed requests', () => {
               continue;
             }
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-            if (res.status >= 500 && !(path === '/healthz' && res.status === 503)) failures.push(`${method} ${path} [${bodyName}; ${headerName}] → ${res.status} ${res.body.slice(0, 120)}`);
+            if (res.status >= 500 && !(path === '/healthz' && res.status === 503))
+              failures.push(`${method} ${path} [${bodyName}; ${headerName}] → ${res.status} ${res.body.slice(0, 120)}`);
           }
         }
       }

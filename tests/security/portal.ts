@@ -144,7 +144,10 @@ export function rawRequest(port: number, head: string, body: Buffer | string = '
 }
 
 /** A session cookie (`__session=…`) for a new account, signed up through the real form. */
-export async function signUp(url: string, opts: { email?: string; password?: string; name?: string; headers?: Record<string, string> } = {}) {
+export async function signUp(
+  url: string,
+  opts: { email?: string; password?: string; name?: string; headers?: Record<string, string> } = {},
+) {
   const email = opts.email ?? `sec-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = opts.password ?? 'a-long-password-1';
   const res = await fetch(`${url}/signup`, {
@@ -172,7 +175,11 @@ export function cookieOf(res: Response): string {
   return set.split(';')[0]!;
 }
 
-export function post(url: string, fields: Record<string, string>, init: { cookie?: string; origin?: string; headers?: Record<string, string> } = {}) {
+export function post(
+  url: string,
+  fields: Record<string, string>,
+  init: { cookie?: string; origin?: string; headers?: Record<string, string> } = {},
+) {
   return fetch(url, {
     method: 'POST',
     redirect: 'manual',

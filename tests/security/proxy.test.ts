@@ -33,9 +33,29 @@ let cert: { key: string; cert: string; ca: Buffer; dir: string };
 function makeCertificate(dir: string) {
   const key = path.join(dir, 'key.pem');
   const crt = path.join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], {
-    stdio: 'pipe',
-  });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ],
+    {
+      stdio: 'pipe',
+    },
+  );
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   return { key, cert: crt, ca: fs.readFileSync(crt), dir };
 }
@@ -98,7 +118,8 @@ http {
   const url = `https://localhost:${port}`;
   const started = Date.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${out}\n${fs.readFileSync(`${dir}/error.log`, 'utf8')}`);
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited (${child.exitCode}): ${out}\n${fs.readFileSync(`${dir}/error.log`, 'utf8')}`);
     if (Date.now() - started > 15_000) throw new Error(`nginx did not start: ${out}`);
     try {
       if ((await request('GET', `${url}/healthz`)).status === 200) break;
@@ -127,7 +148,11 @@ interface Answer {
 }
 
 /** HTTPS through the proxy, verifying its certificate against the one made here. */
-function request(method: string, url: string, opts: { headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<Answer> {
+function request(
+  method: string,
+  url: string,
+  opts: { headers?: Record<string, string>; form?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = opts.form !== undefined ? new URLSearchParams(opts.form).toString() : undefined;
     const req = https.request(
@@ -135,7 +160,12 @@ function request(method: string, url: string, opts: { headers?: Record<string, s
       {
         method,
         ca: cert.ca,
-        headers: { ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...opts.headers },
+        headers: {
+          ...(body !== undefined
+            ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) }
+            : {}),
+          ...opts.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -187,7 +217,10 @@ describe('behind nginx', () => {
     it('form POSTs work (never a 500 from Remix comparing Origin with the rewritten Host)', async () => {
       expect(nginxMissing).toBe(false);
       const email = `proxy-${Date.now()}@example.com`;
-      const signup = await request('POST', `${proxy.url}/signup`, { headers: { Origin: proxy.url }, form: { name: 'Proxied', email, password: 'a-long-password-1' } });
+      const signup = await request('POST', `${proxy.url}/signup`, {
+        headers: { Origin: proxy.url },
+        form: { name: 'Proxied', email, password: 'a-long-password-1' },
+      });
       expect(signup.status, signup.body).toBe(302);
       expect(signup.headers.location).toBe('/dashboard');
       const cookie = signup.cookies.find((c) => c.startsWith('__session='))!;
@@ -200,7 +233,10 @@ describe('behind nginx', () => {
       expect(logout.status).toBe(302);
       expect((await request('GET', `${proxy.url}/dashboard`, { headers: { Cookie: cookie } })).status).toBe(302);
       // The single-fetch form submissions the browser makes (.data) as well.
-      const login = await request('POST', `${proxy.url}/login.data`, { headers: { Origin: proxy.url }, form: { email, password: 'a-long-password-1' } });
+      const login = await request('POST', `${proxy.url}/login.data`, {
+        headers: { Origin: proxy.url },
+        form: { email, password: 'a-long-password-1' },
+      });
       expect(login.status).toBeLessThan(400);
       expect(login.cookies.some((c) => c.startsWith('__session='))).toBe(true);
     });
@@ -215,7 +251,10 @@ describe('behind nginx', () => {
       const lookalike = await request('POST', `${proxy.url}/logout`, { headers: { Origin: `${proxy.url}.evil.example` }, form: {} });
       expect(lookalike.status).toBe(403);
       // The plain-http origin of the same host is not the https portal either.
-      const downgrade = await request('POST', `${proxy.url}/logout`, { headers: { Origin: proxy.url.replace('https:', 'http:') }, form: {} });
+      const downgrade = await request('POST', `${proxy.url}/logout`, {
+        headers: { Origin: proxy.url.replace('https:', 'http:') },
+        form: {},
+      });
       expect(downgrade.status).toBe(403);
     });
 
@@ -227,7 +266,10 @@ describe('behind nginx', () => {
       });
       expect(res.status).toBe(200);
       // and a forged X-Forwarded-Host does not make a forged Origin acceptable
-      const forged = await request('POST', `${proxy.url}/logout`, { headers: { Origin: 'https://evil.example', 'X-Forwarded-Host': 'evil.example' }, form: {} });
+      const forged = await request('POST', `${proxy.url}/logout`, {
+        headers: { Origin: 'https://evil.example', 'X-Forwarded-Host': 'evil.example' },
+        form: {},
+      });
       expect(forged.status).toBe(403);
     });
   });
@@ -249,7 +291,10 @@ describe('behind nginx', () => {
     it('signs up, logs in and out over https with the forwarded scheme and host', async () => {
       expect(nginxMissing).toBe(false);
       const email = `documented-${Date.now()}@example.com`;
-      const signup = await request('POST', `${proxy.url}/signup`, { headers: { Origin: proxy.url }, form: { name: 'Documented', email, password: 'a-long-password-1' } });
+      const signup = await request('POST', `${proxy.url}/signup`, {
+        headers: { Origin: proxy.url },
+        form: { name: 'Documented', email, password: 'a-long-password-1' },
+      });
       expect(signup.status, signup.body).toBe(302);
       const cookie = signup.cookies.find((c) => c.startsWith('__session='))!;
       const account = await request('GET', `${proxy.url}/account`, { headers: { Cookie: cookie } });
@@ -279,12 +324,17 @@ describe('behind nginx', () => {
       });
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-      const rows = portal.sql().prepare("select distinct address from client_attempts where kind = 'login_failure'").all() as { address: string }[];
+      const rows = portal.sql().prepare("select distinct address from client_attempts where kind = 'login_failure'").all() as {
+        address: string;
+      }[];
       expect(rows).toEqual([{ address: '127.0.0.1' }]);
     });
 
     it('passes the portal’s own 413 through for a body over 1 MiB', async () => {
-      const res = await request('POST', `${proxy.url}/signup`, { headers: { Origin: proxy.url }, form: { name: 'x'.repeat(1024 * 1024 + 10) } });
+      const res = await request('POST', `${proxy.url}/signup`, {
+        headers: { Origin: proxy.url },
+        form: { name: 'x'.repeat(1024 * 1024 + 10) },
+      });
       expect(res.status).toBe(413);
       expect(res.body).toContain('too large');
     });

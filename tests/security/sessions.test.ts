@@ -32,7 +32,8 @@ async function opens(cookie: string, path = '/dashboard'): Promise<boolean> {
   return false;
 }
 
-const account = (fields: Record<string, string>, cookie: string, ip: string) => post(`${portal.url}/account`, fields, { cookie, headers: from(ip) });
+const account = (fields: Record<string, string>, cookie: string, ip: string) =>
+  post(`${portal.url}/account`, fields, { cookie, headers: from(ip) });
 
 describe('sessions live on the server', () => {
   it('a cookie captured before logout no longer opens anything afterwards', async () => {
@@ -49,7 +50,9 @@ describe('sessions live on the server', () => {
 
   it('keeps a server row per session (user, created, last seen, expiry, user agent), only the token hash', async () => {
     const ip = address();
-    const { cookie } = await signUp(portal.url, { headers: { ...from(ip), 'User-Agent': 'SecurityTest/1.0 (X11; Linux x86_64) Firefox/140.0' } });
+    const { cookie } = await signUp(portal.url, {
+      headers: { ...from(ip), 'User-Agent': 'SecurityTest/1.0 (X11; Linux x86_64) Firefox/140.0' },
+    });
     const token = decodeURIComponent(cookie.split('=')[1]!);
     const rows = portal.sql().prepare('select * from sessions order by created_at desc limit 1').all() as Record<string, unknown>[];
     expect(rows[0]).toMatchObject({ user_agent: expect.stringContaining('SecurityTest/1.0'), revoked_at: null });
@@ -106,14 +109,24 @@ describe('sessions live on the server', () => {
     const ip = address();
     const { email, password, cookie: other } = await signUp(portal.url, { headers: from(ip) });
     const mine = cookieOf(await logIn(portal.url, email, password, from(ip)));
-    const wrong = await account({ intent: 'password', currentPassword: 'not-the-password', newPassword: 'a-new-password-2', confirmPassword: 'a-new-password-2' }, mine, ip);
+    const wrong = await account(
+      { intent: 'password', currentPassword: 'not-the-password', newPassword: 'a-new-password-2', confirmPassword: 'a-new-password-2' },
+      mine,
+      ip,
+    );
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain('That is not your current password.');
-    const res = await account({ intent: 'password', currentPassword: password, newPassword: 'a-new-password-2', confirmPassword: 'a-new-password-2' }, mine, ip);
+    const res = await account(
+      { intent: 'password', currentPassword: password, newPassword: 'a-new-password-2', confirmPassword: 'a-new-password-2' },
+      mine,
+      ip,
+    );
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/account');
     const renewed = cookieOf(res);
-    expect(await (await fetch(`${portal.url}/account`, { headers: { Cookie: renewed } })).text()).toContain('Password changed. You were logged out everywhere else.');
+    expect(await (await fetch(`${portal.url}/account`, { headers: { Cookie: renewed } })).text()).toContain(
+      'Password changed. You were logged out everywhere else.',
+    );
     expect(await opens(other)).toBe(false);
     expect(await opens(mine)).toBe(false);
     expect(await opens(renewed)).toBe(true);
@@ -145,9 +158,10 @@ describe('forgot password', () => {
   const forgot = (email: string, ip: string) => post(`${portal.url}/forgot-password`, { email }, { headers: from(ip) });
   const visible = (html: string) => html.replace(/nonce="[^"]*"/g, '').replace(/<script[\s\S]*?<\/script>/g, '');
   const linkFor = (email: string) => {
-    const row = portal.sql().prepare("select data, to_email, status from outbox where template = 'password_reset' and to_email = ? order by id desc").get(email) as
-      | { data: string; to_email: string; status: string }
-      | undefined;
+    const row = portal
+      .sql()
+      .prepare("select data, to_email, status from outbox where template = 'password_reset' and to_email = ? order by id desc")
+      .get(email) as { data: string; to_email: string; status: string } | undefined;
     return row ? { ...row, url: (JSON.parse(row.data) as { resetUrl: string }).resetUrl } : null;
   };
 
@@ -176,7 +190,11 @@ describe('forgot password', () => {
     const form = await fetch(url);
     expect(form.status).toBe(200);
     expect(await form.text()).toContain('Choose a new password');
-    const res = await post(url, { token: new URL(url).searchParams.get('token')!, password: 'reset-password-3', confirmPassword: 'reset-password-3' }, { headers: from(ip) });
+    const res = await post(
+      url,
+      { token: new URL(url).searchParams.get('token')!, password: 'reset-password-3', confirmPassword: 'reset-password-3' },
+      { headers: from(ip) },
+    );
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/dashboard');
     expect(await opens(cookieOf(res))).toBe(true);
@@ -184,15 +202,26 @@ describe('forgot password', () => {
     expect((await logIn(portal.url, email, 'reset-password-3', from(ip))).status).toBe(302);
     // used: the page and the form both refuse
     expect((await fetch(url)).status).toBe(400);
-    const again = await post(url, { token: new URL(url).searchParams.get('token')!, password: 'another-password-4', confirmPassword: 'another-password-4' }, { headers: from(ip) });
+    const again = await post(
+      url,
+      { token: new URL(url).searchParams.get('token')!, password: 'another-password-4', confirmPassword: 'another-password-4' },
+      { headers: from(ip) },
+    );
     expect(again.status).toBe(400);
     expect(await again.text()).toContain('This link has expired or was already used.');
 
     await forgot(email, ip);
     const second = linkFor(email)!.url;
-    portal.sql().prepare('update password_reset_tokens set expires_at = ? where used_at is null').run(Date.now() - 1);
+    portal
+      .sql()
+      .prepare('update password_reset_tokens set expires_at = ? where used_at is null')
+      .run(Date.now() - 1);
     expect((await fetch(second)).status).toBe(400);
-    const expired = await post(second, { token: new URL(second).searchParams.get('token')!, password: 'another-password-4', confirmPassword: 'another-password-4' }, { headers: from(ip) });
+    const expired = await post(
+      second,
+      { token: new URL(second).searchParams.get('token')!, password: 'another-password-4', confirmPassword: 'another-password-4' },
+      { headers: from(ip) },
+    );
     expect(expired.status).toBe(400);
     expect((await logIn(portal.url, email, 'another-password-4', from(ip))).status).toBe(401);
   });
@@ -209,7 +238,9 @@ describe('forgot password', () => {
       await page.waitForURL(/\/forgot-password$/);
       await page.getByLabel('Email').fill(email);
       await page.getByRole('button', { name: 'Send reset link' }).click();
-      await page.getByText('If an account uses that email, we have sent it a link to choose a new password. The link works once, for 30 minutes.').waitFor();
+      await page
+        .getByText('If an account uses that email, we have sent it a link to choose a new password. The link works once, for 30 minutes.')
+        .waitFor();
       await page.goto(linkFor(email)!.url);
       await hydrated(page);
       await page.getByLabel('New password', { exact: true }).fill('browser-reset-5');
@@ -231,7 +262,10 @@ describe('forgot password', () => {
     const { email } = await signUp(portal.url, { headers: from(ip) });
     const before = Date.now();
     await forgot(email, ip);
-    const row = portal.sql().prepare('select created_at, expires_at from password_reset_tokens order by created_at desc limit 1').get() as { created_at: number; expires_at: number };
+    const row = portal.sql().prepare('select created_at, expires_at from password_reset_tokens order by created_at desc limit 1').get() as {
+      created_at: number;
+      expires_at: number;
+    };
     expect(row.expires_at - row.created_at).toBe(30 * 60 * 1000);
     expect(row.created_at).toBeGreaterThanOrEqual(before - 1000);
   });
@@ -241,15 +275,31 @@ describe('redirectTo', () => {
   it('a path with a character above U+00FF falls back to the dashboard instead of a 500 (login and sign-up)', async () => {
     const ip = address();
     const { email, password } = await signUp(portal.url, { headers: from(ip) });
-    for (const redirectTo of ['/\u3000/evil.com', '/caf\u00e9', '/\u{1F600}', '/ok\u2028', '//evil.com', '/\\evil.com', 'https://evil.com']) {
+    for (const redirectTo of [
+      '/\u3000/evil.com',
+      '/caf\u00e9',
+      '/\u{1F600}',
+      '/ok\u2028',
+      '//evil.com',
+      '/\\evil.com',
+      'https://evil.com',
+    ]) {
       const login = await post(`${portal.url}/login`, { email, password, redirectTo }, { headers: from(ip) });
       expect(login.status, redirectTo).toBe(302);
       expect(login.headers.get('location'), redirectTo).toBe('/dashboard');
-      const signup = await post(`${portal.url}/signup`, { name: 'R', email: `r-${Date.now()}-${n++}@example.com`, password: 'a-long-password-1', redirectTo }, { headers: from(ip) });
+      const signup = await post(
+        `${portal.url}/signup`,
+        { name: 'R', email: `r-${Date.now()}-${n++}@example.com`, password: 'a-long-password-1', redirectTo },
+        { headers: from(ip) },
+      );
       expect(signup.status, redirectTo).toBe(302);
       expect(signup.headers.get('location'), redirectTo).toBe('/dashboard');
     }
-    const kept = await post(`${portal.url}/login`, { email, password, redirectTo: '/billing?plan=pro&interval=year' }, { headers: from(ip) });
+    const kept = await post(
+      `${portal.url}/login`,
+      { email, password, redirectTo: '/billing?plan=pro&interval=year' },
+      { headers: from(ip) },
+    );
     expect(kept.headers.get('location')).toBe('/billing?plan=pro&interval=year');
   });
 });
@@ -267,20 +317,38 @@ describe('per-client limits', () => {
     const ip = address();
     const { email } = await signUp(portal.url, { headers: from(ip) });
     for (let i = 0; i < 10; i++) {
-      expect((await post(`${portal.url}/signup`, { name: 'Probe', email, password: 'probe-password' }, { headers: from(ip) })).status).toBe(409);
+      expect((await post(`${portal.url}/signup`, { name: 'Probe', email, password: 'probe-password' }, { headers: from(ip) })).status).toBe(
+        409,
+      );
     }
-    const blocked = await post(`${portal.url}/signup`, { name: 'Probe', email: `fresh-${Date.now()}@example.com`, password: 'probe-password' }, { headers: from(ip) });
+    const blocked = await post(
+      `${portal.url}/signup`,
+      { name: 'Probe', email: `fresh-${Date.now()}@example.com`, password: 'probe-password' },
+      { headers: from(ip) },
+    );
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(59 * 60);
     expect(await blocked.text()).toContain('Too many sign-ups from your network.');
     // another address is not affected
-    expect((await post(`${portal.url}/signup`, { name: 'Other', email: `other-${Date.now()}@example.com`, password: 'probe-password' }, { headers: from(address()) })).status).toBe(302);
+    expect(
+      (
+        await post(
+          `${portal.url}/signup`,
+          { name: 'Other', email: `other-${Date.now()}@example.com`, password: 'probe-password' },
+          { headers: from(address()) },
+        )
+      ).status,
+    ).toBe(302);
   });
 
   it('at most 50 new accounts per address per hour', async () => {
     const ip = address();
     for (let i = 0; i < 50; i++) await signUp(portal.url, { headers: from(ip) });
-    const blocked = await post(`${portal.url}/signup`, { name: 'One more', email: `more-${Date.now()}@example.com`, password: 'a-long-password-1' }, { headers: from(ip) });
+    const blocked = await post(
+      `${portal.url}/signup`,
+      { name: 'One more', email: `more-${Date.now()}@example.com`, password: 'a-long-password-1' },
+      { headers: from(ip) },
+    );
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
   });

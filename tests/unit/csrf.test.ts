@@ -31,7 +31,17 @@ describe('safeRedirectTo (open redirects)', () => {
   it('keeps local paths and refuses anything a browser would send elsewhere', async () => {
     const { safeRedirectTo } = await import('~/auth/session.server');
     expect(safeRedirectTo('/billing?plan=pro')).toBe('/billing?plan=pro');
-    for (const bad of ['//evil.example', '/\t/evil.example', '/\\evil.example', '/\n/evil.example', 'https://evil.example', 'billing', '/' + 'a'.repeat(3000), null, undefined]) {
+    for (const bad of [
+      '//evil.example',
+      '/\t/evil.example',
+      '/\\evil.example',
+      '/\n/evil.example',
+      'https://evil.example',
+      'billing',
+      '/' + 'a'.repeat(3000),
+      null,
+      undefined,
+    ]) {
       expect(safeRedirectTo(bad as string)).toBe('/dashboard');
     }
   });

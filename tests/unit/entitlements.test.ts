@@ -48,7 +48,12 @@ describe('entitlementFor', () => {
       expect(onTrial(trial, at(14 * DAY))).toBe(false);
     });
     it('grace while Stripe settles the end of the trial, then none', () => {
-      expect(entitlementFor(trial, at(14 * DAY))).toEqual({ access: 'grace', plan: 'pro', reason: 'trial_ending', until: at(14 * DAY + TRIAL_SETTLE_MS) });
+      expect(entitlementFor(trial, at(14 * DAY))).toEqual({
+        access: 'grace',
+        plan: 'pro',
+        reason: 'trial_ending',
+        until: at(14 * DAY + TRIAL_SETTLE_MS),
+      });
       expect(entitlementFor(trial, at(14 * DAY + TRIAL_SETTLE_MS - 1)).access).toBe('grace');
       expect(entitlementFor(trial, at(14 * DAY + TRIAL_SETTLE_MS)).access).toBe('none');
     });

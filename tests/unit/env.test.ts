@@ -32,7 +32,12 @@ describe('parseEnv', () => {
   it('tells the Stripe mode from configuration and splits rotated secrets', () => {
     expect(parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_test_abc' }).stripeMode).toBe('test');
     expect(parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_live_abc' }).stripeMode).toBe('live');
-    const emu = parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_test_emulator_0', STRIPE_API_BASE: 'http://127.0.0.1:12111', STRIPE_EMULATOR_PUBLIC_URL: 'http://localhost:12111' });
+    const emu = parseEnv({
+      ...base,
+      STRIPE_SECRET_KEY: 'sk_test_emulator_0',
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      STRIPE_EMULATOR_PUBLIC_URL: 'http://localhost:12111',
+    });
     expect(emu.stripeMode).toBe('emulator');
     expect(emu.stripeJsUrl).toBe('http://localhost:12111/js/stripe.js');
     expect(parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_test_abc' }).stripeJsUrl).toBe('https://js.stripe.com/endive/stripe.js');

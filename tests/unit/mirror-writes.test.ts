@@ -40,9 +40,14 @@ describe('mirror writes (sync.server.ts)', () => {
       const sub = { ...subFixture(), id: `sub_${status}`, status };
       write({ kind: 'subscription', id: sub.id, object: sub }, 1000);
     }
-    expect(db().select().from(subscriptions).all().map((s) => s.status).sort()).toEqual(
-      ['active', 'canceled', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'].sort(),
-    );
+    expect(
+      db()
+        .select()
+        .from(subscriptions)
+        .all()
+        .map((s) => s.status)
+        .sort(),
+    ).toEqual(['active', 'canceled', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'].sort());
   });
 
   it('never lets an older read overwrite a newer one (out-of-order completion)', () => {
@@ -62,8 +67,31 @@ describe('mirror writes (sync.server.ts)', () => {
     write({ kind: 'invoice', id: 'in_FixtureInvoice01', object: invoiceFixture() }, 1000);
     write({ kind: 'invoice', id: 'in_FixtureInvoice01', object: null }, 2000);
     expect(db().select().from(invoices).get()).toMatchObject({ id: 'in_FixtureInvoice01', deleted: true, amountPaid: 4900 });
-    write({ kind: 'customer', id: 'cus_FixtureCustomer01', object: { id: 'cus_FixtureCustomer01', object: 'customer', created: 1, email: 'a@example.com', name: 'A', balance: 0, metadata: {}, invoice_settings: { default_payment_method: null } } as unknown as Stripe.Customer }, 1000);
-    write({ kind: 'customer', id: 'cus_FixtureCustomer01', object: { id: 'cus_FixtureCustomer01', object: 'customer', deleted: true } as Stripe.DeletedCustomer }, 3000);
+    write(
+      {
+        kind: 'customer',
+        id: 'cus_FixtureCustomer01',
+        object: {
+          id: 'cus_FixtureCustomer01',
+          object: 'customer',
+          created: 1,
+          email: 'a@example.com',
+          name: 'A',
+          balance: 0,
+          metadata: {},
+          invoice_settings: { default_payment_method: null },
+        } as unknown as Stripe.Customer,
+      },
+      1000,
+    );
+    write(
+      {
+        kind: 'customer',
+        id: 'cus_FixtureCustomer01',
+        object: { id: 'cus_FixtureCustomer01', object: 'customer', deleted: true } as Stripe.DeletedCustomer,
+      },
+      3000,
+    );
     expect(db().select().from(customers).get()).toMatchObject({ deleted: true, email: 'a@example.com' });
   });
 
@@ -82,10 +110,13 @@ describe('mirror writes (sync.server.ts)', () => {
   });
 
   it('reads billing state scoped to the owner only', () => {
-    db().insert(users).values([
-      { id: 'usr_a', email: 'a@example.com', name: 'A', passwordHash: 'x', stripeCustomerId: 'cus_FixtureCustomer01' },
-      { id: 'usr_b', email: 'b@example.com', name: 'B', passwordHash: 'x', stripeCustomerId: 'cus_other' },
-    ]).run();
+    db()
+      .insert(users)
+      .values([
+        { id: 'usr_a', email: 'a@example.com', name: 'A', passwordHash: 'x', stripeCustomerId: 'cus_FixtureCustomer01' },
+        { id: 'usr_b', email: 'b@example.com', name: 'B', passwordHash: 'x', stripeCustomerId: 'cus_other' },
+      ])
+      .run();
     write({ kind: 'subscription', id: 'sub_1FixtureSubscription01', object: subFixture() }, 1000);
     write({ kind: 'invoice', id: 'in_FixtureInvoice01', object: invoiceFixture() }, 1000);
     const a = getBillingState({ userId: 'usr_a' });
@@ -111,8 +142,14 @@ describe('mirror writes (sync.server.ts)', () => {
     const e = (type: string, object: Record<string, unknown>) => targetOf({ id: 'evt', type, created: 1, object });
     expect(e('customer.subscription.updated', { id: 'sub_1' })).toEqual({ kind: 'subscription', id: 'sub_1' });
     expect(e('invoice.payment_failed', { id: 'in_1' })).toEqual({ kind: 'invoice', id: 'in_1' });
-    expect(e('subscription_schedule.released', { id: 'sub_sched_1', subscription: null, released_subscription: 'sub_2' })).toEqual({ kind: 'subscription', id: 'sub_2' });
-    expect(e('checkout.session.completed', { id: 'cs_1', subscription: 'sub_3', payment_intent: null })).toEqual({ kind: 'subscription', id: 'sub_3' });
+    expect(e('subscription_schedule.released', { id: 'sub_sched_1', subscription: null, released_subscription: 'sub_2' })).toEqual({
+      kind: 'subscription',
+      id: 'sub_2',
+    });
+    expect(e('checkout.session.completed', { id: 'cs_1', subscription: 'sub_3', payment_intent: null })).toEqual({
+      kind: 'subscription',
+      id: 'sub_3',
+    });
     expect(e('invoice_payment.paid', { id: 'inpay_1', invoice: 'in_9' })).toEqual({ kind: 'invoice', id: 'in_9' });
     expect(e('radar.early_fraud_warning.created', { id: 'issfr_1' })).toBeNull();
   });

@@ -75,7 +75,8 @@ describe('decidePlanChange: set to cancel at the period end', () => {
   it.each(pairs)('$from → $to clears the cancellation ($cell)', ({ from, to, cell }) => {
     const decision = decidePlanChange(current(from, { cancelPending: true }), CHOICES[to]!);
     const resetsPeriod = CHOICES[from]!.interval !== CHOICES[to]!.interval;
-    if (cell === 'S') expect(decision).toEqual({ kind: 'now', charge: false, resetsPeriod: false, clearsCancel: true, dropsPending: false });
+    if (cell === 'S')
+      expect(decision).toEqual({ kind: 'now', charge: false, resetsPeriod: false, clearsCancel: true, dropsPending: false });
     if (cell === 'N') expect(decision).toEqual({ kind: 'now', charge: true, resetsPeriod, clearsCancel: true, dropsPending: false });
     if (cell === 'E') expect(decision).toEqual({ kind: 'period_end', clearsCancel: true, replacesPending: false });
   });
@@ -97,7 +98,14 @@ describe('decidePlanChange: a downgrade already scheduled', () => {
     const decision = decidePlanChange(pending, CHOICES[to]!);
     if (to === 'Pm') return expect(decision).toEqual({ kind: 'keep_current' });
     if (to === 'Sm') return expect(decision).toMatchObject({ kind: 'refused', reason: 'already_scheduled' });
-    if (cell === 'N') expect(decision).toEqual({ kind: 'now', charge: true, resetsPeriod: CHOICES[to]!.interval !== 'month', clearsCancel: false, dropsPending: true });
+    if (cell === 'N')
+      expect(decision).toEqual({
+        kind: 'now',
+        charge: true,
+        resetsPeriod: CHOICES[to]!.interval !== 'month',
+        clearsCancel: false,
+        dropsPending: true,
+      });
     if (cell === 'E') expect(decision).toEqual({ kind: 'period_end', clearsCancel: false, replacesPending: true });
   });
   it('in a trial, a change drops the scheduled one', () => {
@@ -125,8 +133,15 @@ describe('decidePlanChange: states that cannot change plan', () => {
     }
   });
   it('incomplete, paused collection, paused, canceled and expired are refused with what to do', () => {
-    expect(decidePlanChange(current('Sm', { status: 'incomplete' }), CHOICES.Pm!)).toMatchObject({ kind: 'refused', reason: 'not_changeable', message: 'Finish paying for your subscription first.' });
-    expect(decidePlanChange(current('Sm', { collectionPaused: true }), CHOICES.Pm!)).toMatchObject({ kind: 'refused', message: expect.stringContaining('Resume it first') });
+    expect(decidePlanChange(current('Sm', { status: 'incomplete' }), CHOICES.Pm!)).toMatchObject({
+      kind: 'refused',
+      reason: 'not_changeable',
+      message: 'Finish paying for your subscription first.',
+    });
+    expect(decidePlanChange(current('Sm', { collectionPaused: true }), CHOICES.Pm!)).toMatchObject({
+      kind: 'refused',
+      message: expect.stringContaining('Resume it first'),
+    });
     for (const status of ['paused', 'canceled', 'incomplete_expired'] as const) {
       expect(decidePlanChange(current('Sm', { status }), CHOICES.Pm!)).toMatchObject({ kind: 'refused', reason: 'not_changeable' });
     }
@@ -139,7 +154,10 @@ describe('decidePlanChange: states that cannot change plan', () => {
         message: `Choose between 1 and ${MAX_SEATS} seats.`,
       });
     }
-    expect(decidePlanChange(current('T3m'), { plan: 'team', interval: 'month', seats: MAX_SEATS })).toMatchObject({ kind: 'now', charge: true });
+    expect(decidePlanChange(current('T3m'), { plan: 'team', interval: 'month', seats: MAX_SEATS })).toMatchObject({
+      kind: 'now',
+      charge: true,
+    });
     expect(decidePlanChange(current('Sm'), { plan: 'pro', interval: 'month', seats: 0 })).toMatchObject({ kind: 'now', charge: true });
   });
 });

@@ -36,10 +36,17 @@ describe('describeStatus', () => {
   });
   it('past due asks for a card, with the grace deadline', () => {
     const pd = describeStatus({ ...base, status: 'past_due', currentPeriodStart: d('2026-11-25T00:00:00Z') }, now, next);
-    expect(pd).toEqual({ label: 'Past due', tone: 'red', detail: 'Your last payment failed: update your card before 2 Dec to keep access.' });
+    expect(pd).toEqual({
+      label: 'Past due',
+      tone: 'red',
+      detail: 'Your last payment failed: update your card before 2 Dec to keep access.',
+    });
   });
   it('paused, incomplete and ended states', () => {
-    expect(describeStatus({ ...base, pauseBehavior: 'void', pauseResumesAt: d('2026-12-20T00:00:00Z') }, now, next)).toMatchObject({ label: 'Paused', detail: 'Payments are paused until 20 Dec.' });
+    expect(describeStatus({ ...base, pauseBehavior: 'void', pauseResumesAt: d('2026-12-20T00:00:00Z') }, now, next)).toMatchObject({
+      label: 'Paused',
+      detail: 'Payments are paused until 20 Dec.',
+    });
     expect(describeStatus({ ...base, status: 'incomplete' }, now, next)).toMatchObject({ label: 'Incomplete', tone: 'amber' });
     expect(describeStatus({ ...base, status: 'canceled' }, now, next)).toMatchObject({ label: 'Canceled', tone: 'gray' });
     expect(describeStatus({ ...base, status: 'unpaid' }, now, next)).toMatchObject({ label: 'Unpaid', tone: 'red' });

@@ -26,9 +26,9 @@ function specifiers(file: string): string[] {
   const text = readFileSync(file, 'utf8')
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/^\s*\/\/.*$/gm, '');
-  return [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)].map(
-    (m) => (m[1] ?? m[2] ?? m[3])!,
-  );
+  return [
+    ...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm),
+  ].map((m) => (m[1] ?? m[2] ?? m[3])!);
 }
 
 function resolveSpecifier(from: string, spec: string): string | null {
@@ -42,7 +42,14 @@ const rel = (f: string) => relative(root, f);
 
 describe('portal source structure', () => {
   it('has no import loops', () => {
-    const graph = new Map(tree.map((f) => [f, specifiers(f).map((s) => resolveSpecifier(f, s)).filter((x): x is string => Boolean(x))]));
+    const graph = new Map(
+      tree.map((f) => [
+        f,
+        specifiers(f)
+          .map((s) => resolveSpecifier(f, s))
+          .filter((x): x is string => Boolean(x)),
+      ]),
+    );
     const state = new Map<string, 'open' | 'done'>();
     const loops: string[] = [];
     const stack: string[] = [];
@@ -84,7 +91,8 @@ describe('portal source structure', () => {
     for (const f of files(join(root, 'emulator'))) {
       for (const spec of specifiers(f)) {
         const target = resolveSpecifier(f, spec);
-        if (spec.startsWith('~/') || (target && rel(target).startsWith('app/'))) violations.push(`${rel(f)} imports ${spec} (the emulator never imports app/)`);
+        if (spec.startsWith('~/') || (target && rel(target).startsWith('app/')))
+          violations.push(`${rel(f)} imports ${spec} (the emulator never imports app/)`);
       }
     }
     expect(violations).toEqual([]);

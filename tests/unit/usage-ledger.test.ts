@@ -5,13 +5,24 @@ import { UsageLedger, utcDay } from '~/usage/ledger.server';
 import { clock } from '~/lib/clock.server';
 
 const rows = (userId: string) =>
-  db().$client.prepare('SELECT api_key_id, meter, value, occurred_at FROM usage_events WHERE user_id = ? ORDER BY id').all(userId) as { api_key_id: string | null; value: number; occurred_at: number }[];
+  db().$client.prepare('SELECT api_key_id, meter, value, occurred_at FROM usage_events WHERE user_id = ? ORDER BY id').all(userId) as {
+    api_key_id: string | null;
+    value: number;
+    occurred_at: number;
+  }[];
 const daily = (userId: string) =>
-  db().$client.prepare('SELECT day, api_key_id, calls FROM usage_daily WHERE user_id = ? ORDER BY day, api_key_id').all(userId) as { day: string; api_key_id: string; calls: number }[];
+  db().$client.prepare('SELECT day, api_key_id, calls FROM usage_daily WHERE user_id = ? ORDER BY day, api_key_id').all(userId) as {
+    day: string;
+    api_key_id: string;
+    calls: number;
+  }[];
 
 beforeAll(() => {
   for (const id of ['u_ledger_1', 'u_ledger_2', 'u_ledger_3']) {
-    db().insert(users).values({ id, email: `${id}@example.com`, name: id, passwordHash: 'x' }).run();
+    db()
+      .insert(users)
+      .values({ id, email: `${id}@example.com`, name: id, passwordHash: 'x' })
+      .run();
   }
 });
 

@@ -38,12 +38,21 @@ describe('POST /webhooks/stripe (intake)', () => {
     expect(res.body).toMatchObject({ received: true, duplicate: false, status: 'pending' });
     const stored = rows();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ id: event.id, type: 'customer.subscription.updated', objectId: 'sub_1FixtureSubscription01', status: 'pending', attempts: 0, payload });
+    expect(stored[0]).toMatchObject({
+      id: event.id,
+      type: 'customer.subscription.updated',
+      objectId: 'sub_1FixtureSubscription01',
+      status: 'pending',
+      attempts: 0,
+      payload,
+    });
   });
 
   it('answers 200 to five concurrent deliveries of one event and stores it once', async () => {
     const payload = JSON.stringify(loadEvent('invoice.paid'));
-    const results = await Promise.all(Array.from({ length: 5 }, () => post(payload, { 'Stripe-Signature': signatureFor(payload, SECRET) })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => post(payload, { 'Stripe-Signature': signatureFor(payload, SECRET) })),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(results.filter((r) => r.body.duplicate === false)).toHaveLength(1);
     expect(rows()).toHaveLength(1);
@@ -68,13 +77,33 @@ describe('POST /webhooks/stripe (intake)', () => {
 
   const payload = () => JSON.stringify(loadEvent('invoice.paid'));
   const rejections: [string, () => Record<string, string>, () => string, RegExp][] = [
-    ['forged (signed with another secret)', () => ({ 'Stripe-Signature': signatureFor(payload(), 'whsec_attacker_secret') }), payload, /does not match/],
-    ['stale (signed 301 s ago)', () => ({ 'Stripe-Signature': signatureFor(payload(), SECRET, Math.floor(Date.now() / 1000) - 301) }), payload, /tolerance/],
-    ['tampered (body changed after signing)', () => ({ 'Stripe-Signature': signatureFor(payload(), SECRET) }), () => payload().replace('4900', '1'), /does not match/],
+    [
+      'forged (signed with another secret)',
+      () => ({ 'Stripe-Signature': signatureFor(payload(), 'whsec_attacker_secret') }),
+      payload,
+      /does not match/,
+    ],
+    [
+      'stale (signed 301 s ago)',
+      () => ({ 'Stripe-Signature': signatureFor(payload(), SECRET, Math.floor(Date.now() / 1000) - 301) }),
+      payload,
+      /tolerance/,
+    ],
+    [
+      'tampered (body changed after signing)',
+      () => ({ 'Stripe-Signature': signatureFor(payload(), SECRET) }),
+      () => payload().replace('4900', '1'),
+      /does not match/,
+    ],
     ['unsigned', () => ({}), payload, /missing Stripe-Signature/],
     ['garbage signature header', () => ({ 'Stripe-Signature': 'hello' }), payload, /malformed/],
     ['signed but not JSON', () => ({ 'Stripe-Signature': signatureFor('{not json', SECRET) }), () => '{not json', /not a Stripe event/],
-    ['signed JSON that is not an event', () => ({ 'Stripe-Signature': signatureFor('{"id":1}', SECRET) }), () => '{"id":1}', /not a Stripe event/],
+    [
+      'signed JSON that is not an event',
+      () => ({ 'Stripe-Signature': signatureFor('{"id":1}', SECRET) }),
+      () => '{"id":1}',
+      /not a Stripe event/,
+    ],
   ];
   for (const [name, headers, body, reason] of rejections) {
     it(`rejects a ${name} request with 400, stores nothing and warns without the body`, async () => {
@@ -82,7 +111,10 @@ describe('POST /webhooks/stripe (intake)', () => {
       expect(res.status).toBe(400);
       expect(String(res.body.error)).toMatch(reason);
       expect(rows()).toHaveLength(0);
-      const warned = vi.mocked(console.warn).mock.calls.map((c) => c.join(' ')).join('\n');
+      const warned = vi
+        .mocked(console.warn)
+        .mock.calls.map((c) => c.join(' '))
+        .join('\n');
       expect(warned).toMatch(/stripe webhook rejected \(400\)/);
       expect(warned).not.toContain('in_FixtureInvoice01');
       expect(warned).not.toContain(SECRET);
@@ -117,7 +149,11 @@ describe('POST /webhooks/stripe (intake)', () => {
     const res = (await loader()) as Response;
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
-    const put = (await action({ request: new Request('http://localhost:3999/webhooks/stripe', { method: 'PUT', body: '{}' }), params: {}, context: {} })) as Response;
+    const put = (await action({
+      request: new Request('http://localhost:3999/webhooks/stripe', { method: 'PUT', body: '{}' }),
+      params: {},
+      context: {},
+    })) as Response;
     expect(put.status).toBe(405);
   });
 });
@@ -130,7 +166,10 @@ describe('verifyStripeSignature', () => {
     expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET, now - 300), [SECRET], now).ok).toBe(true);
     expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET, now - 301), [SECRET], now).ok).toBe(false);
     expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET, now + 600), [SECRET], now).ok).toBe(true);
-    expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET, now), [], now)).toEqual({ ok: false, reason: 'no webhook secret configured' });
+    expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET, now), [], now)).toEqual({
+      ok: false,
+      reason: 'no webhook secret configured',
+    });
   });
   it('does not match a secret that is a prefix of the real one', () => {
     expect(verifyStripeSignature(body, signatureFor(body.toString(), SECRET), [SECRET.slice(0, -1)]).ok).toBe(false);

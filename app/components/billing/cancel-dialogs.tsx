@@ -24,7 +24,13 @@ export function CancelDialog(props: DialogProps & { sub: BillingOverview['subscr
         <input type="hidden" name="intent" value="cancel" />
         <input type="hidden" name="nonce" />
         <p className="text-sm text-slate-700">
-          You keep full access until <strong>{sub?.currentPeriodEnd ? longDate(sub.trialEnd && sub.status === 'trialing' ? sub.trialEnd : sub.currentPeriodEnd) : 'the end of the period'}</strong>. Nothing more will be charged, and you can change your mind until then.
+          You keep full access until{' '}
+          <strong>
+            {sub?.currentPeriodEnd
+              ? longDate(sub.trialEnd && sub.status === 'trialing' ? sub.trialEnd : sub.currentPeriodEnd)
+              : 'the end of the period'}
+          </strong>
+          . Nothing more will be charged, and you can change your mind until then.
         </p>
         <div>
           <label htmlFor="cancel-reason" className="label">

@@ -5,7 +5,13 @@ import { formatMoney } from '~/lib/money';
 import { longDate } from './format';
 
 /** The embedded checkout for a payment step: the first invoice's payment, or a trial's card setup. */
-export function Checkout(props: { step: PaymentStep; publishableKey: string; appUrl: string; onConfirmed: () => void; onCancel?: () => void }) {
+export function Checkout(props: {
+  step: PaymentStep;
+  publishableKey: string;
+  appUrl: string;
+  onConfirmed: () => void;
+  onCancel?: () => void;
+}) {
   const { step } = props;
   const plan = PLANS[step.planKey];
   return (
@@ -16,7 +22,9 @@ export function Checkout(props: { step: PaymentStep; publishableKey: string; app
         </h2>
         <p className="text-sm text-slate-600">
           {plan.name} · {step.interval === 'month' ? 'Monthly' : 'Yearly'}
-          {step.intentType === 'setup' && step.trialEnd ? ` · free until ${longDate(new Date(step.trialEnd).toISOString())}` : ` · ${formatMoney(step.amountDue, step.currency)} due today`}
+          {step.intentType === 'setup' && step.trialEnd
+            ? ` · free until ${longDate(new Date(step.trialEnd).toISOString())}`
+            : ` · ${formatMoney(step.amountDue, step.currency)} due today`}
         </p>
       </div>
       {step.resumed ? <p className="mt-1 text-sm text-slate-500">We picked up where you left off.</p> : null}

@@ -20,7 +20,8 @@ export function ChoosePlan(props: {
           You have no subscription yet
         </h2>
         <p className="mt-1 text-sm text-slate-600">
-          Choose a plan to get started. {trialEligible ? 'Pro comes with a 14-day free trial. ' : ''}Pay securely without leaving this page; cancel any time.
+          Choose a plan to get started. {trialEligible ? 'Pro comes with a 14-day free trial. ' : ''}Pay securely without leaving this page;
+          cancel any time.
         </p>
       </div>
       <PricingTable
@@ -41,7 +42,14 @@ export function ChoosePlan(props: {
   );
 }
 
-function PlanButton(props: { planKey: PlanKey; label: string; perSeat: boolean; featured: boolean; disabled: boolean; onChoose: (seats?: number) => void }) {
+function PlanButton(props: {
+  planKey: PlanKey;
+  label: string;
+  perSeat: boolean;
+  featured: boolean;
+  disabled: boolean;
+  onChoose: (seats?: number) => void;
+}) {
   const [seats, setSeats] = useState(1);
   return (
     <div className="space-y-3">
@@ -61,7 +69,12 @@ function PlanButton(props: { planKey: PlanKey; label: string; perSeat: boolean; 
           />
         </div>
       ) : null}
-      <button type="button" className={props.featured ? 'btn-primary w-full' : 'btn-secondary w-full'} disabled={props.disabled} onClick={() => props.onChoose(props.perSeat ? seats : undefined)}>
+      <button
+        type="button"
+        className={props.featured ? 'btn-primary w-full' : 'btn-secondary w-full'}
+        disabled={props.disabled}
+        onClick={() => props.onChoose(props.perSeat ? seats : undefined)}
+      >
         {props.label}
       </button>
     </div>

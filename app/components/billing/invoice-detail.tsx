@@ -103,7 +103,12 @@ export function InvoiceDetailView({ invoice }: { invoice: InvoiceDetail }) {
             <Row label="Total" value={money(invoice.total)} strong />
             {invoice.creditApplied > 0 ? <Row label="Credit balance applied" value={`−${money(invoice.creditApplied)}`} /> : null}
             <Row label="Amount paid" value={money(invoice.amountPaid)} testId="amount-paid" />
-            <Row label="Amount remaining" value={money(invoice.amountRemaining)} strong={invoice.amountRemaining > 0} testId="amount-remaining" />
+            <Row
+              label="Amount remaining"
+              value={money(invoice.amountRemaining)}
+              strong={invoice.amountRemaining > 0}
+              testId="amount-remaining"
+            />
             {invoice.credited > 0 ? <Row label="Refunded or credited" value={money(invoice.credited)} /> : null}
           </dl>
         </section>

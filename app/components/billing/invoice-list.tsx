@@ -8,7 +8,10 @@ import { mediumDate } from './format';
 export function InvoiceList({ entries }: { entries: HistoryEntry[] }) {
   return (
     <ul className="divide-y divide-slate-100" data-testid="invoice-history">
-      <li aria-hidden className="hidden gap-4 px-6 py-2 text-xs font-semibold uppercase tracking-wide text-slate-500 md:grid md:grid-cols-[7rem_9rem_1fr_6rem_8rem_7rem]">
+      <li
+        aria-hidden
+        className="hidden gap-4 px-6 py-2 text-xs font-semibold uppercase tracking-wide text-slate-500 md:grid md:grid-cols-[7rem_9rem_1fr_6rem_8rem_7rem]"
+      >
         <span>Date</span>
         <span>Number</span>
         <span>For</span>
@@ -24,7 +27,9 @@ export function InvoiceList({ entries }: { entries: HistoryEntry[] }) {
           className="grid grid-cols-[1fr_auto] gap-x-4 gap-y-1 px-6 py-3 text-sm md:grid-cols-[7rem_9rem_1fr_6rem_8rem_7rem] md:items-center"
         >
           <span className="font-medium">{mediumDate(e.date)}</span>
-          <span className="whitespace-nowrap font-mono text-xs text-slate-500 md:order-none">{e.number ?? (e.kind === 'payment' ? 'Receipt' : '—')}</span>
+          <span className="whitespace-nowrap font-mono text-xs text-slate-500 md:order-none">
+            {e.number ?? (e.kind === 'payment' ? 'Receipt' : '—')}
+          </span>
           <span className="col-span-2 text-slate-700 md:col-span-1" data-testid="invoice-for">
             {e.description}
           </span>
@@ -39,7 +44,12 @@ export function InvoiceList({ entries }: { entries: HistoryEntry[] }) {
               </Link>
             ) : null}
             {e.pdfHref ? (
-              <a className="font-medium text-brand-700 hover:underline" href={e.pdfHref} aria-label={`PDF of invoice ${e.number ?? e.id}`} download>
+              <a
+                className="font-medium text-brand-700 hover:underline"
+                href={e.pdfHref}
+                aria-label={`PDF of invoice ${e.number ?? e.id}`}
+                download
+              >
                 PDF
               </a>
             ) : null}

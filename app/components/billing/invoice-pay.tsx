@@ -13,7 +13,12 @@ export type InvoicePayResult = { ok: true; step: InvoicePaymentStep | null; mess
  * Pay an open invoice in the page: with a saved card (`invoices.pay`), or a new card in the Payment
  * Element confirming the invoice's own PaymentIntent (3D Secure in the page), then the action syncs.
  */
-export function InvoicePay(props: { invoice: InvoiceDetail; cards: { id: string; label: string; isDefault: boolean }[]; publishableKey: string | null; returnUrl: string }) {
+export function InvoicePay(props: {
+  invoice: InvoiceDetail;
+  cards: { id: string; label: string; isDefault: boolean }[];
+  publishableKey: string | null;
+  returnUrl: string;
+}) {
   const { invoice } = props;
   const start = useFetcher<InvoicePayResult>({ key: `invoice-pay-start:${invoice.id}` });
   const saved = useFetcher<InvoicePayResult>({ key: `invoice-pay-saved:${invoice.id}` });

@@ -3,7 +3,13 @@ import type { FormEvent, ReactNode } from 'react';
 import type { BillingActionResult } from './action-result';
 
 /** A one-button form for a manage action (shares the page's `manage` fetcher by key). */
-export function ManageButton(props: { intent: string; busy: boolean; className: string; onSubmit: (event: FormEvent<HTMLFormElement>) => void; children: ReactNode }) {
+export function ManageButton(props: {
+  intent: string;
+  busy: boolean;
+  className: string;
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void;
+  children: ReactNode;
+}) {
   const manage = useFetcher<BillingActionResult>({ key: 'manage' });
   return (
     <manage.Form method="post" onSubmit={props.onSubmit}>

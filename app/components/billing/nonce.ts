@@ -2,7 +2,9 @@ import type { FormEvent } from 'react';
 
 /** A random idempotency nonce (the action turns it into Stripe idempotency keys). */
 export function newNonce(): string {
-  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36);
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : Math.random().toString(36).slice(2) + Date.now().toString(36);
 }
 
 /**

@@ -31,7 +31,9 @@ export function PlanNextAction(props: { publishableKey: string; clientSecret: st
   return (
     <section className="card" aria-live="polite" data-testid="plan-next-action">
       <p className="font-medium">Your bank wants to confirm this payment.</p>
-      <p className="mt-1 text-sm text-slate-600">{error ? error : 'Follow the steps in the window that opens. Your plan changes once the payment is confirmed.'}</p>
+      <p className="mt-1 text-sm text-slate-600">
+        {error ? error : 'Follow the steps in the window that opens. Your plan changes once the payment is confirmed.'}
+      </p>
     </section>
   );
 }

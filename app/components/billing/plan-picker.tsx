@@ -29,7 +29,9 @@ export function PlanPicker(props: {
         <h2 id="picker-title" className="text-lg font-semibold">
           Pick your new plan
         </h2>
-        <p className="mt-1 text-sm text-slate-600">Pick a plan, interval and seats. You will see exactly what changes, and what it costs, before anything happens.</p>
+        <p className="mt-1 text-sm text-slate-600">
+          Pick a plan, interval and seats. You will see exactly what changes, and what it costs, before anything happens.
+        </p>
       </div>
       {props.error ? (
         <Alert kind="error">
@@ -49,8 +51,18 @@ export function PlanPicker(props: {
           <legend className="sr-only">Billing interval</legend>
           <div className="inline-flex rounded-full bg-slate-100 p-1 text-sm font-medium">
             {(['month', 'year'] as const).map((value) => (
-              <label key={value} className={`cursor-pointer rounded-full px-4 py-1.5 focus-within:ring-2 focus-within:ring-brand-500 ${interval === value ? 'bg-white text-slate-900 shadow-sm' : 'text-slate-600'}`}>
-                <input type="radio" name="interval" value={value} checked={interval === value} onChange={() => setInterval(value)} className="sr-only" />
+              <label
+                key={value}
+                className={`cursor-pointer rounded-full px-4 py-1.5 focus-within:ring-2 focus-within:ring-brand-500 ${interval === value ? 'bg-white text-slate-900 shadow-sm' : 'text-slate-600'}`}
+              >
+                <input
+                  type="radio"
+                  name="interval"
+                  value={value}
+                  checked={interval === value}
+                  onChange={() => setInterval(value)}
+                  className="sr-only"
+                />
                 {value === 'month' ? 'Monthly' : 'Yearly'}
               </label>
             ))}
@@ -61,13 +73,20 @@ export function PlanPicker(props: {
             const isCurrent = current.planKey === plan.key && current.interval === interval;
             const price = plan.prices[interval];
             return (
-              <section key={plan.key} aria-labelledby={`pick-${plan.key}`} className={`flex flex-col rounded-2xl bg-white p-6 shadow-sm ring-1 ${isCurrent ? 'ring-2 ring-brand-600' : 'ring-slate-200'}`}>
+              <section
+                key={plan.key}
+                aria-labelledby={`pick-${plan.key}`}
+                className={`flex flex-col rounded-2xl bg-white p-6 shadow-sm ring-1 ${isCurrent ? 'ring-2 ring-brand-600' : 'ring-slate-200'}`}
+              >
                 <div className="flex items-center justify-between gap-2">
                   <h3 id={`pick-${plan.key}`} className="text-lg font-semibold">
                     {plan.name}
                   </h3>
                   {current.planKey === plan.key && current.interval === interval ? (
-                    <span data-testid={`current-${plan.key}`} className="rounded-full bg-brand-50 px-2.5 py-0.5 text-xs font-semibold text-brand-700 ring-1 ring-inset ring-brand-600/20">
+                    <span
+                      data-testid={`current-${plan.key}`}
+                      className="rounded-full bg-brand-50 px-2.5 py-0.5 text-xs font-semibold text-brand-700 ring-1 ring-inset ring-brand-600/20"
+                    >
                       Current plan{plan.perSeat ? ` · ${current.quantity} seats` : ''}
                     </span>
                   ) : null}
@@ -81,12 +100,16 @@ export function PlanPicker(props: {
                   </span>
                 </p>
                 <ul className="mt-4 flex-1 space-y-1 text-sm text-slate-700">
-                  {plan.highlights.filter((h) => !/trial/i.test(h)).map((h) => (
-                    <li key={h} className="flex gap-2">
-                      <span aria-hidden className="text-brand-600">✓</span>
-                      {h}
-                    </li>
-                  ))}
+                  {plan.highlights
+                    .filter((h) => !/trial/i.test(h))
+                    .map((h) => (
+                      <li key={h} className="flex gap-2">
+                        <span aria-hidden className="text-brand-600">
+                          ✓
+                        </span>
+                        {h}
+                      </li>
+                    ))}
                 </ul>
                 {plan.perSeat ? (
                   <div className="mt-4">
@@ -118,7 +141,12 @@ export function PlanPicker(props: {
                     )}
                   </div>
                 ) : null}
-                <button type="submit" name="plan" value={plan.key} className={`mt-4 w-full ${isCurrent && !plan.perSeat ? 'btn-secondary' : 'btn-primary'}`}>
+                <button
+                  type="submit"
+                  name="plan"
+                  value={plan.key}
+                  className={`mt-4 w-full ${isCurrent && !plan.perSeat ? 'btn-secondary' : 'btn-primary'}`}
+                >
                   {isCurrent ? (plan.perSeat ? 'Change seats' : 'Keep this plan') : `Review ${plan.name}`}
                 </button>
               </section>

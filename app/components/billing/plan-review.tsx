@@ -26,7 +26,10 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
         ? `Switch to ${review.wanted.name} on ${mediumDate(review.effectiveAt!)}`
         : charged
           ? `Pay ${money(review.dueToday)} and switch`
-          : decision.kind === 'now' && review.wanted.name === review.current.name && review.wanted.interval === review.current.interval && review.wanted.seats === review.current.seats
+          : decision.kind === 'now' &&
+              review.wanted.name === review.current.name &&
+              review.wanted.interval === review.current.interval &&
+              review.wanted.seats === review.current.seats
             ? 'Keep my subscription'
             : `Switch to ${review.wanted.name}`;
 
@@ -53,7 +56,9 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
             {review.lines.map((line, i) => (
               <li key={i} className="flex justify-between gap-4 py-1.5">
                 <span className="text-slate-700">{line.description}</span>
-                <span className="whitespace-nowrap font-medium tabular-nums">{line.amount < 0 ? `−${money(-line.amount)}` : `+${money(line.amount)}`}</span>
+                <span className="whitespace-nowrap font-medium tabular-nums">
+                  {line.amount < 0 ? `−${money(-line.amount)}` : `+${money(line.amount)}`}
+                </span>
               </li>
             ))}
             {review.discount > 0 ? (
@@ -70,19 +75,24 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
             ) : null}
           </ul>
           <p className="mt-3 text-sm text-slate-600" data-testid="review-card">
-            {review.card ? `Charged to ${brandName(review.card.brand)} ending in ${review.card.last4}.` : 'No card on file: add one on the Billing page first.'}
+            {review.card
+              ? `Charged to ${brandName(review.card.brand)} ending in ${review.card.last4}.`
+              : 'No card on file: add one on the Billing page first.'}
           </p>
           {review.renewal ? (
             <p className="mt-1 text-sm text-slate-600" data-testid="review-renewal">
               Then {money(review.renewal.amount)}/{per(review.wanted.interval)} from {mediumDate(review.renewal.date)}.
             </p>
           ) : null}
-          <p className="mt-1 text-xs text-slate-500">If the payment does not go through, nothing changes: you stay on {review.current.name}.</p>
+          <p className="mt-1 text-xs text-slate-500">
+            If the payment does not go through, nothing changes: you stay on {review.current.name}.
+          </p>
         </div>
       ) : decision.kind === 'period_end' ? (
         <div data-testid="review-scheduled">
           <p className="text-lg">
-            From {mediumDate(review.effectiveAt!)} you pay {money(review.renewal!.amount)}/{per(review.wanted.interval)}; until then you keep {review.current.name}.
+            From {mediumDate(review.effectiveAt!)} you pay {money(review.renewal!.amount)}/{per(review.wanted.interval)}; until then you
+            keep {review.current.name}.
           </p>
           <p className="mt-1 text-sm text-slate-600">Nothing is due today. You can undo this on the Billing page until then.</p>
         </div>
@@ -90,7 +100,10 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
         <div data-testid="review-keep">
           <p className="text-lg">
             You keep {describe(review.current)}
-            {review.pending ? `; the switch to ${review.pending.name}${review.pending.at ? ` on ${mediumDate(review.pending.at)}` : ''} is cancelled` : ''}.
+            {review.pending
+              ? `; the switch to ${review.pending.name}${review.pending.at ? ` on ${mediumDate(review.pending.at)}` : ''} is cancelled`
+              : ''}
+            .
           </p>
           <p className="mt-1 text-sm text-slate-600">Nothing is due today.</p>
         </div>

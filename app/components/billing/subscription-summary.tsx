@@ -26,7 +26,9 @@ export function SubscriptionSummary(props: {
         <div className="flex flex-wrap items-center gap-3">
           <h2 id="plan-title" className="text-xl font-semibold" data-testid="plan-name">
             {sub.planName}
-            {sub.interval ? <span className="ml-2 text-base font-normal text-slate-500">{sub.interval === 'month' ? 'Monthly' : 'Yearly'}</span> : null}
+            {sub.interval ? (
+              <span className="ml-2 text-base font-normal text-slate-500">{sub.interval === 'month' ? 'Monthly' : 'Yearly'}</span>
+            ) : null}
             {sub.quantity > 1 ? <span className="ml-2 text-base font-normal text-slate-500">· {sub.quantity} seats</span> : null}
           </h2>
           <Badge tone={sub.view.tone}>{sub.view.label}</Badge>
@@ -35,25 +37,40 @@ export function SubscriptionSummary(props: {
           {sub.view.detail}
         </p>
         {sub.pendingChange ? (
-          <div className="mt-3 flex flex-wrap items-center gap-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="pending-change">
+          <div
+            className="mt-3 flex flex-wrap items-center gap-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20"
+            data-testid="pending-change"
+          >
             <span>
               Switches to {sub.pendingChange.planName}
               {sub.pendingChange.quantity > 1 ? ` (${sub.pendingChange.quantity} seats)` : ''}
-              {sub.pendingChange.interval && sub.pendingChange.interval !== sub.interval ? `, ${sub.pendingChange.interval === 'year' ? 'yearly' : 'monthly'}` : ''} on {mediumDate(sub.pendingChange.at)}
+              {sub.pendingChange.interval && sub.pendingChange.interval !== sub.interval
+                ? `, ${sub.pendingChange.interval === 'year' ? 'yearly' : 'monthly'}`
+                : ''}{' '}
+              on {mediumDate(sub.pendingChange.at)}
             </span>
-            <ManageButton intent="undo_plan_change" busy={busy} className="font-medium text-amber-900 underline hover:no-underline disabled:opacity-50" onSubmit={props.onManageSubmit}>
+            <ManageButton
+              intent="undo_plan_change"
+              busy={busy}
+              className="font-medium text-amber-900 underline hover:no-underline disabled:opacity-50"
+              onSubmit={props.onManageSubmit}
+            >
               Undo
             </ManageButton>
           </div>
         ) : null}
         {sub.planKey ? (
           <ul className="mt-4 grid gap-x-6 gap-y-1 text-sm text-slate-600 sm:grid-cols-2">
-            {PLANS[sub.planKey].highlights.filter((h) => !/trial/i.test(h)).map((h) => (
-              <li key={h} className="flex gap-2">
-                <span aria-hidden className="text-brand-600">✓</span>
-                {h}
-              </li>
-            ))}
+            {PLANS[sub.planKey].highlights
+              .filter((h) => !/trial/i.test(h))
+              .map((h) => (
+                <li key={h} className="flex gap-2">
+                  <span aria-hidden className="text-brand-600">
+                    ✓
+                  </span>
+                  {h}
+                </li>
+              ))}
           </ul>
         ) : null}
         <div className="mt-6 flex flex-wrap gap-3">
@@ -93,7 +110,12 @@ export function SubscriptionSummary(props: {
             </button>
           ) : null}
           {sub.canCancelNow ? (
-            <button type="button" className="text-sm font-medium text-red-600 hover:underline disabled:opacity-50" disabled={busy} onClick={() => props.onOpenDialog('cancel_now')}>
+            <button
+              type="button"
+              className="text-sm font-medium text-red-600 hover:underline disabled:opacity-50"
+              disabled={busy}
+              onClick={() => props.onOpenDialog('cancel_now')}
+            >
               Cancel now
             </button>
           ) : null}
@@ -112,7 +134,8 @@ export function SubscriptionSummary(props: {
                   {brandName(overview.paymentMethod.brand)} ending in {overview.paymentMethod.last4}
                 </p>
                 <p className={`text-sm ${overview.paymentMethod.expired ? 'text-red-600' : 'text-slate-500'}`}>
-                  {overview.paymentMethod.expired ? 'Expired' : 'Expires'} {String(overview.paymentMethod.expMonth).padStart(2, '0')}/{overview.paymentMethod.expYear}
+                  {overview.paymentMethod.expired ? 'Expired' : 'Expires'} {String(overview.paymentMethod.expMonth).padStart(2, '0')}/
+                  {overview.paymentMethod.expYear}
                 </p>
               </div>
             </div>
@@ -130,7 +153,9 @@ export function SubscriptionSummary(props: {
               <span className="ml-2 text-sm text-slate-500">on {longDate(overview.nextInvoice.date)}</span>
             </p>
           ) : (
-            <p className="mt-3 text-sm text-slate-600">{sub.cancelsAt ? 'None: your subscription ends before then.' : 'Nothing scheduled.'}</p>
+            <p className="mt-3 text-sm text-slate-600">
+              {sub.cancelsAt ? 'None: your subscription ends before then.' : 'Nothing scheduled.'}
+            </p>
           )}
         </section>
       </div>

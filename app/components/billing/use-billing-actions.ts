@@ -28,7 +28,8 @@ export function useBillingActions() {
   const confirmed = confirm.state === 'idle' && confirm.data?.ok === true;
   const step = offered && offered.clientSecret !== dismissed && !(confirmed && offered.clientSecret === confirming) ? offered : null;
   // The banner shows the answer of the action the user took last, whichever fetcher ran it.
-  const answer = latest === 'subscribe' ? subscribe.data : latest === 'confirm' ? confirm.data : latest === 'manage' ? manage.data : undefined;
+  const answer =
+    latest === 'subscribe' ? subscribe.data : latest === 'confirm' ? confirm.data : latest === 'manage' ? manage.data : undefined;
 
   const confirmPayment = (clientSecret: string | null) => {
     setLatest('confirm');
@@ -45,7 +46,10 @@ export function useBillingActions() {
       setLatest('subscribe');
       setDismissed(null);
       setConfirming(null);
-      subscribe.submit({ intent: 'subscribe', plan, interval, nonce: newNonce(), ...(seats ? { seats: String(seats) } : {}) }, { method: 'post' });
+      subscribe.submit(
+        { intent: 'subscribe', plan, interval, nonce: newNonce(), ...(seats ? { seats: String(seats) } : {}) },
+        { method: 'post' },
+      );
     },
     confirmPayment,
     dismissStep() {

@@ -27,8 +27,19 @@ export function DailyBars({ days }: { days: DayPoint[] }) {
 }
 
 /** Cumulative calls against the included allowance (marked), with the projection to the period end. */
-export function CumulativeLine({ days, allowance, projection }: { days: DayPoint[]; allowance: number | null; projection: { date: string; total: number } | null }) {
-  const data: Array<{ date: string; cumulative?: number; projected?: number }> = days.map((d) => ({ date: d.date, cumulative: d.cumulative }));
+export function CumulativeLine({
+  days,
+  allowance,
+  projection,
+}: {
+  days: DayPoint[];
+  allowance: number | null;
+  projection: { date: string; total: number } | null;
+}) {
+  const data: Array<{ date: string; cumulative?: number; projected?: number }> = days.map((d) => ({
+    date: d.date,
+    cumulative: d.cumulative,
+  }));
   if (projection && days.length > 0) {
     const last = data[data.length - 1]!;
     last.projected = last.cumulative;
@@ -41,13 +52,36 @@ export function CumulativeLine({ days, allowance, projection }: { days: DayPoint
         <LineChart data={data} margin={{ top: 16, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
           <XAxis dataKey="date" tickFormatter={shortDay} tick={axis} minTickGap={16} />
-          <YAxis tickFormatter={(v: number) => n(v)} tick={axis} width={56} domain={[0, Math.ceil(top * 1.1) || 10]} allowDecimals={false} />
-          <Tooltip formatter={(v, name) => [n(Number(v)), name === 'projected' ? 'Projected' : 'Calls so far']} labelFormatter={(l) => shortDay(String(l))} />
+          <YAxis
+            tickFormatter={(v: number) => n(v)}
+            tick={axis}
+            width={56}
+            domain={[0, Math.ceil(top * 1.1) || 10]}
+            allowDecimals={false}
+          />
+          <Tooltip
+            formatter={(v, name) => [n(Number(v)), name === 'projected' ? 'Projected' : 'Calls so far']}
+            labelFormatter={(l) => shortDay(String(l))}
+          />
           {allowance ? (
-            <ReferenceLine y={allowance} stroke="#dc2626" strokeDasharray="6 4" label={{ value: `Included: ${n(allowance)}`, position: 'insideTopLeft', fontSize: 12, fill: '#b91c1c' }} />
+            <ReferenceLine
+              y={allowance}
+              stroke="#dc2626"
+              strokeDasharray="6 4"
+              label={{ value: `Included: ${n(allowance)}`, position: 'insideTopLeft', fontSize: 12, fill: '#b91c1c' }}
+            />
           ) : null}
           <Line type="monotone" dataKey="cumulative" stroke="#4f46e5" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-          <Line type="linear" dataKey="projected" stroke="#64748b" strokeWidth={2} strokeDasharray="4 4" dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="linear"
+            dataKey="projected"
+            stroke="#64748b"
+            strokeWidth={2}
+            strokeDasharray="4 4"
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -13,16 +13,28 @@ export function DailyTable({ days, allowance }: { days: DayPoint[]; allowance: n
         <caption className="sr-only">API calls per day this period</caption>
         <thead>
           <tr>
-            <th scope="col" className={th}>Date (UTC)</th>
-            <th scope="col" className={`${th} text-right`}>Calls</th>
-            <th scope="col" className={`${th} text-right`}>So far</th>
-            {allowance ? <th scope="col" className={`${th} text-right`}>Of included</th> : null}
+            <th scope="col" className={th}>
+              Date (UTC)
+            </th>
+            <th scope="col" className={`${th} text-right`}>
+              Calls
+            </th>
+            <th scope="col" className={`${th} text-right`}>
+              So far
+            </th>
+            {allowance ? (
+              <th scope="col" className={`${th} text-right`}>
+                Of included
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
           {[...days].reverse().map((d) => (
             <tr key={d.date}>
-              <th scope="row" className={`${td} font-normal text-left`}>{shortDay(d.date)}</th>
+              <th scope="row" className={`${td} font-normal text-left`}>
+                {shortDay(d.date)}
+              </th>
               <td className={num}>{n(d.calls)}</td>
               <td className={num}>{n(d.cumulative)}</td>
               {allowance ? <td className={num}>{Math.floor((d.cumulative * 100) / allowance)}%</td> : null}
@@ -34,16 +46,28 @@ export function DailyTable({ days, allowance }: { days: DayPoint[]; allowance: n
   );
 }
 
-export function KeyTable({ byKey, total }: { byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[]; total: number }) {
+export function KeyTable({
+  byKey,
+  total,
+}: {
+  byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[];
+  total: number;
+}) {
   return (
     <div className="overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200">
         <caption className="sr-only">API calls this period by API key</caption>
         <thead>
           <tr>
-            <th scope="col" className={th}>Key</th>
-            <th scope="col" className={`${th} text-right`}>Calls</th>
-            <th scope="col" className={`${th} text-right`}>Share</th>
+            <th scope="col" className={th}>
+              Key
+            </th>
+            <th scope="col" className={`${th} text-right`}>
+              Calls
+            </th>
+            <th scope="col" className={`${th} text-right`}>
+              Share
+            </th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
@@ -51,7 +75,9 @@ export function KeyTable({ byKey, total }: { byKey: { apiKeyId: string; name: st
             <tr key={k.apiKeyId || 'none'}>
               <th scope="row" className={`${td} font-normal text-left`}>
                 {k.name}
-                {k.prefix ? <span className="ml-2 hidden whitespace-nowrap font-mono text-xs text-slate-500 sm:inline">{k.prefix}…</span> : null}
+                {k.prefix ? (
+                  <span className="ml-2 hidden whitespace-nowrap font-mono text-xs text-slate-500 sm:inline">{k.prefix}…</span>
+                ) : null}
                 {k.revoked ? <span className="ml-2 text-xs text-slate-500">(revoked)</span> : null}
               </th>
               <td className={num}>{n(k.calls)}</td>
@@ -71,8 +97,12 @@ export function HistoryTable({ history }: { history: { firstDay: string; lastDay
         <caption className="sr-only">API calls in the last 6 periods</caption>
         <thead>
           <tr>
-            <th scope="col" className={th}>Period</th>
-            <th scope="col" className={`${th} text-right`}>Calls</th>
+            <th scope="col" className={th}>
+              Period
+            </th>
+            <th scope="col" className={`${th} text-right`}>
+              Calls
+            </th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">

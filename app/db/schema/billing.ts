@@ -296,7 +296,17 @@ export const upcomingInvoices = sqliteTable('upcoming_invoices', {
   /** When it will be billed (the subscription's next renewal). */
   billsAt: stripeTime('bills_at'),
   lines: text('lines', { mode: 'json' })
-    .$type<{ description: string | null; amount: number; quantity: number | null; priceId: string | null; proration: boolean; periodStart: number | null; periodEnd: number | null }[]>()
+    .$type<
+      {
+        description: string | null;
+        amount: number;
+        quantity: number | null;
+        priceId: string | null;
+        proration: boolean;
+        periodStart: number | null;
+        periodEnd: number | null;
+      }[]
+    >()
     .notNull(),
   syncedAt: syncedAt(),
 });

@@ -33,5 +33,8 @@ export const cancellationReasons = sqliteTable(
     idempotencyKey: text('idempotency_key'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [index('cancellation_reasons_user_idx').on(t.userId), uniqueIndex('cancellation_reasons_idempotency_key_idx').on(t.idempotencyKey)],
+  (t) => [
+    index('cancellation_reasons_user_idx').on(t.userId),
+    uniqueIndex('cancellation_reasons_idempotency_key_idx').on(t.idempotencyKey),
+  ],
 );

@@ -3,71 +3,71 @@
  * works for. Everything that enters the engine (routes, jobs, event hooks) goes through `within` or
  * `run`, so the engine always knows which context to emit events in.
  */
-import type { Ctx, EmulatorApp } from '../core'
-import { createBilling, type Billing } from './engine/context'
-import { dueTasks, runDue as runDueTasks } from './engine/scheduler'
-import { createHost } from './host'
+import type { Ctx, EmulatorApp } from '../core';
+import { createBilling, type Billing } from './engine/context';
+import { dueTasks, runDue as runDueTasks } from './engine/scheduler';
+import { createHost } from './host';
 
 export interface BillingRuntime {
-  b: Billing
+  b: Billing;
   /** Run fn for a request: catch up with due work on the global clock first, reschedule after. */
-  run<R>(ctx: Ctx, fn: () => R): R
+  run<R>(ctx: Ctx, fn: () => R): R;
   /** Run fn with ctx as the engine's current context (nothing else). */
-  within<R>(ctx: Ctx, fn: () => R): R
+  within<R>(ctx: Ctx, fn: () => R): R;
   /** Run everything due for a clock scope (null = global) up to `until`. */
-  runDue(ctx: Ctx, scope: string | null, until: number): number
+  runDue(ctx: Ctx, scope: string | null, until: number): number;
 }
 
-const TICK_JOB = 'billing.tick'
+const TICK_JOB = 'billing.tick';
 
 export function createRuntime(app: EmulatorApp): BillingRuntime {
-  let current: Ctx | null = null
+  let current: Ctx | null = null;
   const b = createBilling(
     app.store,
     createHost(app, () => {
-      if (!current) throw new Error('billing: no current context')
-      return current
+      if (!current) throw new Error('billing: no current context');
+      return current;
     }),
-  )
+  );
 
   const within = <R>(ctx: Ctx, fn: () => R): R => {
-    const prev = current
-    current = ctx
+    const prev = current;
+    current = ctx;
     try {
-      return fn()
+      return fn();
     } finally {
-      current = prev
+      current = prev;
     }
-  }
+  };
 
   /** Keep one global job at the time of the next due billing task. */
   const reschedule = (ctx: Ctx): void => {
-    let next: number | null = null
-    for (const t of dueTasks(b, null, Number.MAX_SAFE_INTEGER)) if (next === null || t.at < next) next = t.at
-    if (next === null) ctx.cancelJobs(TICK_JOB)
-    else ctx.schedule(TICK_JOB, next, null, { key: TICK_JOB })
-  }
+    let next: number | null = null;
+    for (const t of dueTasks(b, null, Number.MAX_SAFE_INTEGER)) if (next === null || t.at < next) next = t.at;
+    if (next === null) ctx.cancelJobs(TICK_JOB);
+    else ctx.schedule(TICK_JOB, next, null, { key: TICK_JOB });
+  };
 
   const run = <R>(ctx: Ctx, fn: () => R): R => {
-    const outermost = current === null
+    const outermost = current === null;
     return within(ctx, () => {
       // lazily catch up with real time on the global clock
-      if (outermost) runDueTasks(b, null, app.clock.now())
-      const r = fn()
-      if (outermost) reschedule(ctx)
-      return r
-    })
-  }
+      if (outermost) runDueTasks(b, null, app.clock.now());
+      const r = fn();
+      if (outermost) reschedule(ctx);
+      return r;
+    });
+  };
 
   const runDue = (ctx: Ctx, scope: string | null, until: number): number =>
-    within(ctx, () => (scope === null ? app.clock.pinnedAt(until, () => runDueTasks(b, null, until)) : runDueTasks(b, scope, until)))
+    within(ctx, () => (scope === null ? app.clock.pinnedAt(until, () => runDueTasks(b, null, until)) : runDueTasks(b, scope, until)));
 
   app.defineJob(TICK_JOB, (ctx) =>
     within(ctx, () => {
-      runDueTasks(b, null, ctx.now())
-      reschedule(ctx)
+      runDueTasks(b, null, ctx.now());
+      reschedule(ctx);
     }),
-  )
+  );
 
-  return { b, run, within, runDue }
+  return { b, run, within, runDue };
 }

@@ -6,54 +6,71 @@
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
-    return this.value
+    return this.value;
   }
 }
 
 export function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Tagged template: interpolated values are escaped unless they are Html (or arrays of Html). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0]!
+  let out = strings[0]!;
   values.forEach((v, i) => {
-    out += render(v) + strings[i + 1]!
-  })
-  return new Html(out)
+    out += render(v) + strings[i + 1]!;
+  });
+  return new Html(out);
 }
 
 function render(v: unknown): string {
-  if (v === null || v === undefined || v === false) return ''
-  if (v instanceof Html) return v.value
-  if (Array.isArray(v)) return v.map(render).join('')
-  return esc(v)
+  if (v === null || v === undefined || v === false) return '';
+  if (v instanceof Html) return v.value;
+  if (Array.isArray(v)) return v.map(render).join('');
+  return esc(v);
 }
 
 export function raw(s: string): Html {
-  return new Html(s)
+  return new Html(s);
 }
 
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'])
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 
 export function money(amount: number, currency: string): string {
-  const cur = currency.toUpperCase()
-  const minor = ZERO_DECIMAL.has(currency.toLowerCase()) ? 1 : 100
+  const cur = currency.toUpperCase();
+  const minor = ZERO_DECIMAL.has(currency.toLowerCase()) ? 1 : 100;
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency: cur }).format(amount / minor)
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency: cur }).format(amount / minor);
   } catch {
-    return `${(amount / minor).toFixed(minor === 1 ? 0 : 2)} ${cur}`
+    return `${(amount / minor).toFixed(minor === 1 ? 0 : 2)} ${cur}`;
   }
 }
 
 export function date(unix: number | null | undefined): string {
-  if (!unix) return '—'
-  return new Date(unix * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' })
+  if (!unix) return '—';
+  return new Date(unix * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
 export function interval(recurring: { interval: string; interval_count: number } | null | undefined): string {
-  if (!recurring) return ''
-  return recurring.interval_count === 1 ? `per ${recurring.interval}` : `every ${recurring.interval_count} ${recurring.interval}s`
+  if (!recurring) return '';
+  return recurring.interval_count === 1 ? `per ${recurring.interval}` : `every ${recurring.interval_count} ${recurring.interval}s`;
 }
 
 const STYLES = `
@@ -138,16 +155,21 @@ details > summary { cursor: pointer; list-style: none; } details > summary::-web
   .split, .portal { grid-template-columns: 1fr; }
   .split > .left, .split > .right, .portal > .left, .portal > .right { justify-content: center; padding: 28px 20px; border-right: 0; }
 }
-`
+`;
 
 export function page(title: string, body: Html, opts: { head?: Html } = {}): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title><link rel="icon" href="data:,"><style>${STYLES}</style>${opts.head?.value ?? ''}</head>
-<body>${body.value}</body></html>`
+<body>${body.value}</body></html>`;
 }
 
 /** JSON for embedding in a <script> block. */
 export function jsonScript(v: unknown): Html {
-  return raw(JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'))
+  return raw(
+    JSON.stringify(v)
+      .replace(/</g, '\\u003c')
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029'),
+  );
 }

@@ -3,18 +3,18 @@
  * event hooks, scheduled-job handlers, reset hooks) and the per-request/per-job context `Ctx`.
  * One instance per running emulator. Modules export `register(app: EmulatorApp)`.
  */
-import type Stripe from 'stripe'
-import { Clock } from './clock'
-import { StripeError, errors } from './errors'
-import { newId as makeId, idPrefix } from './ids'
-import { ObjectParam, p, type AnyParam, type ShapeOut } from './params'
-import { Store, type ListQuery } from './store'
+import type Stripe from 'stripe';
+import { Clock } from './clock';
+import { StripeError, errors } from './errors';
+import { newId as makeId, idPrefix } from './ids';
+import { ObjectParam, p, type AnyParam, type ShapeOut } from './params';
+import { Store, type ListQuery } from './store';
 
-export const API_VERSION = '2026-10-28.endive'
+export const API_VERSION = '2026-10-28.endive';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE'
-export type AuthMode = 'secret' | 'publishable' | 'either' | 'none'
-export type KeyKind = 'secret' | 'publishable'
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type AuthMode = 'secret' | 'publishable' | 'either' | 'none';
+export type KeyKind = 'secret' | 'publishable';
 
 /** A non-JSON (or custom) response: HTML pages, PDFs, redirects. Return it from a handler. */
 export class RawResponse {
@@ -24,231 +24,281 @@ export class RawResponse {
     public headers: Record<string, string> = {},
   ) {}
   static html(html: string, status = 200): RawResponse {
-    return new RawResponse(status, html, { 'Content-Type': 'text/html; charset=utf-8' })
+    return new RawResponse(status, html, { 'Content-Type': 'text/html; charset=utf-8' });
   }
   static redirect(location: string, status = 303): RawResponse {
-    return new RawResponse(status, '', { Location: location })
+    return new RawResponse(status, '', { Location: location });
   }
   static json(body: unknown, status = 200): RawResponse {
-    return new RawResponse(status, JSON.stringify(body), { 'Content-Type': 'application/json' })
+    return new RawResponse(status, JSON.stringify(body), { 'Content-Type': 'application/json' });
   }
 }
 
 export interface RouteRequest {
-  method: string
-  path: string
-  pathParams: Record<string, string>
-  query: URLSearchParams
-  headers: Record<string, string | string[] | undefined>
+  method: string;
+  path: string;
+  pathParams: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
   /** Raw request body (for custom parsing on `auth: 'none'` routes). */
-  rawBody: string
+  rawBody: string;
 }
 
 export interface RouteDef<S extends Record<string, AnyParam> = Record<string, AnyParam>> {
-  method: HttpMethod
+  method: HttpMethod;
   /** '/v1/customers/:id' — `:name` segments become req.pathParams.name. Static segments beat params. */
-  path: string
+  path: string;
   /** Allowed params (query+body). `expand` is always allowed; `client_secret` too on publishable routes. Omit on 'none' routes to get raw params. */
-  params?: ObjectParam<S>
+  params?: ObjectParam<S>;
   /** Who may call: 'secret' (default), 'publishable' (pk only), 'either', 'none' (pages/control API). */
-  auth?: AuthMode
+  auth?: AuthMode;
   /** Wrap the synchronous part of the handler in a SQLite transaction (default true). */
-  transaction?: boolean
-  handler: (ctx: Ctx, params: ShapeOut<S> & { expand?: string[]; client_secret?: string }, req: RouteRequest) => unknown
+  transaction?: boolean;
+  handler: (ctx: Ctx, params: ShapeOut<S> & { expand?: string[]; client_secret?: string }, req: RouteRequest) => unknown;
 }
 
 interface CompiledRoute {
-  def: RouteDef<any>
-  segments: string[]
-  statics: number
+  def: RouteDef<any>;
+  segments: string[];
+  statics: number;
 }
 
 export interface TypeDef {
   /** Stripe `object` value / store type, e.g. 'customer', 'test_helpers.test_clock'. */
-  type: string
+  type: string;
   /** Id prefix ('cus'). Strings with this prefix are expandable into this type. */
-  prefix?: string
+  prefix?: string;
   /** For 404 messages ("No such <displayName>: 'id'"). Default: type. */
-  displayName?: string
+  displayName?: string;
   /** Custom loader for expansion (default: store.get(type, id, { includeDeleted: true })). */
-  load?: (ctx: Ctx, id: string) => unknown
+  load?: (ctx: Ctx, id: string) => unknown;
 }
 
-export type IncludableFn = (ctx: Ctx, obj: any) => unknown
-export type EventHook = (ctx: Ctx, event: Stripe.Event) => void
-export type JobHandler = (ctx: Ctx, payload: any, job: Job) => void
+export type IncludableFn = (ctx: Ctx, obj: any) => unknown;
+export type EventHook = (ctx: Ctx, event: Stripe.Event) => void;
+export type JobHandler = (ctx: Ctx, payload: any, job: Job) => void;
 
 export interface Job {
-  id: number
-  name: string
-  runAt: number
-  scope: string | null
-  key: string | null
+  id: number;
+  name: string;
+  runAt: number;
+  scope: string | null;
+  key: string | null;
 }
 
 export interface ScheduleOpts {
   /** null/undefined = global clock; a test clock id = runs only when that clock advances (runDueJobs({ scope })). */
-  scope?: string | null
+  scope?: string | null;
   /** Dedupe/cancel handle. With replace (default true) an existing job with the same key is replaced. */
-  key?: string
-  replace?: boolean
+  key?: string;
+  replace?: boolean;
 }
 
 export interface Ctx {
-  app: EmulatorApp
-  store: Store
-  clock: Clock
+  app: EmulatorApp;
+  store: Store;
+  clock: Clock;
   /** Unix seconds: emulator time, or the job's due time while a job runs. */
-  now(): number
-  requestId: string | null
-  idempotencyKey: string | null
+  now(): number;
+  requestId: string | null;
+  idempotencyKey: string | null;
   /** Key kind used by the caller (null inside jobs/control API). */
-  auth: KeyKind | null
+  auth: KeyKind | null;
   /** Base URL browsers use, no trailing slash. */
-  publicUrl: string
-  newId(prefix: string): string
+  publicUrl: string;
+  newId(prefix: string): string;
   /** Store an event, run hooks now, deliver webhooks after commit. Returns the event. */
-  emit(type: string, object: { id: string } & Record<string, any>, previousAttributes?: Record<string, unknown> | null): Stripe.Event
-  schedule(name: string, runAt: number, payload?: unknown, opts?: ScheduleOpts): number
-  cancelJobs(key: string): number
+  emit(type: string, object: { id: string } & Record<string, any>, previousAttributes?: Record<string, unknown> | null): Stripe.Event;
+  schedule(name: string, runAt: number, payload?: unknown, opts?: ScheduleOpts): number;
+  cancelJobs(key: string): number;
   /** Build a Stripe list object from the store. */
-  list<T = any>(type: string, params: ListParamsIn, q?: Omit<ListQuery<T>, 'limit' | 'startingAfter' | 'endingBefore' | 'created'>, url?: string): Stripe.ApiList<T>
-  expand<T>(obj: T, paths: string[] | undefined): T
+  list<T = any>(
+    type: string,
+    params: ListParamsIn,
+    q?: Omit<ListQuery<T>, 'limit' | 'startingAfter' | 'endingBefore' | 'created'>,
+    url?: string,
+  ): Stripe.ApiList<T>;
+  expand<T>(obj: T, paths: string[] | undefined): T;
   /** Run fn after the current transaction commits (not at all on rollback). */
-  afterCommit(fn: () => void): void
+  afterCommit(fn: () => void): void;
 }
 
 export interface ListParamsIn {
-  limit?: number
-  starting_after?: string
-  ending_before?: string
-  created?: import('./params').RangeFilter
+  limit?: number;
+  starting_after?: string;
+  ending_before?: string;
+  created?: import('./params').RangeFilter;
 }
 
 export class EmulatorApp {
-  readonly store: Store
-  readonly clock: Clock
-  publicUrl: string
-  private routes: CompiledRoute[] = []
-  private types = new Map<string, TypeDef>()
-  private prefixes = new Map<string, TypeDef>()
-  private includables = new Map<string, Map<string, IncludableFn>>()
-  private hooks: { pattern: string; fn: EventHook }[] = []
+  readonly store: Store;
+  readonly clock: Clock;
+  publicUrl: string;
+  private routes: CompiledRoute[] = [];
+  private types = new Map<string, TypeDef>();
+  private prefixes = new Map<string, TypeDef>();
+  private includables = new Map<string, Map<string, IncludableFn>>();
+  private hooks: { pattern: string; fn: EventHook }[] = [];
   /** Field names that may be expanded while null (Stripe rejects expanding non-expandable fields). */
   private expandableNames = new Set([
-    'customer', 'default_payment_method', 'payment_method', 'latest_charge', 'product', 'default_price', 'price',
-    'latest_invoice', 'pending_setup_intent', 'subscription', 'invoice', 'payment_intent', 'setup_intent', 'charge',
-    'test_clock', 'schedule', 'coupon', 'promotion_code', 'balance_transaction', 'source', 'on_behalf_of', 'application',
-    'default_source', 'discount', 'plan', 'released_subscription', 'latest_attempt', 'mandate', 'review', 'refund',
-    'subscription_schedule', 'payment_record', 'destination', 'transfer', 'application_fee',
-  ])
-  private jobHandlers = new Map<string, JobHandler>()
-  private resetHooks: (() => void)[] = []
+    'customer',
+    'default_payment_method',
+    'payment_method',
+    'latest_charge',
+    'product',
+    'default_price',
+    'price',
+    'latest_invoice',
+    'pending_setup_intent',
+    'subscription',
+    'invoice',
+    'payment_intent',
+    'setup_intent',
+    'charge',
+    'test_clock',
+    'schedule',
+    'coupon',
+    'promotion_code',
+    'balance_transaction',
+    'source',
+    'on_behalf_of',
+    'application',
+    'default_source',
+    'discount',
+    'plan',
+    'released_subscription',
+    'latest_attempt',
+    'mandate',
+    'review',
+    'refund',
+    'subscription_schedule',
+    'payment_record',
+    'destination',
+    'transfer',
+    'application_fee',
+  ]);
+  private jobHandlers = new Map<string, JobHandler>();
+  private resetHooks: (() => void)[] = [];
   /** Set by the server: receives committed events for webhook delivery. */
-  deliver: (event: Stripe.Event) => void = () => {}
+  deliver: (event: Stripe.Event) => void = () => {};
   /** Set by the server: number of enabled endpoints an event would go to (for pending_webhooks). */
-  countEndpoints: (type: string) => number = () => 0
-  log: (...args: unknown[]) => void = () => {}
+  countEndpoints: (type: string) => number = () => 0;
+  log: (...args: unknown[]) => void = () => {};
 
   constructor(opts: { dbPath: string; publicUrl: string }) {
-    this.store = new Store(opts.dbPath)
-    this.clock = new Clock(this.store)
-    this.publicUrl = opts.publicUrl
+    this.store = new Store(opts.dbPath);
+    this.clock = new Clock(this.store);
+    this.publicUrl = opts.publicUrl;
   }
 
   // ---- registration ---------------------------------------------------------------------------
 
   route<S extends Record<string, AnyParam>>(def: RouteDef<S>): void {
-    const segments = def.path.split('/').filter(Boolean)
-    this.routes.push({ def: def as RouteDef<any>, segments, statics: segments.filter((s) => !s.startsWith(':')).length })
+    const segments = def.path.split('/').filter(Boolean);
+    this.routes.push({ def: def as RouteDef<any>, segments, statics: segments.filter((s) => !s.startsWith(':')).length });
   }
-  get<S extends Record<string, AnyParam>>(path: string, params: ObjectParam<S> | undefined, handler: RouteDef<S>['handler'], opts: Partial<RouteDef<S>> = {}): void {
-    this.route({ ...opts, method: 'GET', path, params, handler })
+  get<S extends Record<string, AnyParam>>(
+    path: string,
+    params: ObjectParam<S> | undefined,
+    handler: RouteDef<S>['handler'],
+    opts: Partial<RouteDef<S>> = {},
+  ): void {
+    this.route({ ...opts, method: 'GET', path, params, handler });
   }
-  post<S extends Record<string, AnyParam>>(path: string, params: ObjectParam<S> | undefined, handler: RouteDef<S>['handler'], opts: Partial<RouteDef<S>> = {}): void {
-    this.route({ ...opts, method: 'POST', path, params, handler })
+  post<S extends Record<string, AnyParam>>(
+    path: string,
+    params: ObjectParam<S> | undefined,
+    handler: RouteDef<S>['handler'],
+    opts: Partial<RouteDef<S>> = {},
+  ): void {
+    this.route({ ...opts, method: 'POST', path, params, handler });
   }
-  del<S extends Record<string, AnyParam>>(path: string, params: ObjectParam<S> | undefined, handler: RouteDef<S>['handler'], opts: Partial<RouteDef<S>> = {}): void {
-    this.route({ ...opts, method: 'DELETE', path, params, handler })
+  del<S extends Record<string, AnyParam>>(
+    path: string,
+    params: ObjectParam<S> | undefined,
+    handler: RouteDef<S>['handler'],
+    opts: Partial<RouteDef<S>> = {},
+  ): void {
+    this.route({ ...opts, method: 'DELETE', path, params, handler });
   }
 
   /** Declare field names that are expandable (needed only for fields that can be null). */
   expandableField(...names: string[]): void {
-    for (const n of names) this.expandableNames.add(n)
+    for (const n of names) this.expandableNames.add(n);
   }
 
   registerType(def: TypeDef): void {
-    this.types.set(def.type, def)
-    this.expandableNames.add(def.type.split('.').pop()!)
-    if (def.prefix) this.prefixes.set(def.prefix, def)
-    if (def.displayName) this.store.displayNames.set(def.type, def.displayName)
+    this.types.set(def.type, def);
+    this.expandableNames.add(def.type.split('.').pop()!);
+    if (def.prefix) this.prefixes.set(def.prefix, def);
+    if (def.displayName) this.store.displayNames.set(def.type, def.displayName);
   }
 
   /** A field computed only when requested with expand (e.g. invoice `confirmation_secret`). */
   includable(objectType: string, field: string, fn: IncludableFn): void {
-    if (!this.includables.has(objectType)) this.includables.set(objectType, new Map())
-    this.includables.get(objectType)!.set(field, fn)
+    if (!this.includables.has(objectType)) this.includables.set(objectType, new Map());
+    this.includables.get(objectType)!.set(field, fn);
   }
 
   /** Synchronous hook run inside the emitting transaction. pattern: exact type, 'invoice.*' or '*'. */
   onEvent(pattern: string, fn: EventHook): void {
-    this.hooks.push({ pattern, fn })
+    this.hooks.push({ pattern, fn });
   }
 
   defineJob(name: string, fn: JobHandler): void {
-    this.jobHandlers.set(name, fn)
+    this.jobHandlers.set(name, fn);
   }
 
   onReset(fn: () => void): void {
-    this.resetHooks.push(fn)
+    this.resetHooks.push(fn);
   }
 
   // ---- routing --------------------------------------------------------------------------------
 
   match(method: string, path: string): { route: RouteDef<any>; pathParams: Record<string, string> } | null {
-    const segs = path.split('/').filter(Boolean)
-    let best: { c: CompiledRoute; params: Record<string, string> } | null = null
+    const segs = path.split('/').filter(Boolean);
+    let best: { c: CompiledRoute; params: Record<string, string> } | null = null;
     for (const c of this.routes) {
-      if (c.def.method !== method || c.segments.length !== segs.length) continue
-      const params: Record<string, string> = {}
-      let ok = true
+      if (c.def.method !== method || c.segments.length !== segs.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
       for (let i = 0; i < segs.length; i++) {
-        const s = c.segments[i]!
+        const s = c.segments[i]!;
         if (s.startsWith(':')) {
           try {
-            params[s.slice(1)] = decodeURIComponent(segs[i]!)
+            params[s.slice(1)] = decodeURIComponent(segs[i]!);
           } catch {
-            ok = false
-            break
+            ok = false;
+            break;
           }
         } else if (s !== segs[i]) {
-          ok = false
-          break
+          ok = false;
+          break;
         }
       }
-      if (ok && (!best || c.statics > best.c.statics)) best = { c, params }
+      if (ok && (!best || c.statics > best.c.statics)) best = { c, params };
     }
-    return best ? { route: best.c.def, pathParams: best.params } : null
+    return best ? { route: best.c.def, pathParams: best.params } : null;
   }
 
   /** Any route at this path under another method (for 404 vs 405-ish decisions). */
   hasPath(path: string): boolean {
-    return ['GET', 'POST', 'DELETE'].some((m) => this.match(m, path))
+    return ['GET', 'POST', 'DELETE'].some((m) => this.match(m, path));
   }
 
   /** Schema used to validate a route's params (adds expand / client_secret). */
   paramSchema(def: RouteDef<any>): ObjectParam<any> | null {
-    if (!def.params) return def.auth === 'none' ? null : p.object({ expand: p.array(p.string()) })
-    const extra: Record<string, AnyParam> = { expand: p.array(p.string()) }
-    if (def.auth === 'publishable' || def.auth === 'either') extra.client_secret = p.string()
-    return def.params.extend(extra)
+    if (!def.params) return def.auth === 'none' ? null : p.object({ expand: p.array(p.string()) });
+    const extra: Record<string, AnyParam> = { expand: p.array(p.string()) };
+    if (def.auth === 'publishable' || def.auth === 'either') extra.client_secret = p.string();
+    return def.params.extend(extra);
   }
 
   // ---- context --------------------------------------------------------------------------------
 
   makeCtx(init: { requestId?: string | null; idempotencyKey?: string | null; auth?: KeyKind | null }): Ctx & { _after: (() => void)[] } {
-    const app = this
-    const after: (() => void)[] = []
+    const app = this;
+    const after: (() => void)[] = [];
     const ctx: Ctx & { _after: (() => void)[] } = {
       app,
       store: app.store,
@@ -270,13 +320,13 @@ export class EmulatorApp {
           startingAfter: params.starting_after,
           endingBefore: params.ending_before,
           created: params.created,
-        })
-        return { object: 'list', data: r.data, has_more: r.has_more, url: url ?? `/v1/${type}s` } as Stripe.ApiList<any>
+        });
+        return { object: 'list', data: r.data, has_more: r.has_more, url: url ?? `/v1/${type}s` } as Stripe.ApiList<any>;
       },
       expand: (obj, paths) => app.expandObject(ctx, obj, paths),
       afterCommit: (fn) => after.push(fn),
-    }
-    return ctx
+    };
+    return ctx;
   }
 
   /**
@@ -284,35 +334,35 @@ export class EmulatorApp {
    * A thrown StripeError with commit: true (card errors) keeps the writes and is re-thrown.
    */
   runInTransaction<R>(ctx: Ctx & { _after: (() => void)[] }, fn: () => R): R {
-    const db = this.store.db
-    const nested = db.inTransaction
-    if (nested) return fn()
-    db.exec('BEGIN IMMEDIATE')
-    let result: R
+    const db = this.store.db;
+    const nested = db.inTransaction;
+    if (nested) return fn();
+    db.exec('BEGIN IMMEDIATE');
+    let result: R;
     try {
-      result = fn()
+      result = fn();
     } catch (e) {
       if (e instanceof StripeError && e.commit) {
-        db.exec('COMMIT')
-        this.flushAfter(ctx)
+        db.exec('COMMIT');
+        this.flushAfter(ctx);
       } else {
-        db.exec('ROLLBACK')
-        ctx._after.length = 0
+        db.exec('ROLLBACK');
+        ctx._after.length = 0;
       }
-      throw e
+      throw e;
     }
-    db.exec('COMMIT')
-    this.flushAfter(ctx)
-    return result
+    db.exec('COMMIT');
+    this.flushAfter(ctx);
+    return result;
   }
 
   private flushAfter(ctx: { _after: (() => void)[] }): void {
-    const fns = ctx._after.splice(0)
+    const fns = ctx._after.splice(0);
     for (const fn of fns) {
       try {
-        fn()
+        fn();
       } catch (e) {
-        this.log('afterCommit callback failed', e)
+        this.log('afterCommit callback failed', e);
       }
     }
   }
@@ -330,35 +380,43 @@ export class EmulatorApp {
       pending_webhooks: this.countEndpoints(type),
       request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
       type,
-    } as unknown as Stripe.Event
-    this.store.put('event', event as unknown as { id: string; created: number })
+    } as unknown as Stripe.Event;
+    this.store.put('event', event as unknown as { id: string; created: number });
     // retention counts from when the event was stored on the global clock, not from `created`
     // (events of a test clock carry the clock's time, which may be months in the past)
-    this.store.setInternal(event.id, { stored_at: Math.floor(this.clock.nowMs() / 1000) })
+    this.store.setInternal(event.id, { stored_at: Math.floor(this.clock.nowMs() / 1000) });
     for (const h of this.hooks) {
-      if (h.pattern === '*' || h.pattern === type || (h.pattern.endsWith('.*') && type.startsWith(h.pattern.slice(0, -1)))) h.fn(ctx, event)
+      if (h.pattern === '*' || h.pattern === type || (h.pattern.endsWith('.*') && type.startsWith(h.pattern.slice(0, -1))))
+        h.fn(ctx, event);
     }
-    ctx.afterCommit(() => this.deliver(event))
-    return event
+    ctx.afterCommit(() => this.deliver(event));
+    return event;
   }
 
   // ---- scheduler ------------------------------------------------------------------------------
 
   scheduleJob(name: string, runAt: number, payload: unknown = null, opts: ScheduleOpts = {}): number {
-    const db = this.store.db
-    if (opts.key && opts.replace !== false) db.prepare('DELETE FROM jobs WHERE key = ?').run(opts.key)
+    const db = this.store.db;
+    if (opts.key && opts.replace !== false) db.prepare('DELETE FROM jobs WHERE key = ?').run(opts.key);
     const r = db
       .prepare('INSERT INTO jobs (name, run_at, scope, key, payload) VALUES (?, ?, ?, ?, ?)')
-      .run(name, Math.floor(runAt), opts.scope ?? null, opts.key ?? null, JSON.stringify(payload ?? null))
-    return Number(r.lastInsertRowid)
+      .run(name, Math.floor(runAt), opts.scope ?? null, opts.key ?? null, JSON.stringify(payload ?? null));
+    return Number(r.lastInsertRowid);
   }
 
   /** Pending jobs (for inspection/tests). */
   listJobs(scope: string | null = null): (Job & { payload: unknown })[] {
     const rows = this.store.db
       .prepare(`SELECT * FROM jobs WHERE ${scope === null ? 'scope IS NULL' : 'scope = ?'} ORDER BY run_at, id`)
-      .all(...(scope === null ? [] : [scope])) as { id: number; name: string; run_at: number; scope: string | null; key: string | null; payload: string }[]
-    return rows.map((r) => ({ id: r.id, name: r.name, runAt: r.run_at, scope: r.scope, key: r.key, payload: JSON.parse(r.payload) }))
+      .all(...(scope === null ? [] : [scope])) as {
+      id: number;
+      name: string;
+      run_at: number;
+      scope: string | null;
+      key: string | null;
+      payload: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, runAt: r.run_at, scope: r.scope, key: r.key, payload: JSON.parse(r.payload) }));
   }
 
   /**
@@ -367,131 +425,131 @@ export class EmulatorApp {
    * A failing job is logged and dropped. Returns the number of jobs run.
    */
   runDueJobs(opts: { until: number; scope?: string | null }): number {
-    const scope = opts.scope ?? null
-    const db = this.store.db
+    const scope = opts.scope ?? null;
+    const db = this.store.db;
     const next = db.prepare(
       `SELECT * FROM jobs WHERE ${scope === null ? 'scope IS NULL' : 'scope = ?'} AND run_at <= ? ORDER BY run_at, id LIMIT 1`,
-    )
-    let count = 0
+    );
+    let count = 0;
     for (;;) {
       const row = (scope === null ? next.get(opts.until) : next.get(scope, opts.until)) as
-        | { id: number; name: string; run_at: number; scope: string | null; key: string | null; payload: string }
-        | undefined
-      if (!row) break
-      count++
-      if (count > 100000) throw new Error('runaway scheduler: more than 100000 jobs in one advance')
-      const job: Job = { id: row.id, name: row.name, runAt: row.run_at, scope: row.scope, key: row.key }
-      const handler = this.jobHandlers.get(row.name)
-      const ctx = this.makeCtx({})
-      const runAt = scope === null ? Math.max(row.run_at, this.clock.now()) : row.run_at
+        { id: number; name: string; run_at: number; scope: string | null; key: string | null; payload: string } | undefined;
+      if (!row) break;
+      count++;
+      if (count > 100000) throw new Error('runaway scheduler: more than 100000 jobs in one advance');
+      const job: Job = { id: row.id, name: row.name, runAt: row.run_at, scope: row.scope, key: row.key };
+      const handler = this.jobHandlers.get(row.name);
+      const ctx = this.makeCtx({});
+      const runAt = scope === null ? Math.max(row.run_at, this.clock.now()) : row.run_at;
       try {
         this.clock.pinnedAt(runAt, () =>
           this.runInTransaction(ctx, () => {
-            db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id)
-            if (!handler) throw new Error(`no handler for job ${row.name}`)
-            handler(ctx, JSON.parse(row.payload), job)
+            db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
+            if (!handler) throw new Error(`no handler for job ${row.name}`);
+            handler(ctx, JSON.parse(row.payload), job);
           }),
-        )
+        );
       } catch (e) {
-        this.log(`job ${row.name}#${row.id} failed:`, e)
-        db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id)
+        this.log(`job ${row.name}#${row.id} failed:`, e);
+        db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
       }
     }
-    return count
+    return count;
   }
 
   /** Move the global clock to `to` (unix s), running due global jobs in time order on the way. */
   advanceClock(to: number): { from: number; to: number; jobs: number } {
-    const from = this.clock.now()
-    if (to < from) throw errors.invalid(`Cannot move the clock backwards (now ${from}, requested ${to}).`, 'to')
-    let jobs = 0
+    const from = this.clock.now();
+    if (to < from) throw errors.invalid(`Cannot move the clock backwards (now ${from}, requested ${to}).`, 'to');
+    let jobs = 0;
     for (;;) {
-      const row = this.store.db.prepare('SELECT run_at FROM jobs WHERE scope IS NULL AND run_at <= ? ORDER BY run_at, id LIMIT 1').get(to) as
-        | { run_at: number }
-        | undefined
-      if (!row) break
-      this.clock.setOffsetTo(row.run_at)
-      jobs += this.runDueJobs({ until: row.run_at })
+      const row = this.store.db
+        .prepare('SELECT run_at FROM jobs WHERE scope IS NULL AND run_at <= ? ORDER BY run_at, id LIMIT 1')
+        .get(to) as { run_at: number } | undefined;
+      if (!row) break;
+      this.clock.setOffsetTo(row.run_at);
+      jobs += this.runDueJobs({ until: row.run_at });
     }
-    this.clock.setOffsetTo(to)
-    this.clock.notify(from, to)
-    jobs += this.runDueJobs({ until: to })
-    return { from, to: this.clock.now(), jobs }
+    this.clock.setOffsetTo(to);
+    this.clock.notify(from, to);
+    jobs += this.runDueJobs({ until: to });
+    return { from, to: this.clock.now(), jobs };
   }
 
   // ---- expansion ------------------------------------------------------------------------------
 
   loadById(ctx: Ctx, id: string): unknown | undefined {
-    const def = this.prefixes.get(idPrefix(id))
-    if (!def) return undefined
-    if (def.load) return def.load(ctx, id) ?? undefined
-    return this.store.get(def.type, id, { includeDeleted: true }) ?? undefined
+    const def = this.prefixes.get(idPrefix(id));
+    if (!def) return undefined;
+    if (def.load) return def.load(ctx, id) ?? undefined;
+    return this.store.get(def.type, id, { includeDeleted: true }) ?? undefined;
   }
 
   expandObject<T>(ctx: Ctx, obj: T, paths: string[] | undefined): T {
-    if (!paths || paths.length === 0) return obj
-    let out = structuredClone(obj)
+    if (!paths || paths.length === 0) return obj;
+    let out = structuredClone(obj);
     for (const path of paths) {
-      const segs = path.split('.')
+      const segs = path.split('.');
       if (segs.length > 4 + (segs[0] === 'data' ? 1 : 0))
-        throw errors.invalid(`You cannot expand more than 4 levels of a property. Property: ${path}`, 'expand')
-      out = this.expandPath(ctx, out, segs, path) as T
+        throw errors.invalid(`You cannot expand more than 4 levels of a property. Property: ${path}`, 'expand');
+      out = this.expandPath(ctx, out, segs, path) as T;
     }
-    return out
+    return out;
   }
 
   private expandPath(ctx: Ctx, node: unknown, segs: string[], full: string): unknown {
-    if (segs.length === 0 || node === null || node === undefined) return node
-    if (Array.isArray(node)) return node.map((n) => this.expandPath(ctx, n, segs, full))
-    if (typeof node !== 'object') throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
-    const obj = node as Record<string, unknown>
-    const [field, ...rest] = segs as [string, ...string[]]
-    const incl = typeof obj.object === 'string' ? this.includables.get(obj.object)?.get(field) : undefined
-    let value: unknown
+    if (segs.length === 0 || node === null || node === undefined) return node;
+    if (Array.isArray(node)) return node.map((n) => this.expandPath(ctx, n, segs, full));
+    if (typeof node !== 'object') throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
+    const obj = node as Record<string, unknown>;
+    const [field, ...rest] = segs as [string, ...string[]];
+    const incl = typeof obj.object === 'string' ? this.includables.get(obj.object)?.get(field) : undefined;
+    let value: unknown;
     if (incl && (obj[field] === undefined || typeof obj[field] === 'string' || obj[field] === null)) {
-      value = incl(ctx, obj)
+      value = incl(ctx, obj);
     } else {
-      if (!(field in obj)) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
-      value = obj[field]
+      if (!(field in obj)) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
+      value = obj[field];
       if (typeof value === 'string') {
-        const loaded = this.loadById(ctx, value)
+        const loaded = this.loadById(ctx, value);
         if (loaded === undefined) {
-          if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
-        } else value = structuredClone(loaded)
+          if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
+        } else value = structuredClone(loaded);
       } else if (value === null) {
-        if (!this.expandableNames.has(field) && rest.length === 0) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
+        if (!this.expandableNames.has(field) && rest.length === 0)
+          throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
       } else if (typeof value !== 'object') {
-        throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand')
+        throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
       }
     }
-    obj[field] = this.expandPath(ctx, value, rest, full)
-    return obj
+    obj[field] = this.expandPath(ctx, value, rest, full);
+    return obj;
   }
 
   // ---- reset ----------------------------------------------------------------------------------
 
   reset(): void {
-    this.store.wipe()
-    this.clock.reset()
-    for (const fn of this.resetHooks) fn()
+    this.store.wipe();
+    this.clock.reset();
+    for (const fn of this.resetHooks) fn();
   }
 }
 
 /** previous_attributes for an update event: the old values of top-level fields that changed (nested hashes diffed one level down, as Stripe does for metadata). */
 export function previousAttributes(before: Record<string, any>, after: Record<string, any>): Record<string, unknown> | null {
-  const prev: Record<string, unknown> = {}
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  const prev: Record<string, unknown> = {};
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const k of keys) {
-    const a = before[k]
-    const b = after[k]
-    if (JSON.stringify(a) === JSON.stringify(b)) continue
+    const a = before[k];
+    const b = after[k];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
     if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b) && a.object === undefined) {
-      const sub: Record<string, unknown> = {}
+      const sub: Record<string, unknown> = {};
       for (const kk of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        if (JSON.stringify(a[kk]) !== JSON.stringify(b[kk])) sub[kk] = a[kk] === undefined ? null : a[kk]
+        if (JSON.stringify(a[kk]) !== JSON.stringify(b[kk])) sub[kk] = a[kk] === undefined ? null : a[kk];
       }
-      prev[k] = sub
-    } else prev[k] = a === undefined ? null : a
+      prev[k] = sub;
+    } else prev[k] = a === undefined ? null : a;
   }
-  return Object.keys(prev).length ? prev : null
+  return Object.keys(prev).length ? prev : null;
 }

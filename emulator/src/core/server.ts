@@ -2,205 +2,209 @@
  * The HTTP front: auth, body parsing, faults, idempotency, request log, CORS, error mapping,
  * dispatch to routes registered on the EmulatorApp.
  */
-import { createHash } from 'node:crypto'
-import http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
-import { API_VERSION, EmulatorApp, RawResponse, type KeyKind, type RouteDef } from './app'
-import { StripeError, errors } from './errors'
-import { base62 } from './ids'
-import { mergeParams, parseForm, parseJson } from './wire'
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { API_VERSION, EmulatorApp, RawResponse, type KeyKind, type RouteDef } from './app';
+import { StripeError, errors } from './errors';
+import { base62 } from './ids';
+import { mergeParams, parseForm, parseJson } from './wire';
 
 export interface RequestLogEntry {
-  id: string
+  id: string;
   /** Real time, unix milliseconds. */
-  time: number
-  method: string
-  path: string
-  status: number
-  key: 'secret' | 'publishable' | null
+  time: number;
+  method: string;
+  path: string;
+  status: number;
+  key: 'secret' | 'publishable' | null;
 }
 
 export interface FaultRule {
-  id: string
-  method?: string
-  path: string
-  status?: number
-  delayMs?: number
-  drop?: boolean
-  times?: number
-  ratio?: number
-  hits: number
-  re: RegExp
+  id: string;
+  method?: string;
+  path: string;
+  status?: number;
+  delayMs?: number;
+  drop?: boolean;
+  times?: number;
+  ratio?: number;
+  hits: number;
+  re: RegExp;
 }
 
-const MAX_BODY = 2 * 1024 * 1024
+const MAX_BODY = 2 * 1024 * 1024;
 
 export function globToRegExp(pattern: string): RegExp {
-  if (pattern.startsWith('re:')) return new RegExp(pattern.slice(3))
-  if (pattern.startsWith('^')) return new RegExp(pattern)
-  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*?/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${esc}$`)
+  if (pattern.startsWith('re:')) return new RegExp(pattern.slice(3));
+  if (pattern.startsWith('^')) return new RegExp(pattern);
+  const esc = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*?/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${esc}$`);
 }
 
 function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical)
+  if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k])
-    return out
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    return out;
   }
-  return v
+  return v;
 }
 
 function classifyKey(key: string): KeyKind | null {
-  if (/^(sk|rk)_test_\w+$/.test(key)) return 'secret'
-  if (/^pk_test_\w+$/.test(key)) return 'publishable'
-  return null
+  if (/^(sk|rk)_test_\w+$/.test(key)) return 'secret';
+  if (/^pk_test_\w+$/.test(key)) return 'publishable';
+  return null;
 }
 
 function redact(key: string): string {
-  return key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.min(20, key.length - 12))}${key.slice(-4)}` : key
+  return key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.min(20, key.length - 12))}${key.slice(-4)}` : key;
 }
 
 export class EmulatorServer {
-  readonly server: http.Server
-  readonly requestLog: RequestLogEntry[] = []
-  faults: FaultRule[] = []
-  private sockets = new Set<Socket>()
+  readonly server: http.Server;
+  readonly requestLog: RequestLogEntry[] = [];
+  faults: FaultRule[] = [];
+  private sockets = new Set<Socket>();
 
   constructor(readonly app: EmulatorApp) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e) => {
-        console.error('[stripe-emulator] unhandled', e)
-        if (!res.headersSent) this.sendJson(res, 500, errors.api('An unknown error occurred').toJSON(), {})
-        else res.destroy()
-      })
-    })
+        console.error('[stripe-emulator] unhandled', e);
+        if (!res.headersSent) this.sendJson(res, 500, errors.api('An unknown error occurred').toJSON(), {});
+        else res.destroy();
+      });
+    });
     this.server.on('connection', (s) => {
-      this.sockets.add(s)
-      s.on('close', () => this.sockets.delete(s))
-    })
-    this.server.keepAliveTimeout = 5000
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.keepAliveTimeout = 5000;
   }
 
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
+      this.server.once('error', reject);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject)
-        resolve((this.server.address() as AddressInfo).port)
-      })
-    })
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      for (const s of this.sockets) s.destroy()
-    })
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
   }
 
   private sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-    const text = JSON.stringify(body, null, 2)
-    res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
-    res.end(text)
+    const text = JSON.stringify(body, null, 2);
+    res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   private readBody(req: http.IncomingMessage): Promise<string> {
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = []
-      let size = 0
+      const chunks: Buffer[] = [];
+      let size = 0;
       req.on('data', (c: Buffer) => {
-        size += c.length
+        size += c.length;
         if (size > MAX_BODY) {
-          reject(new StripeError({ status: 413, type: 'invalid_request_error', message: 'Request body too large.', idempotent: false }))
-          req.destroy()
-          return
+          reject(new StripeError({ status: 413, type: 'invalid_request_error', message: 'Request body too large.', idempotent: false }));
+          req.destroy();
+          return;
         }
-        chunks.push(c)
-      })
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-      req.on('error', reject)
-    })
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const requestId = `req_${base62(14)}`
-    const method = (req.method ?? 'GET').toUpperCase()
-    let url: URL
+    const requestId = `req_${base62(14)}`;
+    const method = (req.method ?? 'GET').toUpperCase();
+    let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://localhost')
+      url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      url = new URL('http://localhost/')
+      url = new URL('http://localhost/');
     }
-    const path = url.pathname
-    const isApi = path.startsWith('/v1/') || path.startsWith('/v2/')
-    const version = (req.headers['stripe-version'] as string | undefined) ?? API_VERSION
+    const path = url.pathname;
+    const isApi = path.startsWith('/v1/') || path.startsWith('/v2/');
+    const version = (req.headers['stripe-version'] as string | undefined) ?? API_VERSION;
     const baseHeaders: Record<string, string> = {
       'Request-Id': requestId,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': 'Request-Id, Stripe-Version, Idempotent-Replayed',
-    }
-    if (isApi) baseHeaders['Stripe-Version'] = version
+    };
+    if (isApi) baseHeaders['Stripe-Version'] = version;
 
     if (method === 'OPTIONS') {
       res.writeHead(204, {
         ...baseHeaders,
         'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-        'Access-Control-Allow-Headers': (req.headers['access-control-request-headers'] as string) || 'Authorization, Content-Type, Stripe-Version, Idempotency-Key',
+        'Access-Control-Allow-Headers':
+          (req.headers['access-control-request-headers'] as string) || 'Authorization, Content-Type, Stripe-Version, Idempotency-Key',
         'Access-Control-Max-Age': '600',
-      })
-      res.end()
-      return
+      });
+      res.end();
+      return;
     }
 
     // ---- auth (API only) ----
-    let keyKind: KeyKind | null = null
-    let authError: StripeError | null = null
+    let keyKind: KeyKind | null = null;
+    let authError: StripeError | null = null;
     if (isApi) {
-      const auth = req.headers.authorization
-      let key: string | null = null
-      if (auth?.startsWith('Bearer ')) key = auth.slice(7).trim()
+      const auth = req.headers.authorization;
+      let key: string | null = null;
+      if (auth?.startsWith('Bearer ')) key = auth.slice(7).trim();
       else if (auth?.startsWith('Basic ')) {
         try {
-          key = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8').split(':')[0] ?? ''
+          key = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8').split(':')[0] ?? '';
         } catch {
-          key = ''
+          key = '';
         }
       }
       if (!key)
         authError = errors.auth(
           "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-        )
+        );
       else {
-        keyKind = classifyKey(key)
-        if (!keyKind) authError = errors.auth(`Invalid API Key provided: ${redact(key)}`)
+        keyKind = classifyKey(key);
+        if (!keyKind) authError = errors.auth(`Invalid API Key provided: ${redact(key)}`);
       }
     }
 
-    const logEntry: RequestLogEntry | null = isApi ? { id: requestId, time: Date.now(), method, path, status: 0, key: keyKind } : null
+    const logEntry: RequestLogEntry | null = isApi ? { id: requestId, time: Date.now(), method, path, status: 0, key: keyKind } : null;
     if (logEntry) {
-      this.requestLog.push(logEntry)
-      if (this.requestLog.length > 100000) this.requestLog.splice(0, 10000)
+      this.requestLog.push(logEntry);
+      if (this.requestLog.length > 100000) this.requestLog.splice(0, 10000);
     }
     const finish = (status: number) => {
-      if (logEntry) logEntry.status = status
-    }
+      if (logEntry) logEntry.status = status;
+    };
     // Stripe's `suppress_response_codes=true`: every response is HTTP 200, the real status only in
     // the body (the emulator's stripe.js uses it so browsers don't log declines as console errors).
     // The request log keeps the real status.
-    let suppress = false
+    let suppress = false;
 
     try {
       // ---- faults ----
       if (isApi) {
-        const fault = this.pickFault(method, path)
+        const fault = this.pickFault(method, path);
         if (fault) {
-          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
+          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
           if (fault.drop) {
-            finish(0)
-            req.socket.destroy()
-            return
+            finish(0);
+            req.socket.destroy();
+            return;
           }
           if (fault.status) {
             const err =
@@ -208,126 +212,127 @@ export class EmulatorServer {
                 ? errors.rateLimit()
                 : fault.status >= 500
                   ? errors.api('An unknown error occurred (injected fault).')
-                  : new StripeError({ status: fault.status, type: 'invalid_request_error', message: 'Injected fault.' })
-            finish(fault.status)
-            this.sendJson(res, fault.status, err.toJSON(), baseHeaders)
-            return
+                  : new StripeError({ status: fault.status, type: 'invalid_request_error', message: 'Injected fault.' });
+            finish(fault.status);
+            this.sendJson(res, fault.status, err.toJSON(), baseHeaders);
+            return;
           }
         }
       }
-      if (authError) throw authError
+      if (authError) throw authError;
 
-      const rawBody = method === 'GET' ? '' : await this.readBody(req)
-      const matched = this.app.match(method, path)
+      const rawBody = method === 'GET' ? '' : await this.readBody(req);
+      const matched = this.app.match(method, path);
       if (!matched) {
-        if (isApi || path.startsWith('/_emulator/')) throw errors.unrecognizedUrl(method, path)
-        finish(404)
-        res.writeHead(404, { ...baseHeaders, 'Content-Type': 'text/plain' })
-        res.end('Not found')
-        return
+        if (isApi || path.startsWith('/_emulator/')) throw errors.unrecognizedUrl(method, path);
+        finish(404);
+        res.writeHead(404, { ...baseHeaders, 'Content-Type': 'text/plain' });
+        res.end('Not found');
+        return;
       }
-      const { route, pathParams } = matched
-      const mode = route.auth ?? 'secret'
+      const { route, pathParams } = matched;
+      const mode = route.auth ?? 'secret';
       if (isApi && mode !== 'none') {
         if (mode === 'secret' && keyKind === 'publishable')
           throw errors.auth(
             'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
-          )
+          );
         if (mode === 'publishable' && keyKind === 'secret')
-          throw errors.invalid('This API call can only be made with a publishable API key.')
+          throw errors.invalid('This API call can only be made with a publishable API key.');
       }
 
       // ---- params ----
-      const ctype = String(req.headers['content-type'] ?? '')
-      const queryParams = url.search.length > 1 ? parseForm(url.search.slice(1)) : {}
-      let bodyParams: Record<string, unknown> = {}
-      if (rawBody) bodyParams = ctype.includes('json') || path.startsWith('/v2/') ? parseJson(rawBody) : parseForm(rawBody)
-      const raw = mergeParams(queryParams, bodyParams)
+      const ctype = String(req.headers['content-type'] ?? '');
+      const queryParams = url.search.length > 1 ? parseForm(url.search.slice(1)) : {};
+      let bodyParams: Record<string, unknown> = {};
+      if (rawBody) bodyParams = ctype.includes('json') || path.startsWith('/v2/') ? parseJson(rawBody) : parseForm(rawBody);
+      const raw = mergeParams(queryParams, bodyParams);
       if (isApi && 'suppress_response_codes' in raw) {
-        suppress = raw.suppress_response_codes === 'true' || raw.suppress_response_codes === true
-        delete raw.suppress_response_codes
+        suppress = raw.suppress_response_codes === 'true' || raw.suppress_response_codes === true;
+        delete raw.suppress_response_codes;
       }
 
       // ---- idempotency ----
-      const idemKey = (req.headers['idempotency-key'] as string | undefined)?.trim() || null
-      const useIdem = isApi && method === 'POST' && !!idemKey
-      let hash = ''
+      const idemKey = (req.headers['idempotency-key'] as string | undefined)?.trim() || null;
+      const useIdem = isApi && method === 'POST' && !!idemKey;
+      let hash = '';
       if (useIdem) {
         if (idemKey!.length > 255)
-          throw errors.invalid('Invalid idempotency key: must be at most 255 characters.', undefined, 'idempotency_key_in_use' as string)
-        hash = createHash('sha256').update(JSON.stringify(canonical(raw))).digest('hex')
+          throw errors.invalid('Invalid idempotency key: must be at most 255 characters.', undefined, 'idempotency_key_in_use' as string);
+        hash = createHash('sha256')
+          .update(JSON.stringify(canonical(raw)))
+          .digest('hex');
         const prev = this.app.store.db.prepare('SELECT * FROM idempotency WHERE key = ?').get(idemKey) as
-          | { method: string; path: string; hash: string; status: number; body: string; created: number }
-          | undefined
+          { method: string; path: string; hash: string; status: number; body: string; created: number } | undefined;
         if (prev && prev.created + 86400 > this.app.clock.now()) {
-          if (prev.method !== method || prev.path !== path || prev.hash !== hash) throw errors.idempotency(idemKey!)
-          finish(prev.status)
+          if (prev.method !== method || prev.path !== path || prev.hash !== hash) throw errors.idempotency(idemKey!);
+          finish(prev.status);
           res.writeHead(suppress ? 200 : prev.status, {
             ...baseHeaders,
             'Idempotent-Replayed': 'true',
             'Idempotency-Key': idemKey!,
             'Original-Request': 'unknown',
             'Content-Type': 'application/json',
-          })
-          res.end(prev.body)
-          return
+          });
+          res.end(prev.body);
+          return;
         }
       }
 
-      const ctx = this.app.makeCtx({ requestId: isApi ? requestId : null, idempotencyKey: idemKey, auth: keyKind })
-      const schema = this.app.paramSchema(route as RouteDef<any>)
-      const params = schema ? schema.parse(raw, '') : raw
-      const routeReq = { method, path, pathParams, query: url.searchParams, headers: req.headers, rawBody }
+      const ctx = this.app.makeCtx({ requestId: isApi ? requestId : null, idempotencyKey: idemKey, auth: keyKind });
+      const schema = this.app.paramSchema(route as RouteDef<any>);
+      const params = schema ? schema.parse(raw, '') : raw;
+      const routeReq = { method, path, pathParams, query: url.searchParams, headers: req.headers, rawBody };
 
-      let status = 200
-      let bodyText: string
-      let extraHeaders: Record<string, string> = {}
+      let status = 200;
+      let bodyText: string;
+      let extraHeaders: Record<string, string> = {};
       try {
-        let result: unknown
-        if (route.transaction === false) result = route.handler(ctx, params as never, routeReq)
-        else result = this.app.runInTransaction(ctx, () => route.handler(ctx, params as never, routeReq))
-        if (result instanceof Promise) result = await result
+        let result: unknown;
+        if (route.transaction === false) result = route.handler(ctx, params as never, routeReq);
+        else result = this.app.runInTransaction(ctx, () => route.handler(ctx, params as never, routeReq));
+        if (result instanceof Promise) result = await result;
         if (result instanceof RawResponse) {
-          finish(result.status)
-          res.writeHead(result.status, { ...baseHeaders, ...result.headers })
-          res.end(result.body)
-          return
+          finish(result.status);
+          res.writeHead(result.status, { ...baseHeaders, ...result.headers });
+          res.end(result.body);
+          return;
         }
-        const expand = (params as { expand?: string[] }).expand
-        if (expand?.length) result = this.app.expandObject(ctx, result, expand)
-        bodyText = JSON.stringify(result ?? {}, null, 2)
+        const expand = (params as { expand?: string[] }).expand;
+        if (expand?.length) result = this.app.expandObject(ctx, result, expand);
+        bodyText = JSON.stringify(result ?? {}, null, 2);
       } catch (e) {
-        if (!(e instanceof StripeError)) throw e
-        status = e.status
-        bodyText = JSON.stringify(e.toJSON(), null, 2)
-        extraHeaders = e.headers ?? {}
-        if (useIdem && e.idempotent) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText)
-        throw Object.assign(e, { _body: bodyText })
+        if (!(e instanceof StripeError)) throw e;
+        status = e.status;
+        bodyText = JSON.stringify(e.toJSON(), null, 2);
+        extraHeaders = e.headers ?? {};
+        if (useIdem && e.idempotent) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText);
+        throw Object.assign(e, { _body: bodyText });
       }
-      if (useIdem) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText)
-      finish(status)
+      if (useIdem) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText);
+      finish(status);
       res.writeHead(suppress ? 200 : status, {
         ...baseHeaders,
         ...extraHeaders,
         ...(idemKey && isApi ? { 'Idempotency-Key': idemKey } : {}),
         'Content-Type': 'application/json',
         'Content-Length': String(Buffer.byteLength(bodyText)),
-      })
-      res.end(bodyText)
+      });
+      res.end(bodyText);
     } catch (e) {
-      let err: StripeError
-      if (e instanceof StripeError) err = e
+      let err: StripeError;
+      if (e instanceof StripeError) err = e;
       else {
-        console.error(`[stripe-emulator] ${method} ${path} failed:`, e)
-        err = errors.api(`An unknown error occurred in the emulator: ${e instanceof Error ? e.message : String(e)}`)
+        console.error(`[stripe-emulator] ${method} ${path} failed:`, e);
+        err = errors.api(`An unknown error occurred in the emulator: ${e instanceof Error ? e.message : String(e)}`);
       }
-      finish(err.status)
-      const body = (err as StripeError & { _body?: string })._body ?? JSON.stringify(err.toJSON(), null, 2)
-      const headers: Record<string, string> = { ...baseHeaders, ...(err.headers ?? {}), 'Content-Type': 'application/json' }
-      if (err.status >= 500) headers['Stripe-Should-Retry'] = 'true'
+      finish(err.status);
+      const body = (err as StripeError & { _body?: string })._body ?? JSON.stringify(err.toJSON(), null, 2);
+      const headers: Record<string, string> = { ...baseHeaders, ...(err.headers ?? {}), 'Content-Type': 'application/json' };
+      if (err.status >= 500) headers['Stripe-Should-Retry'] = 'true';
       if (!res.headersSent) {
-        res.writeHead(suppress ? 200 : err.status, headers)
-        res.end(body)
+        res.writeHead(suppress ? 200 : err.status, headers);
+        res.end(body);
       }
     }
   }
@@ -339,18 +344,18 @@ export class EmulatorServer {
          ON CONFLICT(key) DO UPDATE SET method = excluded.method, path = excluded.path, hash = excluded.hash,
            status = excluded.status, body = excluded.body, created = excluded.created`,
       )
-      .run(key, method, path, hash, status, body, this.app.clock.now())
+      .run(key, method, path, hash, status, body, this.app.clock.now());
   }
 
   private pickFault(method: string, path: string): FaultRule | null {
     for (const f of this.faults) {
-      if (f.method && f.method.toUpperCase() !== method) continue
-      if (!f.re.test(path)) continue
-      if (f.times !== undefined && f.hits >= f.times) continue
-      if (f.ratio !== undefined && Math.random() >= f.ratio) continue
-      f.hits++
-      return f
+      if (f.method && f.method.toUpperCase() !== method) continue;
+      if (!f.re.test(path)) continue;
+      if (f.times !== undefined && f.hits >= f.times) continue;
+      if (f.ratio !== undefined && Math.random() >= f.ratio) continue;
+      f.hits++;
+      return f;
     }
-    return null
+    return null;
   }
 }

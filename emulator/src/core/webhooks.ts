@@ -3,46 +3,46 @@
  * API response, with bounded concurrency, a 5 s timeout and retries on non-2xx per retrySchedule.
  * The queue is in memory (pending deliveries are lost on restart).
  */
-import { createHmac } from 'node:crypto'
-import type Stripe from 'stripe'
-import type { EmulatorApp } from './app'
+import { createHmac } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { EmulatorApp } from './app';
 
 export interface DeliveryAttempt {
-  event: string
-  type: string
-  endpoint: string
-  url: string
-  attempt: number
-  status: number | null
-  error: string | null
-  time: number
+  event: string;
+  type: string;
+  endpoint: string;
+  url: string;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  time: number;
 }
 
 interface Task {
-  eventId: string
-  endpointId: string
-  attempt: number
-  dueAt: number
+  eventId: string;
+  endpointId: string;
+  attempt: number;
+  dueAt: number;
   /** countsPending: a first-time delivery decrements pending_webhooks on success; redeliveries don't. */
-  countsPending: boolean
+  countsPending: boolean;
 }
 
 export function signPayload(payload: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
-  const v1 = createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex')
-  return `t=${t},v1=${v1}`
+  const v1 = createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex');
+  return `t=${t},v1=${v1}`;
 }
 
 export function eventMatches(enabled: string[], type: string): boolean {
-  return enabled.some((e) => e === '*' || e === type || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))))
+  return enabled.some((e) => e === '*' || e === type || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))));
 }
 
 export class WebhookDispatcher {
-  private queue: Task[] = []
-  private inFlight = 0
-  private timer: NodeJS.Timeout | null = null
-  private closed = false
-  private controllers = new Set<AbortController>()
-  readonly attempts: DeliveryAttempt[] = []
+  private queue: Task[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private controllers = new Set<AbortController>();
+  readonly attempts: DeliveryAttempt[] = [];
 
   constructor(
     private app: EmulatorApp,
@@ -50,99 +50,97 @@ export class WebhookDispatcher {
   ) {}
 
   endpointsFor(type: string): Stripe.WebhookEndpoint[] {
-    return this.app.store
-      .all('webhook_endpoint')
-      .filter((e) => e.status === 'enabled' && eventMatches(e.enabled_events, type))
+    return this.app.store.all('webhook_endpoint').filter((e) => e.status === 'enabled' && eventMatches(e.enabled_events, type));
   }
 
   /** Queue first deliveries of a freshly committed event. */
   enqueue(event: Stripe.Event): void {
     for (const ep of this.endpointsFor(event.type)) {
-      this.queue.push({ eventId: event.id, endpointId: ep.id, attempt: 1, dueAt: Date.now(), countsPending: true })
+      this.queue.push({ eventId: event.id, endpointId: ep.id, attempt: 1, dueAt: Date.now(), countsPending: true });
     }
-    this.kick()
+    this.kick();
   }
 
   /** Control API: deliver these events again (each `duplicate` times), optionally in random order. */
   redeliver(events: Stripe.Event[], opts: { duplicate?: number; shuffle?: boolean } = {}): number {
-    const tasks: Task[] = []
+    const tasks: Task[] = [];
     for (const ev of events) {
       for (const ep of this.endpointsFor(ev.type)) {
         for (let i = 0; i < Math.max(1, opts.duplicate ?? 1); i++)
-          tasks.push({ eventId: ev.id, endpointId: ep.id, attempt: 1, dueAt: Date.now(), countsPending: false })
+          tasks.push({ eventId: ev.id, endpointId: ep.id, attempt: 1, dueAt: Date.now(), countsPending: false });
       }
     }
     if (opts.shuffle) {
       for (let i = tasks.length - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1))
-        ;[tasks[i], tasks[j]] = [tasks[j]!, tasks[i]!]
+        const j = Math.floor(Math.random() * (i + 1));
+        [tasks[i], tasks[j]] = [tasks[j]!, tasks[i]!];
       }
     }
-    this.queue.push(...tasks)
-    this.kick()
-    return tasks.length
+    this.queue.push(...tasks);
+    this.kick();
+    return tasks.length;
   }
 
   /** Deliveries queued or in flight. */
   pending(): number {
-    return this.queue.length + this.inFlight
+    return this.queue.length + this.inFlight;
   }
 
   clear(): void {
-    this.queue = []
+    this.queue = [];
   }
 
   close(): void {
-    this.closed = true
-    this.queue = []
-    if (this.timer) clearTimeout(this.timer)
-    for (const c of this.controllers) c.abort()
+    this.closed = true;
+    this.queue = [];
+    if (this.timer) clearTimeout(this.timer);
+    for (const c of this.controllers) c.abort();
   }
 
   private kick(): void {
-    if (this.closed) return
+    if (this.closed) return;
     if (this.timer) {
-      clearTimeout(this.timer)
-      this.timer = null
+      clearTimeout(this.timer);
+      this.timer = null;
     }
     // after the current I/O turn, so the API response is written first
-    setImmediate(() => this.pump())
+    setImmediate(() => this.pump());
   }
 
   private pump(): void {
-    if (this.closed) return
-    const max = this.opts.concurrency ?? 16
-    const now = Date.now()
-    this.queue.sort((a, b) => a.dueAt - b.dueAt)
+    if (this.closed) return;
+    const max = this.opts.concurrency ?? 16;
+    const now = Date.now();
+    this.queue.sort((a, b) => a.dueAt - b.dueAt);
     while (this.inFlight < max && this.queue.length && this.queue[0]!.dueAt <= now) {
-      const task = this.queue.shift()!
-      this.inFlight++
+      const task = this.queue.shift()!;
+      this.inFlight++;
       void this.send(task).finally(() => {
-        this.inFlight--
-        this.pump()
-      })
+        this.inFlight--;
+        this.pump();
+      });
     }
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = null
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.queue.length && this.inFlight < max) {
-      const wait = Math.max(5, this.queue[0]!.dueAt - Date.now())
-      this.timer = setTimeout(() => this.pump(), wait)
-      this.timer.unref()
+      const wait = Math.max(5, this.queue[0]!.dueAt - Date.now());
+      this.timer = setTimeout(() => this.pump(), wait);
+      this.timer.unref();
     }
   }
 
   private async send(task: Task): Promise<void> {
-    const ep = this.app.store.get('webhook_endpoint', task.endpointId)
-    const event = this.app.store.get('event', task.eventId)
-    if (!ep || !event || ep.status !== 'enabled') return
-    const secret = this.app.store.getInternal<{ secret: string }>(ep.id)?.secret
-    if (!secret) return
-    const payload = JSON.stringify(event, null, 2)
-    const controller = new AbortController()
-    this.controllers.add(controller)
-    const timeout = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 5000)
-    let status: number | null = null
-    let error: string | null = null
+    const ep = this.app.store.get('webhook_endpoint', task.endpointId);
+    const event = this.app.store.get('event', task.eventId);
+    if (!ep || !event || ep.status !== 'enabled') return;
+    const secret = this.app.store.getInternal<{ secret: string }>(ep.id)?.secret;
+    if (!secret) return;
+    const payload = JSON.stringify(event, null, 2);
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const timeout = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 5000);
+    let status: number | null = null;
+    let error: string | null = null;
     try {
       const res = await fetch(ep.url, {
         method: 'POST',
@@ -153,31 +151,40 @@ export class WebhookDispatcher {
         },
         body: payload,
         signal: controller.signal,
-      })
-      status = res.status
-      await res.arrayBuffer().catch(() => undefined)
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
     } catch (e) {
-      error = controller.signal.aborted ? 'timeout' : e instanceof Error ? e.message : String(e)
+      error = controller.signal.aborted ? 'timeout' : e instanceof Error ? e.message : String(e);
     } finally {
-      clearTimeout(timeout)
-      this.controllers.delete(controller)
+      clearTimeout(timeout);
+      this.controllers.delete(controller);
     }
-    if (this.closed) return
-    this.attempts.push({ event: event.id, type: event.type, endpoint: ep.id, url: ep.url, attempt: task.attempt, status, error, time: Date.now() })
-    if (this.attempts.length > 2000) this.attempts.splice(0, this.attempts.length - 2000)
-    const ok = status !== null && status >= 200 && status < 300
+    if (this.closed) return;
+    this.attempts.push({
+      event: event.id,
+      type: event.type,
+      endpoint: ep.id,
+      url: ep.url,
+      attempt: task.attempt,
+      status,
+      error,
+      time: Date.now(),
+    });
+    if (this.attempts.length > 2000) this.attempts.splice(0, this.attempts.length - 2000);
+    const ok = status !== null && status >= 200 && status < 300;
     if (ok) {
       if (task.countsPending) {
         try {
-          const cur = this.app.store.get('event', event.id)
-          if (cur && cur.pending_webhooks > 0) this.app.store.put('event', { ...cur, pending_webhooks: cur.pending_webhooks - 1 })
+          const cur = this.app.store.get('event', event.id);
+          if (cur && cur.pending_webhooks > 0) this.app.store.put('event', { ...cur, pending_webhooks: cur.pending_webhooks - 1 });
         } catch (e) {
-          this.app.log('pending_webhooks update failed', e)
+          this.app.log('pending_webhooks update failed', e);
         }
       }
-      return
+      return;
     }
-    const delay = this.opts.retrySchedule[task.attempt - 1]
-    if (delay !== undefined) this.queue.push({ ...task, attempt: task.attempt + 1, dueAt: Date.now() + delay })
+    const delay = this.opts.retrySchedule[task.attempt - 1];
+    if (delay !== undefined) this.queue.push({ ...task, attempt: task.attempt + 1, dueAt: Date.now() + delay });
   }
 }

@@ -1,12 +1,19 @@
 /** The Charge a payment attempt creates (succeeded or failed), and the card error of a declined one. */
-import type Stripe from 'stripe'
-import { base62, StripeError, type Ctx } from '../core'
-import type { TestCard } from './cards'
+import type Stripe from 'stripe';
+import { base62, StripeError, type Ctx } from '../core';
+import type { TestCard } from './cards';
 
-export function buildCharge(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod, card: TestCard, decline: { code: string; decline_code?: string; message: string } | null, threeDs: boolean): Stripe.Charge {
-  const c = pm.card!
-  const captured = !decline && pi.capture_method !== 'manual'
-  const id = ctx.newId('ch')
+export function buildCharge(
+  ctx: Ctx,
+  pi: Stripe.PaymentIntent,
+  pm: Stripe.PaymentMethod,
+  card: TestCard,
+  decline: { code: string; decline_code?: string; message: string } | null,
+  threeDs: boolean,
+): Stripe.Charge {
+  const c = pm.card!;
+  const captured = !decline && pi.capture_method !== 'manual';
+  const id = ctx.newId('ch');
   const ch: Stripe.Charge = {
     id,
     object: 'charge',
@@ -106,13 +113,18 @@ export function buildCharge(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.Payme
     status: decline ? 'failed' : 'succeeded',
     transfer_data: null,
     transfer_group: null,
-  }
-  ctx.store.put('charge', ch)
-  return ch
+  };
+  ctx.store.put('charge', ch);
+  return ch;
 }
 
 /** The 402 card error for a declined PaymentIntent (commits: the failed charge stays). */
-export function declineError(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod, lpe: Stripe.PaymentIntent.LastPaymentError): StripeError {
+export function declineError(
+  ctx: Ctx,
+  pi: Stripe.PaymentIntent,
+  pm: Stripe.PaymentMethod,
+  lpe: Stripe.PaymentIntent.LastPaymentError,
+): StripeError {
   return new StripeError({
     status: 402,
     type: 'card_error',
@@ -121,5 +133,5 @@ export function declineError(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.Paym
     message: lpe.message ?? 'Your card was declined.',
     commit: true,
     extra: { charge: lpe.charge, payment_intent: pi, payment_method: pm, request_log_url: null },
-  })
+  });
 }

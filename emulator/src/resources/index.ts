@@ -1,24 +1,24 @@
-import type { EmulatorApp } from '../core'
-import { register as customers } from './customers'
-import { register as events } from './events'
-import { register as paymentIntents } from './payment-intents'
-import { register as paymentMethods } from './payment-methods'
-import { register as prices } from './prices'
-import { register as products } from './products'
-import { register as setupIntents } from './setup-intents'
-import { register as taxIds } from './tax-ids'
-import { register as threeDs } from './three-ds'
-import { register as webhookEndpoints } from './webhook-endpoints'
+import type { EmulatorApp } from '../core';
+import { register as customers } from './customers';
+import { register as events } from './events';
+import { register as paymentIntents } from './payment-intents';
+import { register as paymentMethods } from './payment-methods';
+import { register as prices } from './prices';
+import { register as products } from './products';
+import { register as setupIntents } from './setup-intents';
+import { register as taxIds } from './tax-ids';
+import { register as threeDs } from './three-ds';
+import { register as webhookEndpoints } from './webhook-endpoints';
 
 export function registerCoreResources(app: EmulatorApp): void {
-  customers(app)
-  taxIds(app)
-  paymentMethods(app)
-  paymentIntents(app)
-  setupIntents(app)
-  threeDs(app)
-  products(app)
-  prices(app)
-  events(app)
-  webhookEndpoints(app)
+  customers(app);
+  taxIds(app);
+  paymentMethods(app);
+  paymentIntents(app);
+  setupIntents(app);
+  threeDs(app);
+  products(app);
+  prices(app);
+  events(app);
+  webhookEndpoints(app);
 }

@@ -1,16 +1,16 @@
 /** Discounts: coupons and promotion codes redeemed into Discount objects, and which of them apply when. */
-import type Stripe from 'stripe'
-import type { Infer } from '../../core'
-import { errors } from '../../core/errors'
-import type { discountsParam } from '../params'
-import { discountActiveAt, discountEnd, type DiscountLike } from '../invoice-math'
-import { idOf } from '../util'
-import { type Billing, type Sub } from './context'
+import type Stripe from 'stripe';
+import type { Infer } from '../../core';
+import { errors } from '../../core/errors';
+import type { discountsParam } from '../params';
+import { discountActiveAt, discountEnd, type DiscountLike } from '../invoice-math';
+import { idOf } from '../util';
+import { type Billing, type Sub } from './context';
 
 function requireCoupon(b: Billing, id: string, param = 'coupon'): Stripe.Coupon {
-  const c = b.store.get('coupon', id) as Stripe.Coupon | null
-  if (!c) throw errors.noSuch('coupon', id, param)
-  return c
+  const c = b.store.get('coupon', id) as Stripe.Coupon | null;
+  if (!c) throw errors.noSuch('coupon', id, param);
+  return c;
 }
 
 /**
@@ -24,30 +24,37 @@ export function createDiscounts(
   at: number,
   param = 'discounts',
 ): string[] {
-  const out: string[] = []
+  const out: string[] = [];
   for (const [i, s] of (specs ?? []).entries()) {
     if (s.discount) {
-      out.push(s.discount)
-      continue
+      out.push(s.discount);
+      continue;
     }
-    let coupon: Stripe.Coupon
-    let promo: Stripe.PromotionCode | null = null
+    let coupon: Stripe.Coupon;
+    let promo: Stripe.PromotionCode | null = null;
     if (s.promotion_code) {
-      promo = b.store.get('promotion_code', s.promotion_code) as Stripe.PromotionCode | null
-      if (!promo) throw errors.noSuch('promotion code', s.promotion_code, `${param}[${i}][promotion_code]`)
-      if (!promo.active || (promo.expires_at && promo.expires_at <= at) || (promo.max_redemptions != null && promo.times_redeemed >= promo.max_redemptions)) {
-        throw errors.invalid(`This promotion code cannot be redeemed because the associated coupon is no longer valid.`, `${param}[${i}][promotion_code]`)
+      promo = b.store.get('promotion_code', s.promotion_code) as Stripe.PromotionCode | null;
+      if (!promo) throw errors.noSuch('promotion code', s.promotion_code, `${param}[${i}][promotion_code]`);
+      if (
+        !promo.active ||
+        (promo.expires_at && promo.expires_at <= at) ||
+        (promo.max_redemptions != null && promo.times_redeemed >= promo.max_redemptions)
+      ) {
+        throw errors.invalid(
+          `This promotion code cannot be redeemed because the associated coupon is no longer valid.`,
+          `${param}[${i}][promotion_code]`,
+        );
       }
       if (promo.customer && idOf(promo.customer as string) !== owner.customer) {
-        throw errors.invalid(`This promotion code cannot be redeemed by this customer.`, `${param}[${i}][promotion_code]`)
+        throw errors.invalid(`This promotion code cannot be redeemed by this customer.`, `${param}[${i}][promotion_code]`);
       }
-      coupon = requireCoupon(b, idOf(promo.promotion.coupon as string)!, `${param}[${i}][promotion_code]`)
+      coupon = requireCoupon(b, idOf(promo.promotion.coupon as string)!, `${param}[${i}][promotion_code]`);
     } else if (s.coupon) {
-      coupon = requireCoupon(b, s.coupon, `${param}[${i}][coupon]`)
+      coupon = requireCoupon(b, s.coupon, `${param}[${i}][coupon]`);
     } else {
-      throw errors.invalid('You must specify either `coupon`, `promotion_code` or `discount`.', `${param}[${i}]`)
+      throw errors.invalid('You must specify either `coupon`, `promotion_code` or `discount`.', `${param}[${i}]`);
     }
-    if (!coupon.valid) throw errors.invalid(`Coupon expired: ${coupon.id}`, `${param}[${i}][coupon]`, 'coupon_expired')
+    if (!coupon.valid) throw errors.invalid(`Coupon expired: ${coupon.id}`, `${param}[${i}][coupon]`, 'coupon_expired');
     const d: Stripe.Discount = {
       id: b.host.newId('di'),
       object: 'discount',
@@ -62,28 +69,28 @@ export function createDiscounts(
       start: at,
       subscription: owner.subscription,
       subscription_item: null,
-    }
-    b.store.put('discount', d as never)
-    coupon.times_redeemed += 1
-    if (coupon.max_redemptions != null && coupon.times_redeemed >= coupon.max_redemptions) coupon.valid = false
-    b.store.put('coupon', coupon as never)
+    };
+    b.store.put('discount', d as never);
+    coupon.times_redeemed += 1;
+    if (coupon.max_redemptions != null && coupon.times_redeemed >= coupon.max_redemptions) coupon.valid = false;
+    b.store.put('coupon', coupon as never);
     if (promo) {
-      promo.times_redeemed += 1
-      b.store.put('promotion_code', promo as never)
+      promo.times_redeemed += 1;
+      b.store.put('promotion_code', promo as never);
     }
-    out.push(d.id)
+    out.push(d.id);
   }
-  return out
+  return out;
 }
 
 export function discountLikes(b: Billing, ids: Array<string | { id: string }>, at: number): DiscountLike[] {
-  const out: DiscountLike[] = []
+  const out: DiscountLike[] = [];
   for (const ref of ids) {
-    const d = b.store.get('discount', idOf(ref)!) as Stripe.Discount | null
-    if (!d) continue
-    const couponId = idOf(d.source.coupon as string | null)
-    const c = couponId ? (b.store.get('coupon', couponId, { includeDeleted: true }) as Stripe.Coupon | null) : null
-    if (!c || (c as { deleted?: boolean }).deleted) continue
+    const d = b.store.get('discount', idOf(ref)!) as Stripe.Discount | null;
+    if (!d) continue;
+    const couponId = idOf(d.source.coupon as string | null);
+    const c = couponId ? (b.store.get('coupon', couponId, { includeDeleted: true }) as Stripe.Coupon | null) : null;
+    if (!c || (c as { deleted?: boolean }).deleted) continue;
     const like: DiscountLike = {
       id: d.id,
       coupon: {
@@ -97,20 +104,20 @@ export function discountLikes(b: Billing, ids: Array<string | { id: string }>, a
       },
       start: d.start,
       end: d.end,
-    }
-    if (discountActiveAt(like, at)) out.push(like)
+    };
+    if (discountActiveAt(like, at)) out.push(like);
   }
-  return out
+  return out;
 }
 
 /** After an invoice used the subscription's discounts, drop `once` ones. */
 export function consumeOnceDiscounts(b: Billing, sub: Sub, used: string[]): void {
   const keep = sub.discounts.filter((ref) => {
-    const id = idOf(ref as string)!
-    if (!used.includes(id)) return true
-    const d = b.store.get('discount', id) as Stripe.Discount | null
-    const c = d ? (b.store.get('coupon', idOf(d.source.coupon as string)!) as Stripe.Coupon | null) : null
-    return c?.duration !== 'once'
-  })
-  if (keep.length !== sub.discounts.length) sub.discounts = keep
+    const id = idOf(ref as string)!;
+    if (!used.includes(id)) return true;
+    const d = b.store.get('discount', id) as Stripe.Discount | null;
+    const c = d ? (b.store.get('coupon', idOf(d.source.coupon as string)!) as Stripe.Coupon | null) : null;
+    return c?.duration !== 'once';
+  });
+  if (keep.length !== sub.discounts.length) sub.discounts = keep;
 }

@@ -1,16 +1,24 @@
 /** Subscription items, invoice lines (licensed, metered, prorations, invoice items) and invoice totals. */
-import type Stripe from 'stripe'
-import { prorationLines, type ProratedItem } from '../proration'
-import { applyBalance, computeTotals, tieredAmount, usageQuantity } from '../invoice-math'
-import { formatMoney } from '../pdf'
-import { apiList, dec, decOrNull, idOf } from '../util'
-import { type Billing, type Sub, type Inv, type LineSpec } from './context'
-import { clockOfCustomer } from './clock'
-import { isMetered, planOf, priceLabel, productName } from './lookups'
-import { discountLikes } from './discounts'
-import { meterUsage } from './usage'
+import type Stripe from 'stripe';
+import { prorationLines, type ProratedItem } from '../proration';
+import { applyBalance, computeTotals, tieredAmount, usageQuantity } from '../invoice-math';
+import { formatMoney } from '../pdf';
+import { apiList, dec, decOrNull, idOf } from '../util';
+import { type Billing, type Sub, type Inv, type LineSpec } from './context';
+import { clockOfCustomer } from './clock';
+import { isMetered, planOf, priceLabel, productName } from './lookups';
+import { discountLikes } from './discounts';
+import { meterUsage } from './usage';
 
-export function buildItem(b: Billing, subId: string, price: Stripe.Price, quantity: number, period: { start: number; end: number }, at: number, metadata: Record<string, string> = {}): Stripe.SubscriptionItem {
+export function buildItem(
+  b: Billing,
+  subId: string,
+  price: Stripe.Price,
+  quantity: number,
+  period: { start: number; end: number },
+  at: number,
+  metadata: Record<string, string> = {},
+): Stripe.SubscriptionItem {
   const item: Stripe.SubscriptionItem = {
     id: b.host.newId('si'),
     object: 'subscription_item',
@@ -25,37 +33,37 @@ export function buildItem(b: Billing, subId: string, price: Stripe.Price, quanti
     price,
     subscription: subId,
     tax_rates: [],
-  }
-  if (!isMetered(price)) item.quantity = quantity
-  return item
+  };
+  if (!isMetered(price)) item.quantity = quantity;
+  return item;
 }
 
 export function proratedItem(b: Billing, item: Stripe.SubscriptionItem): ProratedItem | null {
-  if (isMetered(item.price)) return null
+  if (isMetered(item.price)) return null;
   return {
     price: item.price.id,
     label: priceLabel(b, item.price),
     unitAmount: item.price.unit_amount ?? 0,
     quantity: item.quantity ?? 1,
     subscriptionItem: item.id,
-  }
+  };
 }
 
 /** Line for a licensed item for a full period, worded as Stripe does. */
 export function itemLine(b: Billing, sub: Sub, item: Stripe.SubscriptionItem, period: { start: number; end: number }): LineSpec {
-  const price = item.price
-  const qty = item.quantity ?? 1
-  const unit = price.unit_amount ?? 0
-  let amount = unit * qty
+  const price = item.price;
+  const qty = item.quantity ?? 1;
+  const unit = price.unit_amount ?? 0;
+  let amount = unit * qty;
   if (price.billing_scheme === 'tiered' && price.tiers) {
     amount = tieredAmount(
       price.tiers.map((t) => ({ up_to: t.up_to, unit_amount: t.unit_amount, flat_amount: t.flat_amount })),
       (price.tiers_mode ?? 'graduated') as 'graduated' | 'volume',
       qty,
-    )
+    );
   }
-  const r = price.recurring!
-  const every = r.interval_count > 1 ? `every ${r.interval_count} ${r.interval}s` : r.interval
+  const r = price.recurring!;
+  const every = r.interval_count > 1 ? `every ${r.interval_count} ${r.interval}s` : r.interval;
   return {
     amount,
     description: `${qty} × ${productName(b, price)} (at ${formatMoney(unit, price.currency)} / ${every})`,
@@ -69,26 +77,26 @@ export function itemLine(b: Billing, sub: Sub, item: Stripe.SubscriptionItem, pe
     invoiceItem: null,
     discountable: true,
     metadata: {},
-  }
+  };
 }
 
 /** Usage line for a metered item over [start, end). */
 export function usageLine(b: Billing, sub: Sub, item: Stripe.SubscriptionItem, period: { start: number; end: number }): LineSpec {
-  const price = item.price
-  const customer = idOf(sub.customer as string)!
-  const meterId = price.recurring?.meter ?? null
-  const value = meterId ? meterUsage(b, meterId, customer, period.start, period.end) : 0
-  const qty = usageQuantity(value)
-  const unit = price.unit_amount ?? 0
-  let amount = unit * qty
-  let description = `${qty} × ${productName(b, price)} (at ${formatMoney(unit, price.currency)} / unit)`
+  const price = item.price;
+  const customer = idOf(sub.customer as string)!;
+  const meterId = price.recurring?.meter ?? null;
+  const value = meterId ? meterUsage(b, meterId, customer, period.start, period.end) : 0;
+  const qty = usageQuantity(value);
+  const unit = price.unit_amount ?? 0;
+  let amount = unit * qty;
+  let description = `${qty} × ${productName(b, price)} (at ${formatMoney(unit, price.currency)} / unit)`;
   if (price.billing_scheme === 'tiered' && price.tiers) {
     amount = tieredAmount(
       price.tiers.map((t) => ({ up_to: t.up_to, unit_amount: t.unit_amount, flat_amount: t.flat_amount })),
       (price.tiers_mode ?? 'graduated') as 'graduated' | 'volume',
       qty,
-    )
-    description = `${productName(b, price)}: ${qty.toLocaleString('en-US')} × tiers`
+    );
+    description = `${productName(b, price)}: ${qty.toLocaleString('en-US')} × tiers`;
   }
   return {
     amount,
@@ -103,10 +111,16 @@ export function usageLine(b: Billing, sub: Sub, item: Stripe.SubscriptionItem, p
     invoiceItem: null,
     discountable: true,
     metadata: {},
-  }
+  };
 }
 
-export function lineFromSpec(b: Billing, spec: LineSpec, invoiceId: string | null, currency: string, discountAmounts: Array<{ discount: string; amount: number }>): Stripe.InvoiceLineItem {
+export function lineFromSpec(
+  b: Billing,
+  spec: LineSpec,
+  invoiceId: string | null,
+  currency: string,
+  discountAmounts: Array<{ discount: string; amount: number }>,
+): Stripe.InvoiceLineItem {
   const parent: Stripe.InvoiceLineItem.Parent = spec.subscriptionItem
     ? {
         type: 'subscription_item_details',
@@ -128,7 +142,7 @@ export function lineFromSpec(b: Billing, spec: LineSpec, invoiceId: string | nul
           proration_details: spec.proration ? { credited_items: null } : null,
           subscription: spec.subscription,
         },
-      }
+      };
   return {
     id: b.host.newId('il'),
     object: 'line_item',
@@ -158,13 +172,13 @@ export function lineFromSpec(b: Billing, spec: LineSpec, invoiceId: string | nul
     subscription: spec.subscription,
     subtotal: spec.amount,
     taxes: [],
-  }
+  };
 }
 
 export function specFromInvoiceItem(b: Billing, ii: Stripe.InvoiceItem): LineSpec {
-  const priceId = ii.pricing?.price_details?.price ?? null
-  const price = priceId ? b.host.getPrice(idOf(priceId as string)!) : null
-  const subItem = ii.parent?.subscription_details?.subscription_item ?? null
+  const priceId = ii.pricing?.price_details?.price ?? null;
+  const price = priceId ? b.host.getPrice(idOf(priceId as string)!) : null;
+  const subItem = ii.parent?.subscription_details?.subscription_item ?? null;
   return {
     amount: ii.amount,
     description: ii.description ?? '',
@@ -178,17 +192,17 @@ export function specFromInvoiceItem(b: Billing, ii: Stripe.InvoiceItem): LineSpe
     invoiceItem: ii.id,
     discountable: ii.discountable,
     metadata: ii.metadata ?? {},
-  }
+  };
 }
 
 /** Credit for the unused part of the current period (cancel with prorate, anchor reset). */
 export function unusedCredit(b: Billing, sub: Sub, t: number): LineSpec[] {
-  const out: LineSpec[] = []
+  const out: LineSpec[] = [];
   for (const it of sub.items.data) {
-    const pi = proratedItem(b, it)
-    if (!pi) continue
+    const pi = proratedItem(b, it);
+    if (!pi) continue;
     for (const line of prorationLines(pi, null, it.current_period_start, it.current_period_end, t)) {
-      if (line.amount === 0) continue
+      if (line.amount === 0) continue;
       out.push({
         amount: line.amount,
         description: line.description,
@@ -202,39 +216,39 @@ export function unusedCredit(b: Billing, sub: Sub, t: number): LineSpec[] {
         invoiceItem: null,
         discountable: true,
         metadata: {},
-      })
+      });
     }
   }
-  return out
+  return out;
 }
 
 export interface BuildInvoiceOpts {
-  id?: string
-  customer: string
-  currency: string
-  subscription: Sub | null
-  billingReason: Stripe.Invoice.BillingReason
-  specs: LineSpec[]
-  discounts: string[]
-  at: number
-  period?: { start: number; end: number }
-  prorationDate?: number
+  id?: string;
+  customer: string;
+  currency: string;
+  subscription: Sub | null;
+  billingReason: Stripe.Invoice.BillingReason;
+  specs: LineSpec[];
+  discounts: string[];
+  at: number;
+  period?: { start: number; end: number };
+  prorationDate?: number;
 }
 
 /** Build (not store) an invoice object. */
 export function buildInvoice(b: Billing, opts: BuildInvoiceOpts): Inv {
-  const id = opts.id ?? b.host.newId('in')
-  const dls = discountLikes(b, opts.discounts, opts.at)
+  const id = opts.id ?? b.host.newId('in');
+  const dls = discountLikes(b, opts.discounts, opts.at);
   const totals = computeTotals(
     opts.specs.map((s) => ({ amount: s.amount, discountable: s.discountable, product: s.price ? idOf(s.price.product as string) : null })),
     dls,
     opts.currency,
-  )
-  const lines = opts.specs.map((s, i) => lineFromSpec(b, s, id, opts.currency, totals.lineDiscounts[i]))
-  const c = b.host.getCustomer(opts.customer)
-  const subPeriod = opts.period ?? { start: opts.at, end: opts.at }
-  const clock = clockOfCustomer(b, opts.customer)
-  const bal = applyBalance(totals.total, c?.balance ?? 0)
+  );
+  const lines = opts.specs.map((s, i) => lineFromSpec(b, s, id, opts.currency, totals.lineDiscounts[i]));
+  const c = b.host.getCustomer(opts.customer);
+  const subPeriod = opts.period ?? { start: opts.at, end: opts.at };
+  const clock = clockOfCustomer(b, opts.customer);
+  const bal = applyBalance(totals.total, c?.balance ?? 0);
   const inv: Inv = {
     id,
     object: 'invoice',
@@ -250,7 +264,13 @@ export function buildInvoice(b: Billing, opts: BuildInvoiceOpts): Inv {
     attempt_count: 0,
     attempted: false,
     auto_advance: true,
-    automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null } as unknown as Stripe.Invoice.AutomaticTax,
+    automatic_tax: {
+      disabled_reason: null,
+      enabled: false,
+      liability: null,
+      provider: null,
+      status: null,
+    } as unknown as Stripe.Invoice.AutomaticTax,
     automatically_finalizes_at: null,
     billing_reason: opts.billingReason,
     collection_method: 'charge_automatically',
@@ -321,39 +341,39 @@ export function buildInvoice(b: Billing, opts: BuildInvoiceOpts): Inv {
     total_pretax_credit_amounts: totals.totalDiscountAmounts.map((d) => ({ amount: d.amount, discount: d.discount, type: 'discount' })),
     total_taxes: [],
     webhooks_delivered_at: opts.at,
-  }
-  return inv
+  };
+  return inv;
 }
 
 /** Recompute totals of a draft invoice after its lines changed. */
 export function recomputeDraft(b: Billing, inv: Inv): void {
-  const specs = inv.lines.data
-  const dls = discountLikes(b, inv.discounts as string[], inv.created)
+  const specs = inv.lines.data;
+  const dls = discountLikes(b, inv.discounts as string[], inv.created);
   const totals = computeTotals(
     specs.map((l) => ({ amount: l.amount, discountable: l.discountable, product: l.pricing?.price_details?.product ?? null })),
     dls,
     inv.currency,
-  )
+  );
   specs.forEach((l, i) => {
-    l.discount_amounts = totals.lineDiscounts[i]
-    l.discounts = totals.lineDiscounts[i].map((d) => d.discount)
-  })
-  const c = b.host.getCustomer(idOf(inv.customer as string)!)
-  const bal = applyBalance(totals.total, c?.balance ?? 0)
-  inv.subtotal = totals.subtotal
-  inv.subtotal_excluding_tax = totals.subtotal
-  inv.total = totals.total
-  inv.total_excluding_tax = totals.total
-  inv.total_discount_amounts = totals.totalDiscountAmounts
-  inv.amount_due = bal.amount_due
-  inv.amount_remaining = bal.amount_due
+    l.discount_amounts = totals.lineDiscounts[i];
+    l.discounts = totals.lineDiscounts[i].map((d) => d.discount);
+  });
+  const c = b.host.getCustomer(idOf(inv.customer as string)!);
+  const bal = applyBalance(totals.total, c?.balance ?? 0);
+  inv.subtotal = totals.subtotal;
+  inv.subtotal_excluding_tax = totals.subtotal;
+  inv.total = totals.total;
+  inv.total_excluding_tax = totals.total;
+  inv.total_discount_amounts = totals.totalDiscountAmounts;
+  inv.amount_due = bal.amount_due;
+  inv.amount_remaining = bal.amount_due;
 }
 
 export function asPreview(inv: Inv): Inv {
-  const id = `upcoming_${inv.id.replace(/^in_/, '')}`
-  inv.id = id
-  inv.lines.url = `/v1/invoices/${id}/lines`
-  for (const l of inv.lines.data) l.invoice = id
-  inv.payments = apiList([], `/v1/invoice_payments?invoice=${id}`)
-  return inv
+  const id = `upcoming_${inv.id.replace(/^in_/, '')}`;
+  inv.id = id;
+  inv.lines.url = `/v1/invoices/${id}/lines`;
+  for (const l of inv.lines.data) l.invoice = id;
+  inv.payments = apiList([], `/v1/invoice_payments?invoice=${id}`);
+  return inv;
 }

@@ -1,24 +1,49 @@
 /** Billing portal: configurations (a default one is created on first use) and sessions. */
-import type Stripe from 'stripe'
-import { applyMetadata, errors, listParams, p, type Ctx, type EmulatorApp } from '../../core'
+import type Stripe from 'stripe';
+import { applyMetadata, errors, listParams, p, type Ctx, type EmulatorApp } from '../../core';
 
-type Conf = Stripe.BillingPortal.Configuration
+type Conf = Stripe.BillingPortal.Configuration;
 
 export function register(app: EmulatorApp): void {
-  app.registerType({ type: 'billing_portal.session', prefix: 'bps', displayName: 'billing_portal.session' })
-  app.registerType({ type: 'billing_portal.configuration', prefix: 'bpc', displayName: 'billing_portal.configuration' })
-  const store = app.store
-  const defaultFeatures = (): Stripe.BillingPortal.Configuration.Features => ({
-    customer_update: { allowed_updates: ['email', 'address'], enabled: true },
-    invoice_history: { enabled: true },
-    payment_method_update: { enabled: true, payment_method_configuration: null },
-    subscription_cancel: { cancellation_reason: { enabled: false, options: [] }, enabled: true, mode: 'at_period_end', proration_behavior: 'none' },
-    subscription_update: { billing_cycle_anchor: null, default_allowed_updates: ['price'], enabled: false, products: [], proration_behavior: 'create_prorations', schedule_at_period_end: { conditions: [] }, trial_update_behavior: 'end_trial' },
-  }) as unknown as Stripe.BillingPortal.Configuration.Features
-  const buildConf = (ctx: Ctx, features: Record<string, unknown> | undefined, opts: { default_return_url?: string | null; is_default?: boolean; metadata?: Record<string, string>; name?: string | null; headline?: string | null }): Conf => {
-    const f = defaultFeatures() as unknown as Record<string, Record<string, unknown>>
-    for (const [k, v] of Object.entries(features ?? {})) if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) }
-    for (const v of Object.values(f)) if (typeof v.enabled === 'string') v.enabled = v.enabled === 'true'
+  app.registerType({ type: 'billing_portal.session', prefix: 'bps', displayName: 'billing_portal.session' });
+  app.registerType({ type: 'billing_portal.configuration', prefix: 'bpc', displayName: 'billing_portal.configuration' });
+  const store = app.store;
+  const defaultFeatures = (): Stripe.BillingPortal.Configuration.Features =>
+    ({
+      customer_update: { allowed_updates: ['email', 'address'], enabled: true },
+      invoice_history: { enabled: true },
+      payment_method_update: { enabled: true, payment_method_configuration: null },
+      subscription_cancel: {
+        cancellation_reason: { enabled: false, options: [] },
+        enabled: true,
+        mode: 'at_period_end',
+        proration_behavior: 'none',
+      },
+      subscription_update: {
+        billing_cycle_anchor: null,
+        default_allowed_updates: ['price'],
+        enabled: false,
+        products: [],
+        proration_behavior: 'create_prorations',
+        schedule_at_period_end: { conditions: [] },
+        trial_update_behavior: 'end_trial',
+      },
+    }) as unknown as Stripe.BillingPortal.Configuration.Features;
+  const buildConf = (
+    ctx: Ctx,
+    features: Record<string, unknown> | undefined,
+    opts: {
+      default_return_url?: string | null;
+      is_default?: boolean;
+      metadata?: Record<string, string>;
+      name?: string | null;
+      headline?: string | null;
+    },
+  ): Conf => {
+    const f = defaultFeatures() as unknown as Record<string, Record<string, unknown>>;
+    for (const [k, v] of Object.entries(features ?? {}))
+      if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) };
+    for (const v of Object.values(f)) if (typeof v.enabled === 'string') v.enabled = v.enabled === 'true';
     return {
       id: ctx.newId('bpc'),
       object: 'billing_portal.configuration',
@@ -34,54 +59,104 @@ export function register(app: EmulatorApp): void {
       metadata: opts.metadata ?? {},
       name: opts.name ?? null,
       updated: ctx.now(),
-    }
-  }
+    };
+  };
   const defaultConf = (ctx: Ctx): Conf => {
-    const existing = (store.all('billing_portal.configuration', { where: { is_default: true } }) as Conf[])[0]
-    if (existing) return existing
-    const c = buildConf(ctx, undefined, { is_default: true })
-    store.put('billing_portal.configuration', c as never)
-    return c
-  }
+    const existing = (store.all('billing_portal.configuration', { where: { is_default: true } }) as Conf[])[0];
+    if (existing) return existing;
+    const c = buildConf(ctx, undefined, { is_default: true });
+    store.put('billing_portal.configuration', c as never);
+    return c;
+  };
   app.post(
     '/v1/billing_portal/configurations',
-    p.object({ features: p.any().required(), business_profile: p.object({ headline: p.string().emptyable(), privacy_policy_url: p.string(), terms_of_service_url: p.string() }), default_return_url: p.string().emptyable(), metadata: p.metadata(), name: p.string().emptyable(), login_page: p.any() }),
+    p.object({
+      features: p.any().required(),
+      business_profile: p.object({ headline: p.string().emptyable(), privacy_policy_url: p.string(), terms_of_service_url: p.string() }),
+      default_return_url: p.string().emptyable(),
+      metadata: p.metadata(),
+      name: p.string().emptyable(),
+      login_page: p.any(),
+    }),
     (ctx, params) => {
-      const c = buildConf(ctx, params.features as Record<string, unknown>, { default_return_url: params.default_return_url, metadata: applyMetadata({}, params.metadata), name: params.name, headline: params.business_profile?.headline })
-      store.put('billing_portal.configuration', c as never)
-      ctx.emit('billing_portal.configuration.created', c as never)
-      return c
+      const c = buildConf(ctx, params.features as Record<string, unknown>, {
+        default_return_url: params.default_return_url,
+        metadata: applyMetadata({}, params.metadata),
+        name: params.name,
+        headline: params.business_profile?.headline,
+      });
+      store.put('billing_portal.configuration', c as never);
+      ctx.emit('billing_portal.configuration.created', c as never);
+      return c;
     },
-  )
-  app.get('/v1/billing_portal/configurations/:id', p.object({}), (ctx, _p, req) => ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration'))
+  );
+  app.get('/v1/billing_portal/configurations/:id', p.object({}), (ctx, _p, req) =>
+    ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration'),
+  );
   app.get('/v1/billing_portal/configurations', p.object({ ...listParams, active: p.boolean(), is_default: p.boolean() }), (ctx, params) =>
-    ctx.list('billing_portal.configuration', params, { where: { active: params.active, is_default: params.is_default } }, '/v1/billing_portal/configurations'),
-  )
-  app.post('/v1/billing_portal/configurations/:id', p.object({ active: p.boolean(), features: p.any(), default_return_url: p.string().emptyable(), metadata: p.metadata(), name: p.string().emptyable(), business_profile: p.any(), login_page: p.any() }), (ctx, params, req) => {
-    const c = ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration') as Conf
-    if (params.active !== undefined) c.active = params.active
-    if (params.default_return_url !== undefined) c.default_return_url = params.default_return_url
-    if (params.metadata !== undefined) c.metadata = applyMetadata(c.metadata, params.metadata)
-    if (params.name !== undefined) c.name = params.name
-    if (params.features) {
-      const f = c.features as unknown as Record<string, Record<string, unknown>>
-      for (const [k, v] of Object.entries(params.features as Record<string, unknown>)) if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) }
-    }
-    c.updated = ctx.now()
-    store.put('billing_portal.configuration', c as never)
-    ctx.emit('billing_portal.configuration.updated', c as never)
-    return c
-  })
+    ctx.list(
+      'billing_portal.configuration',
+      params,
+      { where: { active: params.active, is_default: params.is_default } },
+      '/v1/billing_portal/configurations',
+    ),
+  );
+  app.post(
+    '/v1/billing_portal/configurations/:id',
+    p.object({
+      active: p.boolean(),
+      features: p.any(),
+      default_return_url: p.string().emptyable(),
+      metadata: p.metadata(),
+      name: p.string().emptyable(),
+      business_profile: p.any(),
+      login_page: p.any(),
+    }),
+    (ctx, params, req) => {
+      const c = ctx.store.require('billing_portal.configuration', req.pathParams.id, 'configuration') as Conf;
+      if (params.active !== undefined) c.active = params.active;
+      if (params.default_return_url !== undefined) c.default_return_url = params.default_return_url;
+      if (params.metadata !== undefined) c.metadata = applyMetadata(c.metadata, params.metadata);
+      if (params.name !== undefined) c.name = params.name;
+      if (params.features) {
+        const f = c.features as unknown as Record<string, Record<string, unknown>>;
+        for (const [k, v] of Object.entries(params.features as Record<string, unknown>))
+          if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) };
+      }
+      c.updated = ctx.now();
+      store.put('billing_portal.configuration', c as never);
+      ctx.emit('billing_portal.configuration.updated', c as never);
+      return c;
+    },
+  );
   app.post(
     '/v1/billing_portal/sessions',
-    p.object({ customer: p.string().required(), return_url: p.string(), configuration: p.string(), flow_data: p.any(), locale: p.string(), on_behalf_of: p.string() }),
+    p.object({
+      customer: p.string().required(),
+      return_url: p.string(),
+      configuration: p.string(),
+      flow_data: p.any(),
+      locale: p.string(),
+      on_behalf_of: p.string(),
+    }),
     (ctx, params) => {
-      if (!store.get('customer', params.customer)) throw errors.noSuch('customer', params.customer, 'customer')
-      const conf = params.configuration ? (ctx.store.require('billing_portal.configuration', params.configuration, 'configuration') as Conf) : defaultConf(ctx)
-      const returnUrl = params.return_url ?? conf.default_return_url
-      if (!returnUrl) throw errors.invalid('You must provide a return_url, or set a default return URL on the portal configuration.', 'return_url')
-      const id = ctx.newId('bps')
-      const flow = params.flow_data as { type?: string; after_completion?: unknown; subscription_cancel?: { subscription?: string }; subscription_update?: { subscription?: string }; subscription_update_confirm?: { subscription?: string; items?: unknown; discounts?: unknown } } | undefined
+      if (!store.get('customer', params.customer)) throw errors.noSuch('customer', params.customer, 'customer');
+      const conf = params.configuration
+        ? (ctx.store.require('billing_portal.configuration', params.configuration, 'configuration') as Conf)
+        : defaultConf(ctx);
+      const returnUrl = params.return_url ?? conf.default_return_url;
+      if (!returnUrl)
+        throw errors.invalid('You must provide a return_url, or set a default return URL on the portal configuration.', 'return_url');
+      const id = ctx.newId('bps');
+      const flow = params.flow_data as
+        | {
+            type?: string;
+            after_completion?: unknown;
+            subscription_cancel?: { subscription?: string };
+            subscription_update?: { subscription?: string };
+            subscription_update_confirm?: { subscription?: string; items?: unknown; discounts?: unknown };
+          }
+        | undefined;
       const s: Stripe.BillingPortal.Session = {
         id,
         object: 'billing_portal.session',
@@ -92,8 +167,15 @@ export function register(app: EmulatorApp): void {
         flow: flow?.type
           ? ({
               type: flow.type,
-              after_completion: { type: 'portal_homepage', hosted_confirmation: null, redirect: null, ...(flow.after_completion as object) },
-              subscription_cancel: flow.subscription_cancel ? { retention: null, subscription: flow.subscription_cancel.subscription } : null,
+              after_completion: {
+                type: 'portal_homepage',
+                hosted_confirmation: null,
+                redirect: null,
+                ...(flow.after_completion as object),
+              },
+              subscription_cancel: flow.subscription_cancel
+                ? { retention: null, subscription: flow.subscription_cancel.subscription }
+                : null,
               subscription_update: flow.subscription_update ? { subscription: flow.subscription_update.subscription } : null,
               subscription_update_confirm: flow.subscription_update_confirm ?? null,
             } as unknown as Stripe.BillingPortal.Session.Flow)
@@ -103,9 +185,9 @@ export function register(app: EmulatorApp): void {
         on_behalf_of: params.on_behalf_of ?? null,
         return_url: returnUrl,
         url: `${app.publicUrl.replace(/\/$/, '')}/portal/${id}`,
-      }
-      store.put('billing_portal.session', s as never)
-      return s
+      };
+      store.put('billing_portal.session', s as never);
+      return s;
     },
-  )
+  );
 }
