@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { User } from '~/db/schema';
 import { throttleWaitMs, verifyLogin } from './users.server';
 
-export const LoginSchema = z.object({
+const LoginSchema = z.object({
   email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.').email('Enter a valid email address.'),
   password: z.string().min(1, 'Enter your password.').max(200, 'That password is too long.'),
 });
@@ -20,7 +20,7 @@ export class LoginFailure extends Error {
   }
 }
 
-export function formatWait(ms: number): string {
+function formatWait(ms: number): string {
   const minutes = Math.ceil(ms / 60_000);
   return minutes <= 1 ? 'about a minute' : `${minutes} minutes`;
 }

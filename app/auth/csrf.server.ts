@@ -15,7 +15,7 @@ const EXEMPT_PREFIXES = ['/webhooks/', '/api/'];
  * X-Forwarded-Host/-Proto only under TRUST_PROXY) and its Host header. Behind a proxy that rewrites
  * Host, APP_URL is the one that matches (docs/deploy.md).
  */
-export function allowedOrigins(request: Request): Set<string> {
+function allowedOrigins(request: Request): Set<string> {
   const url = new URL(request.url);
   const origins = new Set<string>([new URL(env().APP_URL).origin, url.origin]);
   const host = request.headers.get('host');

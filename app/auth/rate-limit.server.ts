@@ -9,7 +9,7 @@ import { machineClock } from '~/lib/clock.server';
  * (scripts/server.ts hands it to routes as `context.clientAddress`). Real time (the machine clock):
  * abuse happens in wall-clock time, whatever the billing clock says.
  */
-export const LIMITS = {
+const LIMITS = {
   /** Wrong passwords (and unknown emails) per address. */
   login_failure: { max: 10, windowMs: 15 * 60 * 1000 },
   /** Sign-ups naming an email that already has an account: the enumeration signal. */

@@ -12,8 +12,8 @@ import { machineClock } from '~/lib/clock.server';
  * whether it still opens anything. Logout revokes the row, so a copied cookie dies with it. Times are
  * the machine clock: the billing clock may jump with the emulator's, a login must not.
  */
-export const SESSION_IDLE_MS = 30 * 24 * 60 * 60 * 1000;
-export const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
+const SESSION_IDLE_MS = 30 * 24 * 60 * 60 * 1000;
+const SESSION_ABSOLUTE_MS = 90 * 24 * 60 * 60 * 1000;
 /** `lastSeenAt` is written at most this often per session. */
 const TOUCH_EVERY_MS = 60 * 1000;
 
@@ -22,7 +22,7 @@ type FlashData = { flash: { kind: 'success' | 'error' | 'info'; message: string 
 
 let storage: ReturnType<typeof createCookieSessionStorage<SessionData, FlashData>> | null = null;
 
-export function sessionStorage() {
+function sessionStorage() {
   if (!storage) {
     const { SESSION_SECRET, APP_URL } = env();
     storage = createCookieSessionStorage<SessionData, FlashData>({
@@ -40,11 +40,7 @@ export function sessionStorage() {
   return storage;
 }
 
-export function resetSessionStorage() {
-  storage = null;
-}
-
-export async function getSession(request: Request) {
+async function getSession(request: Request) {
   // A forged or tampered cookie fails the signature check and yields an empty session.
   return sessionStorage().getSession(request.headers.get('Cookie'));
 }
@@ -114,7 +110,7 @@ export async function requireUser(request: Request): Promise<User> {
 }
 
 /** A new session row; returns the cookie token (only its hash is stored). */
-export function createSessionRow(userId: string, userAgent: string | null): string {
+function createSessionRow(userId: string, userAgent: string | null): string {
   const token = crypto.randomBytes(32).toString('base64url');
   const now = machineClock.nowMs();
   db()

@@ -1,19 +1,15 @@
 import crypto from 'node:crypto';
-import { and, count, eq, gte, lt } from 'drizzle-orm';
+import { and, eq, gte, lt } from 'drizzle-orm';
 import { db } from '~/db/client.server';
 import { loginAttempts, users, type User } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { decoyHash, hashPassword, verifyPassword } from './password.server';
 
-export const THROTTLE_MAX_FAILURES = 5;
-export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
+const THROTTLE_MAX_FAILURES = 5;
+const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 
-export function normalizeEmail(email: string): string {
+function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
-}
-
-export function getUserById(id: string): User | null {
-  return db().select().from(users).where(eq(users.id, id)).get() ?? null;
 }
 
 export function getUserByEmail(email: string): User | null {
@@ -92,17 +88,6 @@ function recordFailure(email: string) {
     .delete(loginAttempts)
     .where(lt(loginAttempts.attemptedAt, new Date(now.getTime() - THROTTLE_WINDOW_MS)))
     .run();
-}
-
-export function failureCount(email: string): number {
-  const since = new Date(clock.nowMs() - THROTTLE_WINDOW_MS);
-  return (
-    db()
-      .select({ n: count() })
-      .from(loginAttempts)
-      .where(and(eq(loginAttempts.email, normalizeEmail(email)), gte(loginAttempts.attemptedAt, since)))
-      .get()?.n ?? 0
-  );
 }
 
 /** Checks a password in constant time whether or not the email exists. Returns null on failure. */

@@ -21,9 +21,9 @@ export interface SubscriptionFacts {
   currentPeriodEnd: Date | null;
 }
 
-export type Access = 'full' | 'grace' | 'none';
+type Access = 'full' | 'grace' | 'none';
 
-export type AccessReason =
+type AccessReason =
   | 'no_subscription'
   | 'trialing'
   | 'trial_ending'

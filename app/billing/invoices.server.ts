@@ -60,7 +60,7 @@ export interface InvoiceHistory {
 /** `a.<created>.<id>` (older than) or `b.<created>.<id>` (newer than): opaque to the page, checked here. */
 export const CURSOR_PATTERN = /^[ab]\.\d{1,12}\.(in|pi)_[A-Za-z0-9]{1,128}$/;
 
-export function encodeCursor(cursor: HistoryCursor): string {
+function encodeCursor(cursor: HistoryCursor): string {
   return `${cursor.dir === 'after' ? 'a' : 'b'}.${cursor.created}.${cursor.id}`;
 }
 
@@ -75,7 +75,7 @@ export function parseCursor(value: string): HistoryCursor | null {
 
 const shortDate = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
-export function periodWords(start: Date | null, end: Date | null): string | null {
+function periodWords(start: Date | null, end: Date | null): string | null {
   if (!start || !end) return null;
   if (start.getTime() === end.getTime()) return shortDate(start);
   return `${shortDate(start)} – ${shortDate(end)}`;
@@ -92,7 +92,7 @@ const isUsage = (line: InvoiceLineRow, priceMap: Map<string, PriceRow>) =>
   !!line.priceId && priceMap.get(line.priceId)?.usageType === 'metered';
 
 /** What an invoice was for, in a few words: the plan and its period, a proration, usage, a one-off. */
-export function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], priceMap: Map<string, PriceRow>): string {
+function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], priceMap: Map<string, PriceRow>): string {
   const prorations = lines.filter((l) => l.proration);
   if (prorations.length) {
     const gained = prorations.filter((l) => l.amount > 0).map((l) => planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined))[0];
@@ -114,7 +114,7 @@ export function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], pr
 }
 
 /** The status badge: Stripe's status, with Past due and refunds told apart. */
-export function invoiceBadge(
+function invoiceBadge(
   invoice: Pick<InvoiceRow, 'status' | 'amountPaid' | 'postPaymentCreditNotesAmount' | 'dueDate' | 'attemptCount' | 'collectionMethod'>,
   now: Date,
 ): Badge {
@@ -206,7 +206,7 @@ export function invoiceHistory({
 
 // --- one invoice ----------------------------------------------------------------------------------------
 
-export interface InvoiceLineView {
+interface InvoiceLineView {
   id: string;
   description: string;
   /** "12,345 calls × $0.01" for usage, "2 × $15.00" for seats, null for a single unit. */

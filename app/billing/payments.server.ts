@@ -22,7 +22,7 @@ import { idOf } from './stripe-fields';
 import { paymentBadge, paymentName, type Badge } from './invoices.server';
 
 /** Credits in one pack (the pricing page says 5,000). */
-export const CREDITS_PER_PACK = 5000;
+const CREDITS_PER_PACK = 5000;
 
 export interface PurchaseStep {
   intentType: 'payment';

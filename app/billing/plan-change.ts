@@ -24,7 +24,7 @@ export interface CurrentPlan extends PlanChoice {
   pending: PlanChoice | null;
 }
 
-export type RefusalReason = 'past_due' | 'not_changeable' | 'same_plan' | 'already_scheduled' | 'invalid_seats';
+type RefusalReason = 'past_due' | 'not_changeable' | 'same_plan' | 'already_scheduled' | 'invalid_seats';
 
 export type PlanChangeDecision =
   | { kind: 'refused'; reason: RefusalReason; message: string }
@@ -55,7 +55,7 @@ export function sameChoice(a: PlanChoice, b: PlanChoice): boolean {
   return a.plan === b.plan && a.interval === b.interval && seatsFor(a) === seatsFor(b);
 }
 
-export function validSeats(seats: number): boolean {
+function validSeats(seats: number): boolean {
   return Number.isInteger(seats) && seats >= 1 && seats <= MAX_SEATS;
 }
 

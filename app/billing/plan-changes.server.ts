@@ -28,15 +28,15 @@ import { getBillingState, type BillingState } from './queries.server';
 import { syncCustomer } from './sync.server';
 
 /** How long a review may be confirmed, on the app's clock. */
-export const REVIEW_TTL_MS = 10 * 60 * 1000;
+const REVIEW_TTL_MS = 10 * 60 * 1000;
 
-export const STALE_MESSAGE = 'The price changed since you looked: review the new amount';
+const STALE_MESSAGE = 'The price changed since you looked: review the new amount';
 const FORGED_MESSAGE =
   'This review is not valid for your account (it was changed, or it belongs to another sign-in). Open “Change plan” again to get a fresh one.';
 
 type Applying = Exclude<PlanChangeDecision, { kind: 'refused' }>;
 
-export interface ReviewLine {
+interface ReviewLine {
   description: string;
   amount: number;
 }

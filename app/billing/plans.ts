@@ -10,7 +10,7 @@ export const PLAN_KEYS = ['starter', 'pro', 'team'] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
 export type Feature = 'dashboard' | 'api' | 'priority_support' | 'team_members' | 'usage_analytics';
 
-export interface PlanPrice {
+interface PlanPrice {
   lookupKey: string;
   unitAmount: number;
   interval: Interval;

@@ -152,7 +152,7 @@ export interface HistoryCursor {
 export const HISTORY_STATUSES = ['paid', 'open', 'void', 'uncollectible'] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 
-export type HistoryRow = { kind: 'invoice'; invoice: InvoiceRow; lines: InvoiceLineRow[] } | { kind: 'payment'; payment: PaymentRow };
+type HistoryRow = { kind: 'invoice'; invoice: InvoiceRow; lines: InvoiceLineRow[] } | { kind: 'payment'; payment: PaymentRow };
 
 export interface HistoryPage {
   rows: HistoryRow[];

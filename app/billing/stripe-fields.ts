@@ -74,7 +74,7 @@ export function invoiceDetails(invoice: Stripe.Invoice) {
   };
 }
 
-export function postalAddress(a: Stripe.Address | null | undefined): PostalAddress | null {
+function postalAddress(a: Stripe.Address | null | undefined): PostalAddress | null {
   if (!a) return null;
   return {
     line1: a.line1 ?? null,

@@ -10,7 +10,7 @@ import { env } from '~/lib/env.server';
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 /** The committed migrations (`drizzle/`), found from the project root whatever the cwd. */
-export function migrationsFolder(): string {
+function migrationsFolder(): string {
   const candidates = [path.resolve('drizzle'), path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle')];
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'meta', '_journal.json'))) ?? candidates[0]!;
 }

@@ -15,7 +15,7 @@ const optionalString = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-export const EnvSchema = z.object({
+const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: port.default(3000),
   HOST: z.string().default('0.0.0.0'),

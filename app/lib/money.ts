@@ -18,7 +18,7 @@ const ZERO_DECIMAL = new Set([
   'xpf',
 ]);
 
-export function minorUnitDigits(currency: string): number {
+function minorUnitDigits(currency: string): number {
   return ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2;
 }
 

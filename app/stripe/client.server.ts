@@ -6,7 +6,7 @@ import { env } from '~/lib/env.server';
  * API base). Real Stripe or the emulator is configuration only: `STRIPE_API_BASE` decides host, port
  * and protocol; nothing else in the app knows which one it talks to.
  */
-export const STRIPE_API_VERSION = Stripe.API_VERSION;
+const STRIPE_API_VERSION = Stripe.API_VERSION;
 
 export interface StripeClientOptions {
   secretKey: string;

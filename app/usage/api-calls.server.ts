@@ -8,7 +8,7 @@ import type { ApiKey, User } from '~/db/schema';
 import { METERED } from '~/billing/plans';
 import { recordUsage } from './ledger.server';
 
-export const API_CALL_METER = METERED.meter.eventName;
+const API_CALL_METER = METERED.meter.eventName;
 
 export async function answerCounted(request: Request, auth: { user: User; apiKey: ApiKey }, response: Response): Promise<Response> {
   if (response.status < 200 || response.status >= 300) return response;

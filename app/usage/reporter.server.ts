@@ -38,7 +38,7 @@ export interface ReporterOptions {
 }
 
 /** `USAGE_REPORT_WINDOW_SECONDS` (default 60), checked so a bad value names the variable. */
-export function reportWindowSeconds(source: Record<string, string | undefined> = process.env): number {
+function reportWindowSeconds(source: Record<string, string | undefined> = process.env): number {
   const raw = source.USAGE_REPORT_WINDOW_SECONDS?.trim();
   if (!raw) return 60;
   const n = Number(raw);
@@ -50,7 +50,7 @@ export function reportWindowSeconds(source: Record<string, string | undefined> =
   return n;
 }
 
-export function defaultReporterOptions(): ReporterOptions {
+function defaultReporterOptions(): ReporterOptions {
   const windowSeconds = reportWindowSeconds();
   return {
     windowSeconds,
@@ -344,9 +344,4 @@ let current: UsageReporter | null = null;
 export function usageReporter(): UsageReporter {
   current ??= new UsageReporter();
   return current;
-}
-
-/** Tests replace the process's reporter (faster windows and backoffs). */
-export function setUsageReporter(next: UsageReporter | null) {
-  current = next;
 }

@@ -18,9 +18,8 @@ import { clock } from '~/lib/clock.server';
 import { utcDay } from './ledger.server';
 
 const DAY_MS = 86_400_000;
-export const ALERT_THRESHOLDS = [80, 100] as const;
 
-export interface UsagePeriod {
+interface UsagePeriod {
   start: string; // ISO
   end: string; // ISO
   /** UTC days [firstDay, lastDay] that belong to the period. */
@@ -75,7 +74,7 @@ function period(p: { start: Date; end: Date }): UsagePeriod {
 }
 
 /** Cost in minor units of `calls` on a plan: the allowance free, the rest at METERED's unit amount. */
-export function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
+function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
   const overage = Math.max(0, calls - allowance);
   return { overage, cost: overage * METERED.price.unitAmount };
 }

@@ -49,7 +49,7 @@ const self =
 // --- effects ----------------------------------------------------------------------------------------
 
 /** Records an effect once; returns false (and the caller does nothing) when it already happened. */
-export function recordEffect(
+function recordEffect(
   tx: Tx,
   effect: { key: string; kind: string; eventId: string; userId: string | null; data?: Record<string, unknown> },
 ): boolean {
@@ -69,7 +69,7 @@ export function recordEffect(
 }
 
 /** Queues an email once per dedupe key (a later issue's sender delivers the outbox). */
-export function enqueueEmail(tx: Tx, email: { dedupeKey: string; template: string; userId: string | null; data: Record<string, unknown> }) {
+function enqueueEmail(tx: Tx, email: { dedupeKey: string; template: string; userId: string | null; data: Record<string, unknown> }) {
   const to = email.userId ? (tx.select({ email: users.email }).from(users).where(eq(users.id, email.userId)).get()?.email ?? null) : null;
   tx.insert(outbox)
     .values({
@@ -155,7 +155,7 @@ const checkoutEvent: Handler = {
   },
 };
 
-export const HANDLERS: Record<string, Handler> = {
+const HANDLERS: Record<string, Handler> = {
   'customer.created': { target: self('customer') },
   'customer.updated': { target: self('customer') },
   'customer.deleted': { target: self('customer') },

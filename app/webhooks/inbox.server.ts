@@ -15,7 +15,7 @@ import { isHandled } from './handlers.server';
 /** Stripe's payloads are far smaller; anything above is refused with 413 before it is read in full. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 /** Stripe's default: only old timestamps are rejected. */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
@@ -146,7 +146,7 @@ function prepareInsert(d: Db) {
  * Stores one verified event (`INSERT … ON CONFLICT(id) DO NOTHING`). Types the app does not handle
  * are stored as `ignored`. Returns whether it was new. Also used by reconcile and replay.
  */
-export function storeEvent(
+function storeEvent(
   payload: string,
   parsed: Parsed,
   source: 'webhook' | 'reconcile' = 'webhook',
@@ -173,8 +173,6 @@ export function storeEvent(
   if (inserted && handled) for (const l of listeners) l(parsed.id);
   return { inserted, status: handled ? 'pending' : 'ignored' };
 }
-
-export { parseEvent as parseStripeEvent };
 
 /** Enqueues an event read from `events.list` (reconcile): stored exactly as a webhook would be. */
 export function enqueueFetchedEvent(event: { id: string; type: string }): { inserted: boolean; status: 'pending' | 'ignored' } {

@@ -41,7 +41,7 @@ export interface WorkerOptions {
   maxYieldMs: number;
 }
 
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   batchSize: 200,
   concurrency: 8,
   pollMs: 1_000,

@@ -25,7 +25,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const FAST_WORKER: Partial<WorkerOptions> = { pollMs: 50, coalesceMs: 5, backoffMs: () => 100, maxAttempts: 8 };
+const FAST_WORKER: Partial<WorkerOptions> = { pollMs: 50, coalesceMs: 5, backoffMs: () => 100, maxAttempts: 8 };
 
 export async function startHarness(opts: { worker?: Partial<WorkerOptions> | false } = {}): Promise<Harness> {
   const secret = `whsec_harness_${Math.random().toString(36).slice(2)}`;

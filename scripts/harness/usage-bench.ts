@@ -10,7 +10,7 @@
  *  4. `/billing/usage`'s data (getUsageSummary) for a customer with 90 days at 100,000 calls a day vs
  *     the same for a customer without usage.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';

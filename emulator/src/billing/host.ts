@@ -8,7 +8,7 @@ import type { Ctx, EmulatorApp } from '../core';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent } from '../resources/payment-intents';
 import { createSetupIntent } from '../resources/setup-intents';
 
-export interface ChargeRequest {
+interface ChargeRequest {
   amount: number;
   currency: string;
   customer: string;

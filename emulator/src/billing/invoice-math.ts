@@ -40,7 +40,7 @@ export interface LineInput {
   product?: string | null;
 }
 
-export interface LineDiscount {
+interface LineDiscount {
   discount: string;
   amount: number;
 }

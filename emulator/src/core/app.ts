@@ -12,8 +12,8 @@ import { Store, type ListQuery } from './store';
 
 export const API_VERSION = '2026-10-28.endive';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-export type AuthMode = 'secret' | 'publishable' | 'either' | 'none';
+type HttpMethod = 'GET' | 'POST' | 'DELETE';
+type AuthMode = 'secret' | 'publishable' | 'either' | 'none';
 export type KeyKind = 'secret' | 'publishable';
 
 /** A non-JSON (or custom) response: HTML pages, PDFs, redirects. Return it from a handler. */
@@ -34,7 +34,7 @@ export class RawResponse {
   }
 }
 
-export interface RouteRequest {
+interface RouteRequest {
   method: string;
   path: string;
   pathParams: Record<string, string>;
@@ -123,7 +123,7 @@ export interface Ctx {
   afterCommit(fn: () => void): void;
 }
 
-export interface ListParamsIn {
+interface ListParamsIn {
   limit?: number;
   starting_after?: string;
   ending_before?: string;

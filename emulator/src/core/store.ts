@@ -17,7 +17,7 @@ import type { RangeFilter } from './params';
  *   declare module '../core/store' { interface ObjectTypes { subscription: Stripe.Subscription } }
  * to get typed `store.get('subscription', id)`.
  */
-export interface ObjectTypes {
+interface ObjectTypes {
   customer: Stripe.Customer;
   payment_method: Stripe.PaymentMethod;
   payment_intent: Stripe.PaymentIntent;
@@ -30,13 +30,13 @@ export interface ObjectTypes {
 }
 type TypeOf<K extends string> = K extends keyof ObjectTypes ? ObjectTypes[K] : any;
 
-export interface StoredObject {
+interface StoredObject {
   id: string;
   created?: number;
   [k: string]: unknown;
 }
 
-export type WhereValue = string | number | boolean | null | Array<string | number>;
+type WhereValue = string | number | boolean | null | Array<string | number>;
 export interface ListQuery<T = any> {
   /** Equality filters. Key = JSON path ('status', 'recurring.interval'); 'customer' uses the indexed column. Arrays mean IN. */
   where?: Record<string, WhereValue | undefined>;

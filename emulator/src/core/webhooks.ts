@@ -27,12 +27,12 @@ interface Task {
   countsPending: boolean;
 }
 
-export function signPayload(payload: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
+function signPayload(payload: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
   const v1 = createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex');
   return `t=${t},v1=${v1}`;
 }
 
-export function eventMatches(enabled: string[], type: string): boolean {
+function eventMatches(enabled: string[], type: string): boolean {
   return enabled.some((e) => e === '*' || e === type || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))));
 }
 

@@ -7,7 +7,7 @@
  */
 import { StripeError } from './errors';
 
-export type WireValue = string | WireObject | WireValue[];
+type WireValue = string | WireObject | WireValue[];
 export interface WireObject {
   [k: string]: WireValue;
 }

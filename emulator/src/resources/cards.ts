@@ -6,7 +6,7 @@
  *   until the card has been set up with authentication, then off-session payments pass, as on
  *   Stripe); 'always' (4000002760003184: every payment needs authentication, even after setup)
  */
-export interface Decline {
+interface Decline {
   code: string;
   decline_code?: string;
   message: string;

@@ -121,7 +121,7 @@ function applyCommon(ctx: Ctx, c: Stripe.Customer, params: CommonIn, justAttache
   }
 }
 
-export function customerNow(ctx: Ctx, testClockId: string | null | undefined): number {
+function customerNow(ctx: Ctx, testClockId: string | null | undefined): number {
   if (!testClockId) return ctx.now();
   const clock = ctx.store.getAny(testClockId);
   const frozen = clock?.object?.frozen_time;

@@ -32,7 +32,7 @@ function cardError(code: string, message: string, param?: string): StripeError {
   return new StripeError({ status: 402, type: 'card_error', code, message, param, commit: false });
 }
 
-export function createCardPaymentMethod(
+function createCardPaymentMethod(
   ctx: Ctx,
   input: {
     number: string;
@@ -140,7 +140,7 @@ export function attachPaymentMethod(
   return updated;
 }
 
-export function detachPaymentMethod(ctx: Ctx, pm: Stripe.PaymentMethod): Stripe.PaymentMethod {
+function detachPaymentMethod(ctx: Ctx, pm: Stripe.PaymentMethod): Stripe.PaymentMethod {
   if (!pm.customer)
     throw errors.invalid(
       'The payment method you provided is not attached to a customer so detachment is impossible.',

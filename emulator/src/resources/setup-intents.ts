@@ -87,7 +87,7 @@ function succeed(ctx: Ctx, before: Stripe.SetupIntent, pm: Stripe.PaymentMethod,
   return si;
 }
 
-export function confirmSetupIntent(
+function confirmSetupIntent(
   ctx: Ctx,
   current: Stripe.SetupIntent,
   opts: { payment_method?: string; return_url?: string; throwOnDecline?: boolean } = {},

@@ -449,9 +449,9 @@ export const PENDING_UPDATE_PARAMS = [
   'off_session',
 ];
 /** How long a pending update waits for its invoice to be paid (Stripe: 23 hours). */
-export const PENDING_UPDATE_TTL = 23 * 3600;
+const PENDING_UPDATE_TTL = 23 * 3600;
 
-export function isPendingUpdateInvoice(sub: Sub, inv: Inv): boolean {
+function isPendingUpdateInvoice(sub: Sub, inv: Inv): boolean {
   return !!sub.pending_update && idOf(sub.latest_invoice as string | null) === inv.id;
 }
 

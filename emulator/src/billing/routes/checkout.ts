@@ -9,7 +9,7 @@ import type { BillingRuntime } from '../runtime';
 
 type Session = Stripe.Checkout.Session;
 
-export interface CompleteCheckoutOptions {
+interface CompleteCheckoutOptions {
   email?: string;
   name?: string;
   promotionCode?: string;
