@@ -7,11 +7,20 @@ const at = (iso: string) => new Date(iso);
 describe('usage periods, thresholds and the window setting', () => {
   it('follows a monthly anchor, clamped to short months as Stripe does', () => {
     const anchor = at('2027-01-31T10:00:00Z');
-    expect(usagePeriodAt(anchor, at('2027-02-15T00:00:00Z'))).toEqual({ start: at('2027-01-31T10:00:00Z'), end: at('2027-02-28T10:00:00Z') });
-    expect(usagePeriodAt(anchor, at('2027-02-28T10:00:00Z'))).toEqual({ start: at('2027-02-28T10:00:00Z'), end: at('2027-03-31T10:00:00Z') });
+    expect(usagePeriodAt(anchor, at('2027-02-15T00:00:00Z'))).toEqual({
+      start: at('2027-01-31T10:00:00Z'),
+      end: at('2027-02-28T10:00:00Z'),
+    });
+    expect(usagePeriodAt(anchor, at('2027-02-28T10:00:00Z'))).toEqual({
+      start: at('2027-02-28T10:00:00Z'),
+      end: at('2027-03-31T10:00:00Z'),
+    });
     expect(usagePeriodAt(anchor, at('2027-03-31T09:59:59Z')).start).toEqual(at('2027-02-28T10:00:00Z'));
     // Five periods back.
-    expect(usagePeriodAt(anchor, at('2027-07-01T00:00:00Z'), 5)).toEqual({ start: at('2027-01-31T10:00:00Z'), end: at('2027-02-28T10:00:00Z') });
+    expect(usagePeriodAt(anchor, at('2027-07-01T00:00:00Z'), 5)).toEqual({
+      start: at('2027-01-31T10:00:00Z'),
+      end: at('2027-02-28T10:00:00Z'),
+    });
   });
 
   it('uses the calendar month without a subscription', () => {
