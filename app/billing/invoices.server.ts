@@ -1,3 +1,4 @@
+// Over 500 lines: the invoices pages' one domain module (history, one invoice, its PDF, paying it), kept whole so its owner checks sit together.
 /**
  * The invoices pages' domain, owner-scoped like everything in app/billing: the history (invoices and
  * one-time payments, from the mirror only), one invoice in full, its PDF (fetched from Stripe after

@@ -1,3 +1,4 @@
+// Over 500 lines: the plan change is one flow (preview, signed review, confirm, 3DS finish, schedule, undo) sharing one token format.
 /**
  * Changing plan, seats or interval: preview, confirm, undo (docs/billing.md "Changing plan").
  *

@@ -38,7 +38,7 @@ export interface ReporterOptions {
 }
 
 /** `USAGE_REPORT_WINDOW_SECONDS` (default 60), checked so a bad value names the variable. */
-function reportWindowSeconds(source: Record<string, string | undefined> = process.env): number {
+export function reportWindowSeconds(source: Record<string, string | undefined> = process.env): number {
   const raw = source.USAGE_REPORT_WINDOW_SECONDS?.trim();
   if (!raw) return 60;
   const n = Number(raw);

@@ -74,7 +74,7 @@ function period(p: { start: Date; end: Date }): UsagePeriod {
 }
 
 /** Cost in minor units of `calls` on a plan: the allowance free, the rest at METERED's unit amount. */
-function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
+export function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
   const overage = Math.max(0, calls - allowance);
   return { overage, cost: overage * METERED.price.unitAmount };
 }
