@@ -1,3 +1,4 @@
+// Over 500 lines: the hosted portal's pages and their form handlers, kept together so each page's actions sit beside it.
 /**
  * Billing portal pages (`billing_portal.sessions` → /portal/:id): current plan, switch plan within
  * the configuration's products, cancel (per `features.subscription_cancel.mode`) and renew, update

@@ -1,3 +1,4 @@
+// Over 500 lines: the registry every emulator module plugs into (routes, types, expansion, transactions); one class by design.
 /**
  * EmulatorApp: the registry every module plugs into (routes, object types, includable fields,
  * event hooks, scheduled-job handlers, reset hooks) and the per-request/per-job context `Ctx`.

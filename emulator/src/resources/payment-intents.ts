@@ -1,3 +1,4 @@
+// Over 500 lines: PaymentIntents' whole state machine (confirm, 3DS, capture, cancel) in one resource file, as Stripe's API reference groups it.
 /**
  * PaymentIntents and the charges they create. Card behaviour comes from cards.ts.
  *

@@ -1,3 +1,4 @@
+// Over 500 lines: every /v1/invoices endpoint of Stripe's reference in one resource file (one file per resource).
 /** Invoices: create, retrieve, list, lines, update, delete, finalize, pay, void, mark_uncollectible, create_preview; invoice payments; the invoice PDF. */
 import type Stripe from 'stripe';
 import { applyMetadata, errors, listParams, p, previousAttributes, RawResponse, type EmulatorApp } from '../../core';
