@@ -209,6 +209,14 @@ describe('usage in a real browser', () => {
     const usageLine = invoice.lines.data.find((l) => l.description?.startsWith('API calls'))!;
     expect(usageLine.description).toBe('API calls: 10,100 × tiers');
     expect(usageLine.amount).toBe(100); // (10,100 − 10,000) × $0.01
+    // The invoice reaches the mirror by webhook: wait until its page exists (same session, no browser
+    // load) before opening it, so the browser never logs a 404 and the console check stays strict.
+    await expect
+      .poll(async () => (await page.request.get(`${appUrl}/billing/invoices/${invoice.id}`, { maxRedirects: 0 })).status(), {
+        timeout: 60_000,
+        interval: 1_000,
+      })
+      .toBe(200);
     await expect
       .poll(
         async () => {
