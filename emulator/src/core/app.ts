@@ -10,8 +10,9 @@ import { StripeError, errors } from './errors';
 import { newId as makeId, idPrefix } from './ids';
 import { ObjectParam, p, type AnyParam, type ShapeOut } from './params';
 import { Store, type ListQuery } from './store';
+import { API_VERSION, includableIn, renderForVersion } from './versions';
 
-export const API_VERSION = '2026-10-28.endive';
+export { API_VERSION };
 
 type HttpMethod = 'GET' | 'POST' | 'DELETE';
 type AuthMode = 'secret' | 'publishable' | 'either' | 'none';
@@ -486,28 +487,35 @@ export class EmulatorApp {
     return this.store.get(def.type, id, { includeDeleted: true }) ?? undefined;
   }
 
-  expandObject<T>(ctx: Ctx, obj: T, paths: string[] | undefined): T {
+  /**
+   * Expand `paths` on `obj`. With `version` (a request's API version, see versions.ts) `obj` is
+   * already rendered in that version, and so is every object loaded on the way; includables the
+   * version does not have are refused like any unknown field.
+   */
+  expandObject<T>(ctx: Ctx, obj: T, paths: string[] | undefined, version?: string): T {
     if (!paths || paths.length === 0) return obj;
     let out = structuredClone(obj);
     for (const path of paths) {
       const segs = path.split('.');
       if (segs.length > 4 + (segs[0] === 'data' ? 1 : 0))
         throw errors.invalid(`You cannot expand more than 4 levels of a property. Property: ${path}`, 'expand');
-      out = this.expandPath(ctx, out, segs, path) as T;
+      out = this.expandPath(ctx, out, segs, path, version) as T;
     }
     return out;
   }
 
-  private expandPath(ctx: Ctx, node: unknown, segs: string[], full: string): unknown {
+  private expandPath(ctx: Ctx, node: unknown, segs: string[], full: string, version?: string): unknown {
     if (segs.length === 0 || node === null || node === undefined) return node;
-    if (Array.isArray(node)) return node.map((n) => this.expandPath(ctx, n, segs, full));
+    if (Array.isArray(node)) return node.map((n) => this.expandPath(ctx, n, segs, full, version));
     if (typeof node !== 'object') throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
     const obj = node as Record<string, unknown>;
     const [field, ...rest] = segs as [string, ...string[]];
-    const incl = typeof obj.object === 'string' ? this.includables.get(obj.object)?.get(field) : undefined;
+    const type = typeof obj.object === 'string' ? obj.object : undefined;
+    const incl = type && (!version || includableIn(type, field, version)) ? this.includables.get(type)?.get(field) : undefined;
+    const rendered = (v: unknown) => (version ? renderForVersion(v, version, ctx) : v);
     let value: unknown;
     if (incl && (obj[field] === undefined || typeof obj[field] === 'string' || obj[field] === null)) {
-      value = incl(ctx, obj);
+      value = rendered(incl(ctx, obj));
     } else {
       if (!(field in obj)) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
       value = obj[field];
@@ -515,7 +523,7 @@ export class EmulatorApp {
         const loaded = this.loadById(ctx, value);
         if (loaded === undefined) {
           if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
-        } else value = structuredClone(loaded);
+        } else value = rendered(structuredClone(loaded));
       } else if (value === null) {
         if (!this.expandableNames.has(field) && rest.length === 0)
           throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
@@ -523,7 +531,7 @@ export class EmulatorApp {
         throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
       }
     }
-    obj[field] = this.expandPath(ctx, value, rest, full);
+    obj[field] = this.expandPath(ctx, value, rest, full, version);
     return obj;
   }
 

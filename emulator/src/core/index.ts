@@ -5,3 +5,4 @@ export { StripeError, errors } from './errors';
 export { p, listParams, applyMetadata, canonicalDecimal } from './params';
 export type { Infer } from './params';
 export { base62, stableToken } from './ids';
+export { isServedVersion, unsupportedVersionError } from './versions';

@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { API_VERSION, EmulatorApp, RawResponse, type KeyKind, type RouteDef } from './app';
+import { EmulatorApp, RawResponse, type KeyKind, type RouteDef } from './app';
 import { StripeError, errors } from './errors';
 import { base62 } from './ids';
+import { renderForVersion, requestVersion } from './versions';
 import { mergeParams, parseForm, parseJson } from './wire';
 
 export interface RequestLogEntry {
@@ -138,13 +139,22 @@ export class EmulatorServer {
     }
     const path = url.pathname;
     const isApi = path.startsWith('/v1/') || path.startsWith('/v2/');
-    const version = (req.headers['stripe-version'] as string | undefined) ?? API_VERSION;
+    // the version the response is rendered in (versions.ts); an unserved one is a 400 without a Stripe-Version header
+    let version: string | null = null;
+    let versionError: StripeError | null = null;
+    if (isApi) {
+      try {
+        version = requestVersion(req.headers['stripe-version']);
+      } catch (e) {
+        versionError = e as StripeError;
+      }
+    }
     const baseHeaders: Record<string, string> = {
       'Request-Id': requestId,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': 'Request-Id, Stripe-Version, Idempotent-Replayed',
     };
-    if (isApi) baseHeaders['Stripe-Version'] = version;
+    if (version) baseHeaders['Stripe-Version'] = version;
 
     if (method === 'OPTIONS') {
       res.writeHead(204, {
@@ -220,6 +230,7 @@ export class EmulatorServer {
         }
       }
       if (authError) throw authError;
+      if (versionError) throw versionError;
 
       const rawBody = method === 'GET' ? '' : await this.readBody(req);
       const matched = this.app.match(method, path);
@@ -298,8 +309,9 @@ export class EmulatorServer {
           res.end(result.body);
           return;
         }
+        if (version && isApi) result = renderForVersion(result, version, ctx);
         const expand = (params as { expand?: string[] }).expand;
-        if (expand?.length) result = this.app.expandObject(ctx, result, expand);
+        if (expand?.length) result = this.app.expandObject(ctx, result, expand, version ?? undefined);
         bodyText = JSON.stringify(result ?? {}, null, 2);
       } catch (e) {
         if (!(e instanceof StripeError)) throw e;

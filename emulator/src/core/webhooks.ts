@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { EmulatorApp } from './app';
+import { API_VERSION, renderEvent } from './versions';
 
 export interface DeliveryAttempt {
   event: string;
@@ -135,7 +136,8 @@ export class WebhookDispatcher {
     if (!ep || !event || ep.status !== 'enabled') return;
     const secret = this.app.store.getInternal<{ secret: string }>(ep.id)?.secret;
     if (!secret) return;
-    const payload = JSON.stringify(event, null, 2);
+    // rendered in the endpoint's api_version (the account default when it has none), as Stripe does
+    const payload = JSON.stringify(renderEvent(event, ep.api_version ?? API_VERSION, this.app), null, 2);
     const controller = new AbortController();
     this.controllers.add(controller);
     const timeout = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 5000);

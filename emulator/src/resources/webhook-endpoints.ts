@@ -1,5 +1,15 @@
 import type Stripe from 'stripe';
-import { applyMetadata, base62, errors, p, listParams, type Ctx, type EmulatorApp } from '../core';
+import {
+  applyMetadata,
+  base62,
+  errors,
+  isServedVersion,
+  p,
+  listParams,
+  unsupportedVersionError,
+  type Ctx,
+  type EmulatorApp,
+} from '../core';
 import { deleted } from './shared';
 
 const urlParam = p.string({ maxLength: 5000 });
@@ -59,6 +69,8 @@ export function register(app: EmulatorApp): void {
     }),
     (ctx, params) => {
       checkUrl(params.url);
+      if (params.api_version !== undefined && !isServedVersion(params.api_version))
+        throw unsupportedVersionError(params.api_version, 'api_version');
       if (params.enabled_events.length === 0)
         throw errors.invalidParam('enabled_events', 'enabled_events must contain at least one event type');
       return createWebhookEndpoint(ctx, { ...params, description: params.description ?? undefined });
