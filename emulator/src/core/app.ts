@@ -12,8 +12,6 @@ import { ObjectParam, p, type AnyParam, type ShapeOut } from './params';
 import { Store, type ListQuery } from './store';
 import { API_VERSION, includableIn, renderForVersion } from './versions';
 
-export { API_VERSION };
-
 type HttpMethod = 'GET' | 'POST' | 'DELETE';
 type AuthMode = 'secret' | 'publishable' | 'either' | 'none';
 export type KeyKind = 'secret' | 'publishable';
