@@ -1,10 +1,12 @@
 import type { EmulatorApp } from '../core';
+import { register as balanceTransactions } from './balance-transactions';
 import { register as customers } from './customers';
 import { register as events } from './events';
 import { register as paymentIntents } from './payment-intents';
 import { register as paymentMethods } from './payment-methods';
 import { register as prices } from './prices';
 import { register as products } from './products';
+import { register as refunds } from './refunds';
 import { register as setupIntents } from './setup-intents';
 import { register as taxIds } from './tax-ids';
 import { register as threeDs } from './three-ds';
@@ -15,6 +17,8 @@ export function registerCoreResources(app: EmulatorApp): void {
   taxIds(app);
   paymentMethods(app);
   paymentIntents(app);
+  balanceTransactions(app);
+  refunds(app);
   setupIntents(app);
   threeDs(app);
   products(app);
