@@ -6,6 +6,7 @@
  * `payment_intent.succeeded` webhook — so duplicated, reordered or late webhooks grant nothing twice
  * (docs/decisions/012-webhook-effects.md). A refund in Stripe takes back what is left of the pack.
  */
+import { sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { db } from '~/db/client.server';
 import { webhookEffects } from '~/db/schema';
@@ -65,16 +66,23 @@ export function applyCreditPackEffects(tx: Tx, pi: Stripe.PaymentIntent, source:
     });
     const charge = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
     if (charge && charge.amount_refunded > 0 && userId && credits) {
-      // The usage module spends credits from the balance; a refund removes what is still unspent.
-      // Read on the same connection, inside this transaction (better-sqlite3 is synchronous).
-      const unspent = Math.min(credits, getCreditBalance({ userId }));
-      recordOnce(tx, {
-        key: `credit-revoke:${pi.id}`,
-        kind: 'credit_revoke',
-        eventId: source,
-        userId,
-        data: { paymentIntent: pi.id, credits: unspent, refunded: charge.amount_refunded },
-      });
+      // A refund takes back the refunded share of the pack (all of it once fully refunded), never
+      // more than is still unspent (the usage module spends credits from the balance). Keyed by the
+      // refunded total: each refund is taken once, whatever order its webhooks come in. Read on the
+      // same connection, inside this transaction (better-sqlite3 is synchronous).
+      const share = charge.refunded ? credits : Math.floor((credits * charge.amount_refunded) / Math.max(1, charge.amount_captured));
+      const taken = tx.get<{ taken: number | null }>(sql`
+        select sum(coalesce(json_extract(data, '$.credits'), 0)) as taken from ${webhookEffects}
+        where kind = 'credit_revoke' and json_extract(data, '$.paymentIntent') = ${pi.id}`);
+      const due = Math.min(share - (taken?.taken ?? 0), getCreditBalance({ userId }));
+      if (due > 0)
+        recordOnce(tx, {
+          key: `credit-revoke:${pi.id}:${charge.amount_refunded}`,
+          kind: 'credit_revoke',
+          eventId: source,
+          userId,
+          data: { paymentIntent: pi.id, credits: due, refunded: charge.amount_refunded },
+        });
     }
   }
   return granted;
