@@ -12,6 +12,7 @@ import { createRuntime, type BillingRuntime } from './runtime';
 import { register as billingPortal } from './routes/billing-portal';
 import { register as checkout, type CompleteCheckoutSession } from './routes/checkout';
 import { register as coupons } from './routes/coupons';
+import { register as creditNotes } from './routes/credit-notes';
 import { register as invoiceItems } from './routes/invoice-items';
 import { register as invoices } from './routes/invoices';
 import { register as meters } from './routes/meters';
@@ -49,6 +50,7 @@ export function register(app: EmulatorApp): BillingModule {
   subscriptionItems(app, rt);
   invoices(app, rt);
   invoiceItems(app, rt);
+  creditNotes(app, rt);
   coupons(app);
   schedules(app, rt);
   testClocks(app, rt);

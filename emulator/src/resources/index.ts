@@ -1,5 +1,6 @@
 import type { EmulatorApp } from '../core';
 import { register as balanceTransactions } from './balance-transactions';
+import { register as customerBalanceTransactions } from './customer-balance-transactions';
 import { register as customers } from './customers';
 import { register as events } from './events';
 import { register as paymentIntents } from './payment-intents';
@@ -7,6 +8,7 @@ import { register as paymentMethods } from './payment-methods';
 import { register as prices } from './prices';
 import { register as products } from './products';
 import { register as refunds } from './refunds';
+import { register as search } from './search';
 import { register as setupIntents } from './setup-intents';
 import { register as taxIds } from './tax-ids';
 import { register as threeDs } from './three-ds';
@@ -15,6 +17,7 @@ import { register as webhookEndpoints } from './webhook-endpoints';
 export function registerCoreResources(app: EmulatorApp): void {
   customers(app);
   taxIds(app);
+  customerBalanceTransactions(app);
   paymentMethods(app);
   paymentIntents(app);
   balanceTransactions(app);
@@ -25,4 +28,5 @@ export function registerCoreResources(app: EmulatorApp): void {
   prices(app);
   events(app);
   webhookEndpoints(app);
+  search(app);
 }
