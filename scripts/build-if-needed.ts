@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { precompress } from './precompress';
 
 function newestMtime(target: string): number {
   const stat = fs.statSync(target, { throwIfNoEntry: false });
@@ -21,7 +22,8 @@ function isDevelopmentBuild(output: string): boolean {
 
 /**
  * Runs `remix build` when the build is missing, older than its sources, or a development build left
- * by `npm run dev`. Returns true if it built. Under `remix dev` (REMIX_DEV_ORIGIN is set) the dev
+ * by `npm run dev`, then precompresses its assets (scripts/precompress.ts; a no-op when they are up
+ * to date). Returns true if it built. Under `remix dev` (REMIX_DEV_ORIGIN is set) the dev
  * server owns the build and rebuilds it on change, so this does nothing.
  */
 export function buildIfNeeded(root = process.cwd()): boolean {
@@ -33,7 +35,10 @@ export function buildIfNeeded(root = process.cwd()): boolean {
       newestMtime(path.join(root, p)),
     ),
   );
-  if (built > sources && !isDevelopmentBuild(output)) return false;
+  if (built > sources && !isDevelopmentBuild(output)) {
+    precompress(path.join(root, 'public/build'));
+    return false;
+  }
   console.log('Building the app (remix build)…');
   const started = Date.now();
   const result = spawnSync(path.join(root, 'node_modules/.bin/remix'), ['build'], {
@@ -46,6 +51,7 @@ export function buildIfNeeded(root = process.cwd()): boolean {
     process.stderr.write(result.stderr);
     throw new Error('remix build failed');
   }
+  precompress(path.join(root, 'public/build'));
   console.log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   return true;
 }

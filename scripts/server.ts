@@ -5,6 +5,18 @@ import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createRequestHandler, type ServerBuild } from '@remix-run/node';
 import type { ServerHooks } from '../app/server-hooks.server';
+import {
+  addVary,
+  compressor,
+  isCompressible,
+  lookahead,
+  MIN_COMPRESS_BYTES,
+  negotiateEncoding,
+  notModified,
+  precompressed,
+  staticEtag,
+  type Encoding,
+} from './compression';
 
 /**
  * The one server entry: plain `node:http` in front of the Remix handler (no Express: it costs about
@@ -51,14 +63,38 @@ function serveStatic(publicDir: string, req: http.IncomingMessage, res: http.Ser
     return false;
   }
   if (!stat.isFile()) return false;
+  // Files under /build/ carry a content hash in their names: cache them for good.
   const immutable = pathname.startsWith('/build/');
-  res.writeHead(200, {
-    'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
-    'Content-Length': stat.size,
+  const contentType = MIME[path.extname(file)] ?? 'application/octet-stream';
+  const compressible = isCompressible(contentType);
+  const encoding = compressible && stat.size >= MIN_COMPRESS_BYTES ? negotiateEncoding(req.headers['accept-encoding']) : null;
+  const variant = encoding ? precompressed(file, stat, encoding) : null;
+  // Without a precompressed file, compress on the fly (files outside /build/, or a build not yet precompressed).
+  const onTheFly = encoding && !variant ? encoding : null;
+  const etag = variant ? staticEtag(variant.stat, `-${encoding}`) : staticEtag(stat, onTheFly ? `-${onTheFly}` : '');
+  const headers: Record<string, string | number> = {
+    'Content-Type': contentType,
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
-  });
-  if (req.method === 'HEAD') res.end();
-  else fs.createReadStream(file).pipe(res);
+    ETag: etag,
+  };
+  if (compressible) headers.Vary = 'Accept-Encoding';
+  if (notModified(req, etag)) {
+    res.writeHead(304, headers).end();
+    return true;
+  }
+  if (variant) Object.assign(headers, { 'Content-Encoding': encoding, 'Content-Length': variant.stat.size });
+  else if (onTheFly) headers['Content-Encoding'] = onTheFly;
+  else headers['Content-Length'] = stat.size;
+  res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return true;
+  }
+  const source = fs.createReadStream(variant?.file ?? file);
+  const fail = () => res.destroy();
+  source.on('error', fail);
+  if (onTheFly) source.pipe(compressor(onTheFly).on('error', fail)).pipe(res);
+  else source.pipe(res);
   return true;
 }
 
@@ -169,7 +205,21 @@ async function checkFormBody(contentType: string | undefined, body: Buffer): Pro
   }
 }
 
-async function sendResponse(res: http.ServerResponse, response: Response, extra: Record<string, string>) {
+/**
+ * Whether this response may be compressed: a compressible type, a client that accepts it, no encoding
+ * of its own, a body (not HEAD, 204 or 304), not the webhook route, not known to be tiny. Bodies of
+ * unknown length (a page's streamed HTML, single-fetch data) are sized by `lookahead` first.
+ */
+function responseEncoding(req: http.IncomingMessage, response: Response): Encoding | null {
+  if (!response.body || req.method === 'HEAD' || response.status === 204 || response.status === 304) return null;
+  if (response.headers.has('content-encoding') || !isCompressible(response.headers.get('content-type'))) return null;
+  if ((req.url ?? '').startsWith('/webhooks/')) return null;
+  const length = response.headers.get('content-length');
+  if (length !== null && Number(length) < MIN_COMPRESS_BYTES) return null;
+  return negotiateEncoding(req.headers['accept-encoding']);
+}
+
+async function sendResponse(req: http.IncomingMessage, res: http.ServerResponse, response: Response, extra: Record<string, string>) {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key !== 'set-cookie') headers[key] = value;
@@ -177,17 +227,56 @@ async function sendResponse(res: http.ServerResponse, response: Response, extra:
   Object.assign(headers, extra);
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, response.statusText, headers);
-  if (!response.body) return void res.end();
+  let encoding = responseEncoding(req, response);
+  if (isCompressible(response.headers.get('content-type')) && !(req.url ?? '').startsWith('/webhooks/')) addVary(res, headers);
+  if (!response.body) {
+    res.writeHead(response.status, response.statusText, headers);
+    return void res.end();
+  }
   const reader = response.body.getReader();
+  const ahead = encoding && !headers['content-length'] ? await lookahead(reader) : null;
+  // The whole body is here and small: send it as it is, with its length.
+  if (ahead && !ahead.next && ahead.size < MIN_COMPRESS_BYTES) {
+    encoding = null;
+    headers['content-length'] = String(ahead.size);
+  }
+  if (encoding) {
+    headers['content-encoding'] = encoding;
+    delete headers['content-length'];
+    // A strong validator names one exact byte sequence: the compressed one is another.
+    if (headers.etag && !String(headers.etag).startsWith('W/')) headers.etag = `W/${String(headers.etag)}`;
+  }
+  res.writeHead(response.status, response.statusText, headers);
+  const sink: NodeJS.WritableStream = encoding ? compressor(encoding) : res;
+  if (encoding) {
+    const zip = sink as ReturnType<typeof compressor>;
+    zip.on('error', () => res.destroy());
+    zip.pipe(res);
+  }
+  // Compressed: what arrives together goes out together; whenever the source pauses (deferred data,
+  // a streamed Suspense boundary) what was written so far is flushed, so streaming still streams.
+  let flushScheduled = false;
+  const write = async (value: Uint8Array) => {
+    if (!sink.write(value)) await new Promise((r) => sink.once('drain', r));
+    if (encoding && !flushScheduled) {
+      flushScheduled = true;
+      setImmediate(() => {
+        flushScheduled = false;
+        (sink as ReturnType<typeof compressor>).flush();
+      });
+    }
+  };
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
+    for (const chunk of ahead?.chunks ?? []) await write(chunk);
+    let next = ahead ? ahead.next : reader.read();
+    while (next) {
+      const { done, value } = await next;
       if (done) break;
-      if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+      await write(value);
+      next = reader.read();
     }
   } finally {
-    res.end();
+    sink.end();
   }
 }
 
@@ -272,7 +361,7 @@ export async function createAppServer(opts: {
       }
       // The app's origin check is the authority (docs/decisions/002-csrf-origin-check.md), before any body is read.
       const rejected = hooks.guard(new Request(url, { method, headers }));
-      if (rejected) return await sendResponse(res, rejected, {});
+      if (rejected) return await sendResponse(req, res, rejected, {});
 
       const init: RequestInit & { duplex?: 'half' } = { method, headers };
       if (method !== 'GET' && method !== 'HEAD') {
@@ -318,7 +407,7 @@ export async function createAppServer(opts: {
         /(^|;\s*)__session=/.test(cookie) ||
         !!req.headers.authorization ||
         response.headers.getSetCookie().some((c) => c.startsWith('__session='));
-      await sendResponse(res, response, authenticated ? { 'cache-control': 'private, no-store' } : {});
+      await sendResponse(req, res, response, authenticated ? { 'cache-control': 'private, no-store' } : {});
     } catch (error) {
       console.error('request failed:', error instanceof Error ? error.message : error);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
