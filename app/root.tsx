@@ -13,6 +13,7 @@ import {
 } from '@remix-run/react';
 import { useEffect } from 'react';
 import stylesheet from '~/tailwind.css';
+import { isOperator } from '~/admin/guard.server';
 import { getUser } from '~/auth/session.server';
 import { AppShell } from '~/components/app-shell';
 import { env } from '~/lib/env.server';
@@ -36,7 +37,7 @@ export const meta: MetaFunction = () => [{ title: 'Acme Cloud' }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getUser(request);
   return {
-    user: user ? { id: user.id, name: user.name, email: user.email } : null,
+    user: user ? { id: user.id, name: user.name, email: user.email, isAdmin: isOperator(user.email) } : null,
     stripeJsUrl: env().stripeMode === 'unconfigured' ? null : env().stripeJsUrl,
   };
 }

@@ -88,6 +88,7 @@ function desiredCatalog(): { products: DesiredProduct[]; prices: DesiredPrice[] 
 export interface SetupRow {
   object: 'product' | 'price' | 'meter' | 'portal';
   key: string;
+  /** With `dryRun`, `created`/`replaced`/`updated` say what a real run would do, and `id` is `-` for what it would create. */
   action: 'exists' | 'created' | 'replaced' | 'updated' | 'skipped';
   id: string;
   note?: string;
@@ -122,7 +123,12 @@ async function listLookupKeyPrices(s: Stripe, keys: string[]): Promise<Map<strin
   return found;
 }
 
-export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}): Promise<SetupRow[]> {
+/**
+ * Makes Stripe's catalogue match plans.ts (`stripe:setup`). `dryRun` only reads: it reports what a real
+ * run would change (the operator console's catalogue page) and writes nothing, in Stripe or the mirror.
+ */
+export async function ensureCatalog(opts: { log?: (row: SetupRow) => void; dryRun?: boolean } = {}): Promise<SetupRow[]> {
+  const dryRun = opts.dryRun === true;
   const s = stripe();
   const rows: SetupRow[] = [];
   const report = (row: SetupRow) => {
@@ -143,6 +149,10 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
       report({ object: 'product', key: want.key, action: 'exists', id: existing.id });
       continue;
     }
+    if (dryRun) {
+      report({ object: 'product', key: want.key, action: 'created', id: '-' });
+      continue;
+    }
     const created = await s.products.create(
       { name: want.name, description: want.description, metadata: { [PRODUCT_KEY]: want.key } },
       { idempotencyKey: `setup:product:${want.key}` },
@@ -157,6 +167,7 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
     if (m.event_name === METERED.meter.eventName) meter = m;
   }
   if (meter) report({ object: 'meter', key: METERED.meter.eventName, action: 'exists', id: meter.id });
+  else if (dryRun) report({ object: 'meter', key: METERED.meter.eventName, action: 'created', id: '-' });
   else {
     meter = await s.billing.meters.create(
       {
@@ -176,11 +187,22 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
   );
   for (const want of wantPrices) {
     const existing = existingPrices.get(want.lookupKey);
-    if (existing && priceMatches(existing, want, meter.id)) {
+    if (existing && priceMatches(existing, want, meter?.id ?? null)) {
       report({ object: 'price', key: want.lookupKey, action: 'exists', id: existing.id });
       continue;
     }
+    if (dryRun) {
+      report({
+        object: 'price',
+        key: want.lookupKey,
+        action: existing ? 'replaced' : 'created',
+        id: '-',
+        note: existing ? `would archive ${existing.id}` : undefined,
+      });
+      continue;
+    }
     const product = productByKey.get(want.productKey)!;
+    if (!meter) throw new Error('unreachable: the meter exists outside a dry run');
     const params: Stripe.PriceCreateParams = {
       product: product.id,
       currency: want.currency,
@@ -222,7 +244,8 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
     }
   }
 
-  await ensurePortalConfiguration(s, productByKey, report);
+  await ensurePortalConfiguration(s, productByKey, report, dryRun);
+  if (dryRun) return rows;
   invalidatePriceCache();
   const resolved = await listLookupKeyPrices(
     s,
@@ -232,7 +255,12 @@ export async function ensureCatalog(opts: { log?: (row: SetupRow) => void } = {}
   return rows;
 }
 
-async function ensurePortalConfiguration(s: Stripe, productByKey: Map<string, Stripe.Product>, report: (row: SetupRow) => void) {
+async function ensurePortalConfiguration(
+  s: Stripe,
+  productByKey: Map<string, Stripe.Product>,
+  report: (row: SetupRow) => void,
+  dryRun: boolean,
+) {
   const prices = await listLookupKeyPrices(
     s,
     PLAN_LIST.flatMap((plan) => [plan.prices.month.lookupKey, plan.prices.year.lookupKey]),
@@ -247,7 +275,7 @@ async function ensurePortalConfiguration(s: Stripe, productByKey: Map<string, St
       proration_behavior: f.subscriptionUpdate.prorationBehavior,
       default_allowed_updates: ['price', 'quantity'],
       products: PLAN_LIST.map((plan) => ({
-        product: productByKey.get(plan.key)!.id,
+        product: productByKey.get(plan.key)?.id ?? `(${plan.key}, to be created)`,
         prices: [plan.prices.month.lookupKey, plan.prices.year.lookupKey].map((k) => prices.get(k)?.id).filter((id): id is string => !!id),
       })),
     },
@@ -264,6 +292,8 @@ async function ensurePortalConfiguration(s: Stripe, productByKey: Map<string, St
     const metadata = { [PRODUCT_KEY]: 'portal', app_digest: digest };
     if (existing && existing.metadata?.app_digest === digest) {
       report({ object: 'portal', key: 'portal', action: 'exists', id: existing.id });
+    } else if (dryRun) {
+      report({ object: 'portal', key: 'portal', action: existing ? 'updated' : 'created', id: existing?.id ?? '-' });
     } else if (existing) {
       const updated = await s.billingPortal.configurations.update(
         existing.id,

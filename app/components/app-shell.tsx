@@ -1,6 +1,6 @@
 import { Form, NavLink, Link } from '@remix-run/react';
 
-type ShellUser = { id: string; name: string; email: string } | null;
+type ShellUser = { id: string; name: string; email: string; isAdmin?: boolean } | null;
 
 const NAV = [
   { to: '/dashboard', label: 'Dashboard' },
@@ -31,7 +31,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
           </Link>
           {user ? (
             <nav aria-label="Main" className="order-3 flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto">
-              {NAV.map((item) => (
+              {(user.isAdmin ? [...NAV, { to: '/admin', label: 'Admin' }] : NAV).map((item) => (
                 <NavLink
                   key={item.to}
                   to={item.to}

@@ -45,6 +45,13 @@ const EnvSchema = z.object({
   STRIPE_EMULATOR_PORT: port.default(12111),
   STRIPE_EMULATOR_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
   SMTP_URL: optionalString.pipe(z.string().url().optional()),
+  /** Operators (the /admin console, docs/admin.md): a comma-separated list of account emails, any case. */
+  ADMIN_EMAILS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^,\s@]+@[^,\s@]+(\s*,\s*[^,\s@]+@[^,\s@]+)*,?$/, 'must be a comma-separated list of email addresses')
+      .optional(),
+  ),
   /**
    * Behind a reverse proxy: how many proxies to trust (`true` = 1). Only then are X-Forwarded-For,
    * X-Forwarded-Host and X-Forwarded-Proto read (docs/deploy.md).
@@ -65,6 +72,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   stripeJsUrl: string;
   /** Proxy hops whose X-Forwarded-* headers are believed; 0 = none (TRUST_PROXY unset). */
   trustProxyHops: number;
+  /** ADMIN_EMAILS, lower-cased. */
+  adminEmails: string[];
 };
 
 export class EnvError extends Error {}
@@ -94,6 +103,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     stripeMode,
     trustProxyHops:
       !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),
+    adminEmails: (raw.ADMIN_EMAILS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
     webhookSecrets: (raw.STRIPE_WEBHOOK_SECRET ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -4,3 +4,4 @@ export * from './webhooks';
 export * from './subscription-extras';
 export * from './usage';
 export * from './sessions';
+export * from './admin';
