@@ -13,8 +13,11 @@ import { register as billingPortal } from './routes/billing-portal';
 import { register as checkout, type CompleteCheckoutSession } from './routes/checkout';
 import { register as coupons } from './routes/coupons';
 import { register as creditNotes } from './routes/credit-notes';
+import { register as discounts } from './routes/discounts';
 import { register as invoiceItems } from './routes/invoice-items';
+import { register as invoiceLines } from './routes/invoice-lines';
 import { register as invoices } from './routes/invoices';
+import { register as meterEventAdjustments } from './routes/meter-event-adjustments';
 import { register as meters } from './routes/meters';
 import { register as schedules } from './routes/schedules';
 import { register as subscriptionItems } from './routes/subscription-items';
@@ -50,11 +53,14 @@ export function register(app: EmulatorApp): BillingModule {
   subscriptionItems(app, rt);
   invoices(app, rt);
   invoiceItems(app, rt);
+  invoiceLines(app, rt);
   creditNotes(app, rt);
   coupons(app);
+  discounts(app, rt);
   schedules(app, rt);
   testClocks(app, rt);
   meters(app, rt);
+  meterEventAdjustments(app, rt);
   const { completeCheckoutSession } = checkout(app, rt);
   billingPortal(app);
 

@@ -11,12 +11,14 @@ import { register as refunds } from './refunds';
 import { register as search } from './search';
 import { register as setupIntents } from './setup-intents';
 import { register as taxIds } from './tax-ids';
+import { register as taxRates } from './tax-rates';
 import { register as threeDs } from './three-ds';
 import { register as webhookEndpoints } from './webhook-endpoints';
 
 export function registerCoreResources(app: EmulatorApp): void {
   customers(app);
   taxIds(app);
+  taxRates(app);
   customerBalanceTransactions(app);
   paymentMethods(app);
   paymentIntents(app);
