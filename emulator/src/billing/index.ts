@@ -9,6 +9,7 @@ import { defaultSettings } from './engine/context';
 import { onPaymentIntentFailed, onPaymentIntentSucceeded } from './engine/invoices';
 import { onInvoicePaid, onInvoicePaymentFailed, onInvoiceVoided, onSetupIntentSucceeded } from './engine/subscriptions';
 import { createRuntime, type BillingRuntime } from './runtime';
+import { register as alerts } from './routes/alerts';
 import { register as billingPortal } from './routes/billing-portal';
 import { register as checkout, type CompleteCheckoutSession } from './routes/checkout';
 import { register as coupons } from './routes/coupons';
@@ -61,6 +62,7 @@ export function register(app: EmulatorApp): BillingModule {
   testClocks(app, rt);
   meters(app, rt);
   meterEventAdjustments(app, rt);
+  alerts(app, rt);
   const { completeCheckoutSession } = checkout(app, rt);
   billingPortal(app);
 

@@ -2,6 +2,7 @@ import type { EmulatorApp } from '../core';
 import { register as balanceTransactions } from './balance-transactions';
 import { register as customerBalanceTransactions } from './customer-balance-transactions';
 import { register as customers } from './customers';
+import { register as customerSessions } from './customer-sessions';
 import { register as events } from './events';
 import { register as paymentIntents } from './payment-intents';
 import { register as paymentMethods } from './payment-methods';
@@ -20,6 +21,7 @@ export function registerCoreResources(app: EmulatorApp): void {
   taxIds(app);
   taxRates(app);
   customerBalanceTransactions(app);
+  customerSessions(app);
   paymentMethods(app);
   paymentIntents(app);
   balanceTransactions(app);

@@ -4,6 +4,7 @@ import { p, listParams, errors, StripeError, type EmulatorApp, type Ctx } from '
 import { base62 } from '../../core/ids';
 import { DAY } from '../util';
 import { aggregateMeter, type StoredMeterEvent } from '../engine/usage';
+import { checkUsageAlerts } from './alerts';
 import type { BillingRuntime } from '../runtime';
 
 type Meter = Stripe.Billing.Meter;
@@ -135,6 +136,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
       timestamp: ts,
     };
     store.put('billing.meter_event', ev as never);
+    checkUsageAlerts(ctx, b, ev);
     return ev;
   };
 
