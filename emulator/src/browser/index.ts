@@ -26,13 +26,15 @@ export function register(app: EmulatorApp, deps: BrowserDeps): void {
   const frameJs = asset('elements-frame.js');
   const js = { 'Content-Type': 'application/javascript; charset=utf-8', 'Cache-Control': 'no-cache' };
 
-  app.route({
-    method: 'GET',
-    path: '/js/stripe.js',
-    auth: 'none',
-    transaction: false,
-    handler: (ctx) => new RawResponse(200, stripeJs.replace('__EMULATOR_PUBLIC_URL__', ctx.publicUrl || app.publicUrl), js),
-  });
+  // also at the paths Stripe.js is loaded from (`/v3/`, `/<release>/stripe.js`), for a host mapped to the emulator
+  for (const path of ['/js/stripe.js', '/v3', '/:release/stripe.js'])
+    app.route({
+      method: 'GET',
+      path,
+      auth: 'none',
+      transaction: false,
+      handler: (ctx) => new RawResponse(200, stripeJs.replace('__EMULATOR_PUBLIC_URL__', ctx.publicUrl || app.publicUrl), js),
+    });
   app.route({
     method: 'GET',
     path: '/js/elements-frame',

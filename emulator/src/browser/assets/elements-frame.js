@@ -270,7 +270,12 @@
   /** After a submit attempt every field reports incomplete values too (as Stripe does). */
   var submitted = false;
   var country = defaultCountry();
-  var hideZip = options.hidePostalCode === true;
+  /** The split card elements (cardNumber, cardExpiry, cardCvc): one field per frame. */
+  var SPLIT = { cardNumber: 'number', cardExpiry: 'expiry', cardCvc: 'cvc' };
+  var own = SPLIT[type] || null;
+  /** While the card number frame gathers its siblings' values to create the PaymentMethod. */
+  var collecting = false;
+  var hideZip = options.hidePostalCode === true || !!own;
   var fieldsOpt = options.fields && options.fields.billingDetails;
   if (
     fieldsOpt === 'never' ||
@@ -280,7 +285,7 @@
     hideZip = true;
 
   function renderCard() {
-    var compact = type === 'card';
+    var compact = type === 'card' || !!own;
     var opts = COUNTRIES.map(function (c) {
       return '<option value="' + c[0] + '"' + (c[0] === country ? ' selected' : '') + '>' + esc(c[1]) + '</option>';
     }).join('');
@@ -290,14 +295,25 @@
       })
       .join('');
     if (compact) {
+      var hid = function (k) {
+        return own && own !== k ? ' hidden' : '';
+      };
       root.innerHTML =
-        '<div class="compact" id="box">' +
-        '<span style="color:var(--colorIcon);display:flex" id="cardicon">' +
-        ICONS.card +
-        '</span>' +
-        '<input class="n" id="number" aria-label="Card number" placeholder="Card number" inputmode="numeric" autocomplete="cc-number" autocorrect="off" spellcheck="false">' +
-        '<input class="e" id="expiry" aria-label="Expiration date" placeholder="MM / YY" inputmode="numeric" autocomplete="cc-exp">' +
-        '<input class="c" id="cvc" aria-label="Security code" placeholder="CVC" inputmode="numeric" autocomplete="cc-csc">' +
+        '<div class="compact' +
+        (own ? ' split' : '') +
+        '" id="box">' +
+        (own && own !== 'number' ? '' : '<span style="color:var(--colorIcon);display:flex" id="cardicon">' + ICONS.card + '</span>') +
+        '<input class="n" id="number" aria-label="Card number" placeholder="' +
+        (own ? '1234 1234 1234 1234' : 'Card number') +
+        '" inputmode="numeric" autocomplete="cc-number" autocorrect="off" spellcheck="false"' +
+        hid('number') +
+        '>' +
+        '<input class="e" id="expiry" aria-label="Expiration date" placeholder="MM / YY" inputmode="numeric" autocomplete="cc-exp"' +
+        hid('expiry') +
+        '>' +
+        '<input class="c" id="cvc" aria-label="Security code" placeholder="CVC" inputmode="numeric" autocomplete="cc-csc"' +
+        hid('cvc') +
+        '>' +
         (hideZip ? '' : '<input class="z" id="postal" aria-label="ZIP" placeholder="ZIP" autocomplete="postal-code">') +
         '</div><div class="error" id="err-all" role="alert"></div>';
     } else {
@@ -329,7 +345,7 @@
   }
 
   function updateCountry() {
-    if (type === 'card') return;
+    if (type === 'card' || own) return;
     var cfg = POSTAL[country];
     var wrap = document.getElementById('f-postal');
     if (!wrap) return;
@@ -358,8 +374,17 @@
     return { month: parseInt(d.slice(0, 2), 10), year: 2000 + parseInt(d.slice(2, 4), 10) };
   }
 
-  /** Current error per field (null = fine), in Stripe's words. `strict` = also report empty/incomplete. */
+  /** Errors of the fields this frame shows (a split card frame: its one field, unless gathering all three). */
   function errorsFor(strict) {
+    var errs = allErrorsFor(strict);
+    if (!own || collecting) return errs;
+    var mine = {};
+    if (errs[own]) mine[own] = errs[own];
+    return mine;
+  }
+
+  /** Current error per field (null = fine), in Stripe's words. `strict` = also report empty/incomplete. */
+  function allErrorsFor(strict) {
     var errs = {};
     var num = digitsOf(fields.number.value);
     var b = brandOf(num);
@@ -390,7 +415,9 @@
     }
 
     var cvc = digitsOf(fields.cvc.value);
-    if (cvc.length < b.cvc && (strict || (cvc && touched.cvc)))
+    // a lone CVC frame does not know the brand: 3 or 4 digits
+    var cvcLen = own === 'cvc' && !num ? 3 : b.cvc;
+    if (cvc.length < cvcLen && (strict || (cvc && touched.cvc)))
       errs.cvc = { code: 'incomplete_cvc', message: "Your card's security code is incomplete." };
 
     var postalCfg = type === 'card' ? (hideZip ? null : POSTAL.US) : hideZip ? null : POSTAL[country];
@@ -415,7 +442,7 @@
       var e = errs[k];
       if (e && !first) first = e;
       shown[k] = e || null;
-      if (type === 'card') return;
+      if (type === 'card' || own) return;
       var box = document.getElementById('err-' + k);
       var wrap = document.getElementById('f-' + k);
       if (!box || !wrap) return;
@@ -423,7 +450,7 @@
       wrap.classList.toggle('invalid', !!e);
       fields[k].setAttribute('aria-invalid', e ? 'true' : 'false');
     });
-    if (type === 'card') {
+    if (type === 'card' || own) {
       document.getElementById('err-all').textContent = first ? first.message : '';
       document.getElementById('box').classList.toggle('invalid', !!first);
     }
@@ -431,6 +458,7 @@
   }
 
   function isEmpty() {
+    if (own) return !fields[own].value;
     return !fields.number.value && !fields.expiry.value && !fields.cvc.value && !(fields.postal && fields.postal.value);
   }
 
@@ -442,8 +470,8 @@
     var payload = { complete: complete, empty: isEmpty() };
     if (type === 'payment') payload.collapsed = false;
     if (type === 'payment') payload.value = { type: 'card' };
-    else payload.value = { postalCode: fields.postal ? fields.postal.value : '' };
-    payload.brand = num ? brandOf(num).brand : 'unknown';
+    else if (type === 'card') payload.value = { postalCode: fields.postal ? fields.postal.value : '' };
+    if (!own || own === 'number') payload.brand = num ? brandOf(num).brand : 'unknown';
     if (visible) payload.error = { type: 'validation_error', code: visible.code, message: visible.message };
     var key = JSON.stringify(payload);
     if (key === lastChange) return;
@@ -459,11 +487,11 @@
       var ib = icons[i].getAttribute('data-brand');
       icons[i].classList.toggle('hidden', b !== 'unknown' && ib !== b);
     }
-    if (type === 'card') {
-      var ci = document.getElementById('cardicon');
+    var ci = document.getElementById('cardicon');
+    if (ci && (type === 'card' || own)) {
       ci.innerHTML = ICONS[b] ? '<span class="icons" style="position:static">' + ICONS[b] + '</span>' : ICONS.card;
     }
-    fields.cvc.maxLength = brandOf(num).cvc;
+    fields.cvc.maxLength = own === 'cvc' ? 4 : brandOf(num).cvc;
   }
 
   function wireCard() {
@@ -478,7 +506,7 @@
       if (atEnd) f.number.setSelectionRange(f.number.value.length, f.number.value.length);
       showBrand();
       emitChange();
-      if (b.lengths.indexOf(num.length) >= 0 && num.length === Math.max.apply(null, b.lengths) && luhn(num)) f.expiry.focus();
+      if (b.lengths.indexOf(num.length) >= 0 && num.length === Math.max.apply(null, b.lengths) && luhn(num) && !own) f.expiry.focus();
     });
     f.expiry.addEventListener('input', function (ev) {
       var d = digitsOf(f.expiry.value);
@@ -487,11 +515,11 @@
       var deleting = ev.inputType && ev.inputType.indexOf('delete') === 0;
       f.expiry.value = d.length > 2 || (d.length === 2 && !deleting) ? d.slice(0, 2) + ' / ' + d.slice(2) : d;
       emitChange();
-      if (d.length === 4 && !errorsFor(false).expiry) f.cvc.focus();
+      if (d.length === 4 && !errorsFor(false).expiry && !own) f.cvc.focus();
     });
     f.cvc.addEventListener('input', function () {
       var b = brandOf(digitsOf(f.number.value));
-      f.cvc.value = digitsOf(f.cvc.value).slice(0, b.cvc);
+      f.cvc.value = digitsOf(f.cvc.value).slice(0, own === 'cvc' ? 4 : b.cvc);
       emitChange();
     });
     if (f.postal) {
@@ -534,7 +562,7 @@
   function onFocusIn() {
     if (focusTimer) clearTimeout(focusTimer);
     focusTimer = null;
-    if (type === 'card') document.getElementById('box').classList.add('focus');
+    if (type === 'card' || own) document.getElementById('box').classList.add('focus');
     if (!hasFocus) {
       hasFocus = true;
       post('focus');
@@ -543,7 +571,7 @@
   function onFocusOut() {
     focusTimer = setTimeout(function () {
       if (document.activeElement && document.activeElement !== document.body) return;
-      if (type === 'card') document.getElementById('box').classList.remove('focus');
+      if (type === 'card' || own) document.getElementById('box').classList.remove('focus');
       if (hasFocus) {
         hasFocus = false;
         post('blur');
@@ -570,7 +598,7 @@
     if (first) {
       var order = ['number', 'expiry', 'cvc', 'postal'];
       for (var i = 0; i < order.length; i++) {
-        if (errs[order[i]]) {
+        if (errs[order[i]] && (!own || own === order[i])) {
           fields[order[i]].focus();
           break;
         }
@@ -607,8 +635,59 @@
     );
   }
 
-  function createPaymentMethod(args) {
+  /** A sibling split-card frame of the same merchant page (same origin as this frame), by its frame id. */
+  function siblingFrame(id) {
+    var frames = window.parent.frames;
+    for (var i = 0; i < frames.length; i++) {
+      try {
+        if (frames[i].__stripeEmuSplit && frames[i].__stripeEmuSplit.frameId === id) return frames[i].__stripeEmuSplit;
+      } catch {
+        // a frame of another origin (the merchant's own iframes): not ours
+      }
+    }
+    return null;
+  }
+
+  /** The card number frame of split elements: copy expiry and CVC from their frames (card data stays on this origin). */
+  function gatherSplit(siblings) {
+    var missing = null;
+    ['expiry', 'cvc'].forEach(function (k) {
+      var sib = siblings && siblings[k] ? siblingFrame(siblings[k]) : null;
+      if (!sib) missing = missing || k;
+      else fields[k].value = sib.value();
+    });
+    if (missing)
+      return {
+        error: {
+          type: 'validation_error',
+          code: missing === 'expiry' ? 'incomplete_expiry' : 'incomplete_cvc',
+          message:
+            'Mount a ' +
+            (missing === 'expiry' ? 'cardExpiry' : 'cardCvc') +
+            ' Element from the same elements() group as the cardNumber Element.',
+        },
+      };
+    return null;
+  }
+
+  function validateSplit(args) {
+    if (own !== 'number') return validateCard();
+    var g = gatherSplit(args.siblings);
+    if (g) return g;
+    collecting = true;
     var v = validateCard();
+    collecting = false;
+    return v;
+  }
+
+  function createPaymentMethod(args) {
+    if (own === 'number') {
+      var g = gatherSplit(args.siblings);
+      if (g) return Promise.resolve(g);
+      collecting = true;
+    }
+    var v = validateCard();
+    collecting = false;
     if (v.error) return Promise.resolve(v);
     var exp = parseExpiry();
     var bd = Object.assign({}, args.billing_details || {});
@@ -740,6 +819,45 @@
   }
 
   // ------------------------------------------------------------------------------------------
+  // Link Authentication element: the customer's email (Link itself needs Stripe's network)
+
+  var email = null;
+  function renderEmail() {
+    var dv = (options.defaultValues && options.defaultValues.email) || '';
+    root.innerHTML =
+      '<form id="form" novalidate><div class="field" id="f-email"><label for="email">Email</label><div class="inputwrap">' +
+      '<input id="email" type="email" inputmode="email" autocomplete="email" spellcheck="false" value="' +
+      esc(dv) +
+      '" aria-describedby="err-email" aria-invalid="false"></div><div class="error" id="err-email" role="alert"></div></div></form>';
+    email = document.getElementById('email');
+    email.addEventListener('input', emailChange);
+    email.addEventListener('focus', onFocusIn);
+    email.addEventListener('blur', onFocusOut);
+    document.getElementById('form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+    });
+    if (dv) setTimeout(emailChange, 0);
+  }
+  function emailError() {
+    var v = email.value.trim();
+    if (!v) return { code: 'incomplete_email', message: 'Your email is incomplete.' };
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) return { code: 'invalid_email', message: 'Your email address is invalid.' };
+    return null;
+  }
+  function emailChange() {
+    var v = email.value.trim();
+    post('change', { complete: !emailError(), empty: !v, value: { email: v } });
+  }
+  function validateEmail() {
+    var e = emailError();
+    document.getElementById('err-email').textContent = e ? e.message : '';
+    document.getElementById('f-email').classList.toggle('invalid', !!e);
+    email.setAttribute('aria-invalid', e ? 'true' : 'false');
+    reportHeight();
+    return e ? { error: { type: 'validation_error', code: e.code, message: e.message } } : {};
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Messaging
 
   var lastHeight = 0;
@@ -754,14 +872,15 @@
   function handle(cmd, args) {
     switch (cmd) {
       case 'validate':
-        return type === 'address' ? validateAddress() : validateCard();
+        return type === 'address' ? validateAddress() : type === 'linkAuthentication' ? validateEmail() : validateSplit(args);
       case 'createPaymentMethod':
         return createPaymentMethod(args);
       case 'getValue':
         if (type === 'address') return { complete: Object.keys(addressErrors()).length === 0, isNewAddress: true, value: addressValue() };
+        if (type === 'linkAuthentication') return { complete: !emailError(), value: { email: email.value.trim() } };
         return { complete: Object.keys(errorsFor(true)).length === 0, value: { type: 'card' } };
       case 'focus': {
-        var first = type === 'address' ? addr.name : fields.number;
+        var first = type === 'address' ? addr.name : type === 'linkAuthentication' ? email : fields[own || 'number'];
         if (first) first.focus();
         return {};
       }
@@ -773,7 +892,10 @@
           Object.keys(addr).forEach(function (k) {
             if (k !== 'country') addr[k].value = '';
           });
-        else {
+        else if (type === 'linkAuthentication') {
+          email.value = '';
+          emailChange();
+        } else {
           ['number', 'expiry', 'cvc', 'postal'].forEach(function (k) {
             if (fields[k]) fields[k].value = '';
           });
@@ -808,7 +930,16 @@
   });
 
   if (type === 'address') renderAddress();
+  else if (type === 'linkAuthentication') renderEmail();
   else renderCard();
+  // a split card frame lends its one value to the card number frame (same origin) when it creates the PaymentMethod
+  if (own && own !== 'number')
+    window.__stripeEmuSplit = {
+      frameId: frameId,
+      value: function () {
+        return fields[own].value;
+      },
+    };
   if (typeof ResizeObserver === 'function') new ResizeObserver(reportHeight).observe(document.documentElement);
   lastHeight = Math.ceil(document.documentElement.getBoundingClientRect().height);
   post('ready', { height: lastHeight });

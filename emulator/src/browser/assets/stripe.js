@@ -11,10 +11,22 @@
   var RELEASE = 'endive';
   var API_VERSION = '2026-10-28.endive';
   var current = document.currentScript;
+  /**
+   * Where the emulator is, in this order: an override (`window.STRIPE_EMULATOR_URL` or the script
+   * tag's `data-stripe-emulator-url`), else the script's own URL minus the path Stripe.js is loaded
+   * from (`/js/stripe.js`, `/v3/`, `/<release>/stripe.js`, under any prefix or host mapped to the
+   * emulator, e.g. `https://js.stripe.com/v3/`), else the emulator's public URL.
+   */
   var BASE = (function () {
-    var src = current && current.src ? current.src : '__EMULATOR_PUBLIC_URL__/js/stripe.js';
-    var u = new URL(src, window.location.href);
-    return u.origin + u.pathname.replace(/\/js\/stripe\.js$/, '');
+    var override = window.STRIPE_EMULATOR_URL || (current && current.getAttribute && current.getAttribute('data-stripe-emulator-url'));
+    if (override) return new URL(String(override), window.location.href).href.replace(/\/+$/, '');
+    var src = current && current.src;
+    if (src) {
+      var u = new URL(src, window.location.href);
+      var m = /\/(v3\/?|[A-Za-z0-9_-]+\/stripe\.js)$/.exec(u.pathname);
+      if (m) return u.origin + u.pathname.slice(0, m.index);
+    }
+    return '__EMULATOR_PUBLIC_URL__';
   })();
   var ORIGIN = new URL(BASE).origin;
   var frameSeq = 0;
@@ -170,7 +182,31 @@
   // ---------------------------------------------------------------------------------------------
   // Element
 
-  var ELEMENT_TYPES = { payment: 1, card: 1, address: 1 };
+  /** Element types rendered by the emulator's frame (card data and form fields live there). */
+  var FRAME_TYPES = { payment: 1, card: 1, address: 1, linkAuthentication: 1, cardNumber: 1, cardExpiry: 1, cardCvc: 1 };
+  /** Element types Stripe.js creates that need a network, wallet or bank the emulator does not have: an honest box. */
+  var OFFLINE_TYPES = {
+    expressCheckout: 'Express checkout (Apple Pay, Google Pay, Link, PayPal)',
+    paymentRequestButton: 'Payment Request button (Apple Pay, Google Pay)',
+    paymentMethodMessaging: 'Payment method messaging (Klarna, Afterpay, Affirm)',
+    affirmMessage: 'Affirm messaging',
+    afterpayClearpayMessage: 'Afterpay / Clearpay messaging',
+    iban: 'IBAN (SEPA Direct Debit)',
+    idealBank: 'iDEAL bank selection',
+    auBankAccount: 'BECS Direct Debit bank account',
+    fpxBank: 'FPX bank selection',
+    epsBank: 'EPS bank selection',
+    p24Bank: 'Przelewy24 bank selection',
+    currencySelector: 'Currency selector',
+    taxId: 'Tax ID',
+    shippingAddress: 'Shipping address (legacy)',
+    issuingCardNumberDisplay: 'Issuing card number',
+    issuingCardCvcDisplay: 'Issuing card CVC',
+    issuingCardExpiryDisplay: 'Issuing card expiry',
+    issuingCardPinDisplay: 'Issuing card PIN',
+    issuingCardCopyButton: 'Issuing copy button',
+  };
+  var FRAME_HEIGHT = { card: 48, address: 320, linkAuthentication: 72, cardNumber: 44, cardExpiry: 44, cardCvc: 44 };
 
   function Element(elements, type, options) {
     Emitter.call(this);
@@ -185,6 +221,7 @@
     this._destroyed = false;
     this._state = { complete: false, empty: true };
     this._mounted = false;
+    this._offline = !!OFFLINE_TYPES[type];
     frameElements[this._frameId] = this;
   }
   Element.prototype = Object.create(Emitter.prototype);
@@ -203,6 +240,7 @@
           ') applies to no DOM elements that are currently on the page.\nMake sure the element exists on the page before calling mount().',
       );
     if (this._mounted) throw IntegrationError('This Element is already mounted. Use `unmount` to unmount the Element before re-mounting.');
+    if (this._offline) return this._mountOffline(node);
     var self = this;
     var el = this._elements;
     var wrap = document.createElement('div');
@@ -216,11 +254,16 @@
     iframe.setAttribute('scrolling', 'no');
     iframe.setAttribute('role', 'presentation');
     iframe.setAttribute('allow', 'payment *');
-    iframe.title = this._type === 'address' ? 'Secure address input frame' : 'Secure payment input frame';
+    iframe.title =
+      this._type === 'address'
+        ? 'Secure address input frame'
+        : this._type === 'linkAuthentication'
+          ? 'Secure email input frame'
+          : 'Secure payment input frame';
     iframe.style.cssText =
       'border:none !important;margin:-4px;padding:0 !important;width:calc(100% + 8px);min-width:100% !important;overflow:hidden !important;display:block !important;user-select:none !important;color-scheme:normal !important;height:' +
-      (this._type === 'card' ? '48px' : this._type === 'address' ? '320px' : '260px') +
-      ';transition:height .2s ease;';
+      (FRAME_HEIGHT[this._type] || 260) +
+      'px;transition:height .2s ease;';
     var init = {
       frameId: this._frameId,
       type: this._type,
@@ -247,6 +290,32 @@
     });
     node.classList.add('StripeElement');
     this._emit('loaderstart', { elementType: this._type });
+    return undefined;
+  };
+
+  /** An element the emulator cannot provide offline: a visible box saying so, `ready` as Stripe.js sends it when nothing is available. */
+  Element.prototype._mountOffline = function (node) {
+    var self = this;
+    var wrap = document.createElement('div');
+    wrap.className = 'StripeElement __PrivateStripeElement';
+    wrap.setAttribute('data-stripe-emulator', 'unavailable');
+    wrap.setAttribute('role', 'note');
+    wrap.style.cssText =
+      'box-sizing:border-box;margin:0;padding:10px 12px;border:1px dashed #9ca3af;border-radius:6px;background:#f9fafb;color:#374151;font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:anywhere;';
+    wrap.textContent = OFFLINE_TYPES[this._type] + ' is not available offline (Stripe emulator).';
+    node.appendChild(wrap);
+    this._container = node;
+    this._wrap = wrap;
+    this._mounted = true;
+    this._readyPromise = Promise.resolve(null);
+    this._emit('loaderstart', { elementType: this._type });
+    setTimeout(function () {
+      if (!self._mounted) return;
+      var ev = { elementType: self._type };
+      // Express Checkout reports the wallets it can show; none here, so pages hide it as with real Stripe.js
+      if (self._type === 'expressCheckout') ev.availablePaymentMethods = undefined;
+      self._emit('ready', ev);
+    }, 0);
     return undefined;
   };
 
@@ -295,6 +364,7 @@
   Element.prototype.unmount = function () {
     this._checkAlive();
     if (this._wrap && this._wrap.parentNode) this._wrap.parentNode.removeChild(this._wrap);
+    if (this._container && this._container.classList) this._container.classList.remove('StripeElement');
     this._wrap = null;
     this._iframe = null;
     this._mounted = false;
@@ -387,9 +457,13 @@
     });
   };
   Elements.prototype.create = function (type, options) {
-    if (!ELEMENT_TYPES[type])
+    if (!FRAME_TYPES[type] && !OFFLINE_TYPES[type])
       throw IntegrationError(
-        'A valid Element name must be provided. Valid Elements are: payment, card, address; you passed: ' + type + '.',
+        'A valid Element name must be provided. Valid Elements are: ' +
+          Object.keys(FRAME_TYPES).concat(Object.keys(OFFLINE_TYPES)).join(', ') +
+          '; you passed: ' +
+          type +
+          '.',
       );
     if (this._elements[type]) throw IntegrationError('Can only create one Element of type ' + type + '.');
     var el = new Element(this, type, options);
@@ -422,7 +496,20 @@
     });
   };
   Elements.prototype._paymentElement = function () {
-    return this._elements.payment || this._elements.card || null;
+    return this._elements.payment || this._elements.card || this._elements.cardNumber || null;
+  };
+  /** The email typed into a mounted Link Authentication Element (it fills billing_details.email). */
+  Elements.prototype._linkEmail = function () {
+    var la = this._elements.linkAuthentication;
+    return la && la._mounted && la._state && la._state.value && la._state.value.email ? la._state.value.email : null;
+  };
+  /** Frame ids of the split card elements, so the card number frame can read its siblings (same origin). */
+  Elements.prototype._splitSiblings = function () {
+    var out = {};
+    var e = this._elements;
+    if (e.cardExpiry && e.cardExpiry._mounted) out.expiry = e.cardExpiry._frameId;
+    if (e.cardCvc && e.cardCvc._mounted) out.cvc = e.cardCvc._frameId;
+    return out;
   };
   Elements.prototype.submit = function () {
     var self = this;
@@ -431,8 +518,10 @@
       return Promise.resolve({
         error: { type: 'validation_error', message: 'elements.submit(): there is no mounted Payment Element to submit.' },
       });
-    var checks = [el._call('validate')];
+    var checks = [el._call('validate', el._type === 'cardNumber' ? { siblings: this._splitSiblings() } : {})];
     if (this._elements.address && this._elements.address._mounted) checks.push(this._elements.address._call('validate'));
+    if (this._elements.linkAuthentication && this._elements.linkAuthentication._mounted)
+      checks.push(this._elements.linkAuthentication._call('validate'));
     return Promise.all(checks).then(function (rs) {
       for (var i = 0; i < rs.length; i++) {
         if (rs[i] && rs[i].error) return { error: rs[i].error };
@@ -447,15 +536,38 @@
     var el = this._paymentElement();
     if (!el || !el._mounted)
       return Promise.resolve({ error: { type: 'validation_error', message: 'The Payment Element is not mounted.' } });
-    var addr = this._elements.address && this._elements.address._mounted ? this._elements.address.getValue() : Promise.resolve(null);
-    return addr.then(function (a) {
-      var bd = Object.assign({}, billingDetails || {});
-      if (a && a.value && self._elements.address._options.mode !== 'shipping') {
-        if (a.value.name && !bd.name) bd.name = a.value.name;
-        if (a.value.address && !bd.address) bd.address = a.value.address;
-      }
-      return el._call('createPaymentMethod', { billing_details: bd, extra: extra || {} });
+    // the other mounted elements of the group are validated with it, as Stripe.js does on confirm
+    var others = ['address', 'linkAuthentication'].filter(function (t) {
+      return self._elements[t] && self._elements[t]._mounted;
     });
+    var checks = Promise.all(
+      others.map(function (t) {
+        return self._elements[t]._call('validate');
+      }),
+    );
+    var addr = checks.then(function (rs) {
+      for (var i = 0; i < rs.length; i++) if (rs[i] && rs[i].error) throw { error: rs[i].error };
+      return self._elements.address && self._elements.address._mounted ? self._elements.address.getValue() : null;
+    });
+    return addr.then(
+      function (a) {
+        var bd = Object.assign({}, billingDetails || {});
+        if (a && a.value && self._elements.address._options.mode !== 'shipping') {
+          if (a.value.name && !bd.name) bd.name = a.value.name;
+          if (a.value.address && !bd.address) bd.address = a.value.address;
+          if (a.value.phone && !bd.phone) bd.phone = a.value.phone;
+        }
+        var email = self._linkEmail();
+        if (email && !bd.email) bd.email = email;
+        var args = { billing_details: bd, extra: extra || {} };
+        if (el._type === 'cardNumber') args.siblings = self._splitSiblings();
+        return el._call('createPaymentMethod', args);
+      },
+      function (r) {
+        if (r && r.error) return { error: r.error };
+        throw r;
+      },
+    );
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -812,6 +924,62 @@
   proto.confirmCardSetup = function (cs, data, options) {
     return confirmCard(this, 'setup_intent', cs, data, options);
   };
+  /** Legacy Checkout redirect (older samples): the hosted Checkout page of the session. */
+  proto.redirectToCheckout = function (opts) {
+    var id = opts && opts.sessionId;
+    if (typeof id !== 'string' || !/^cs_/.test(id))
+      return Promise.reject(IntegrationError('Invalid value for redirectToCheckout: sessionId should be a Checkout Session id (cs_…).'));
+    window.location.assign(BASE + '/checkout/' + encodeURIComponent(id));
+    return new Promise(function () {});
+  };
+
+  // Payment methods that need a bank, wallet or redirect the emulator does not have: an error result, never a throw.
+  [
+    'confirmSepaDebitPayment',
+    'confirmSepaDebitSetup',
+    'confirmAuBecsDebitPayment',
+    'confirmAuBecsDebitSetup',
+    'confirmIdealPayment',
+    'confirmIdealSetup',
+    'confirmFpxPayment',
+    'confirmEpsPayment',
+    'confirmP24Payment',
+    'confirmBancontactPayment',
+    'confirmGiropayPayment',
+    'confirmSofortPayment',
+    'confirmAlipayPayment',
+    'confirmWechatPayPayment',
+    'confirmKlarnaPayment',
+    'confirmAffirmPayment',
+    'confirmAfterpayClearpayPayment',
+    'confirmCashappPayment',
+    'confirmPayPalPayment',
+    'confirmOxxoPayment',
+    'confirmBoletoPayment',
+    'confirmKonbiniPayment',
+    'confirmPayNowPayment',
+    'confirmPromptPayPayment',
+    'confirmGrabPayPayment',
+    'confirmAcssDebitPayment',
+    'confirmAcssDebitSetup',
+    'confirmUsBankAccountPayment',
+    'confirmUsBankAccountSetup',
+    'collectBankAccountForPayment',
+    'collectBankAccountForSetup',
+    'verifyMicrodepositsForPayment',
+    'verifyMicrodepositsForSetup',
+  ].forEach(function (name) {
+    proto[name] = function () {
+      return Promise.resolve({
+        error: {
+          type: 'invalid_request_error',
+          code: 'payment_method_unavailable',
+          message: 'stripe.' + name + '() is not available offline (Stripe emulator): only cards are emulated.',
+        },
+      });
+    };
+  });
+
   proto.paymentRequest = function () {
     var em = new Emitter();
     em.canMakePayment = function () {
