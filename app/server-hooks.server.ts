@@ -9,6 +9,7 @@ import { followClock } from '~/lib/clock-follow.server';
 import { createUser, getUserByEmail } from '~/auth/users.server';
 import { usageLedger } from '~/usage/ledger.server';
 import { usageReporter } from '~/usage/reporter.server';
+import { mailSender } from '~/mail/sender.server';
 import { env } from '~/lib/env.server';
 import { markReady, resetReadiness } from '~/lib/readiness.server';
 
@@ -68,12 +69,13 @@ const stripeWebhookFast: FastRoute = async (req, res) => {
  * clock).
  */
 export const serverHooks = {
-  /** Open and migrate the database; start the webhook worker and the usage reporter (both resume what a crash left). */
+  /** Open and migrate the database; start the webhook worker, the usage reporter and the mail sender (all resume what a crash left). */
   async start() {
     resetReadiness();
     db();
     webhookWorker().start();
     usageReporter().start();
+    mailSender().start();
     if (process.env.CLOCK_SOURCE_URL) stopFollowing = followClock(process.env.CLOCK_SOURCE_URL);
     sweepTimer = setInterval(() => void sweepAbandoned(), SWEEP_EVERY_MS);
     sweepTimer.unref();
@@ -86,6 +88,7 @@ export const serverHooks = {
     await webhookWorker().stop();
     usageLedger().flush();
     await usageReporter().stop();
+    await mailSender().stop();
     closeDb();
   },
   /** `npm run stripe:setup` inside the running app (npm start): returns the table of what it did. */

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { and, count, eq, gt, isNull } from 'drizzle-orm';
 import { db } from '~/db/client.server';
-import { outbox, passwordResetTokens, users, type User } from '~/db/schema';
+import { passwordResetTokens, users, type User } from '~/db/schema';
+import { queueMail } from '~/mail/outbox.server';
 import { env } from '~/lib/env.server';
 import { machineClock } from '~/lib/clock.server';
 import { hashToken } from './session.server';
@@ -35,16 +36,12 @@ export function requestPasswordReset(email: string): void {
     tx.insert(passwordResetTokens)
       .values({ id, userId: user.id, createdAt: new Date(now), expiresAt: new Date(expiresAt) })
       .run();
-    tx.insert(outbox)
-      .values({
-        dedupeKey: `password-reset:${id}`,
-        template: 'password_reset',
-        userId: user.id,
-        toEmail: user.email,
-        data: { name: user.name, resetUrl, expiresAt: new Date(expiresAt).toISOString(), validMinutes: RESET_TTL_MS / 60_000 },
-        createdAt: now,
-      })
-      .run();
+    queueMail(tx, {
+      dedupeKey: `password-reset:${id}`,
+      kind: 'password_reset',
+      userId: user.id,
+      data: { name: user.name, resetUrl, expiresAt: new Date(expiresAt).toISOString(), validMinutes: RESET_TTL_MS / 60_000 },
+    });
   });
 }
 

@@ -71,8 +71,11 @@ export type Snapshot =
 
 /** What a subscription read expands: the schedule, for the pending plan change. */
 const SUBSCRIPTION_EXPAND = ['schedule'];
-/** What an invoice read expands: its payments, for the PaymentIntent (fix-payment page). */
-const INVOICE_EXPAND = ['payments'];
+/**
+ * What an invoice read expands: its payments with their PaymentIntents, for the fix-payment page and
+ * the decline reason in the "payment failed" email (`last_payment_error.message`).
+ */
+const INVOICE_EXPAND = ['payments', 'payments.data.payment.payment_intent'];
 /** What a customer read expands: its tax IDs (billing details page, printed on invoices). */
 const CUSTOMER_EXPAND = ['tax_ids'];
 /** What a PaymentIntent read expands: its charge, for refunds of one-time purchases. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { z } from 'zod';
+import { PRODUCT_NAME } from '~/mail/brand';
 
 /**
  * The one schema for the process environment. `loadEnv()` fails with one line naming the variable;
@@ -44,7 +45,21 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optionalString.pipe(z.string().url().optional()),
   STRIPE_EMULATOR_PORT: port.default(12111),
   STRIPE_EMULATOR_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
-  SMTP_URL: optionalString.pipe(z.string().url().optional()),
+  /** Outgoing mail server, smtp://user:pass@host:port or smtps://… (unset: mail stays in the outbox). */
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?.*)?$/, 'must look like smtp://user:pass@host:587 or smtps://host:465')
+      .optional(),
+  ),
+  /** The From of every email; default `Acme Cloud <billing@APP_URL's host>`. */
+  MAIL_FROM: optionalString.pipe(
+    z
+      .string()
+      .max(200)
+      .regex(/^([^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, 'must be an address, e.g. Acme Cloud <billing@example.com>')
+      .optional(),
+  ),
   /** Operators (the /admin console, docs/admin.md): a comma-separated list of account emails, any case. */
   ADMIN_EMAILS: optionalString.pipe(
     z
@@ -74,6 +89,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   trustProxyHops: number;
   /** ADMIN_EMAILS, lower-cased. */
   adminEmails: string[];
+  /** MAIL_FROM, or the product's name at billing@ the APP_URL host. */
+  mailFrom: string;
 };
 
 export class EnvError extends Error {}
@@ -96,10 +113,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         ? 'live'
         : 'test';
   const emulatorPublic = raw.STRIPE_EMULATOR_PUBLIC_URL ?? apiBase;
+  const appUrl = raw.APP_URL ?? `http://localhost:${raw.PORT}`;
   return {
     ...raw,
     SESSION_SECRET: sessionSecret,
-    APP_URL: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
+    APP_URL: appUrl,
+    mailFrom: raw.MAIL_FROM ?? `${PRODUCT_NAME} <billing@${new URL(appUrl).hostname}>`,
     stripeMode,
     trustProxyHops:
       !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),

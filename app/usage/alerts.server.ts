@@ -6,17 +6,12 @@
  */
 import { db } from '~/db/client.server';
 import { PLANS } from '~/billing/plans';
-import { clock, machineClock } from '~/lib/clock.server';
+import { clock } from '~/lib/clock.server';
+import { queueMail } from '~/mail/outbox.server';
 import { callsInPeriod, thresholdOf, usagePeriodAt, usagePlanOf } from './summary.server';
 
 /** Queue the alert emails due for these users; returns how many were queued. */
 export function checkUsageAlerts(userIds: Iterable<string>, now = clock.now()): number {
-  const sqlite = db().$client;
-  const insert = sqlite.prepare(
-    `INSERT INTO outbox (dedupe_key, template, user_id, to_email, data, status, created_at)
-     SELECT ?, 'usage_threshold', u.id, u.email, ?, 'pending', ? FROM users u WHERE u.id = ?
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-  );
   let queued = 0;
   for (const userId of userIds) {
     const { planKey, anchor } = usagePlanOf(userId);
@@ -28,20 +23,22 @@ export function checkUsageAlerts(userIds: Iterable<string>, now = clock.now()): 
     if (!threshold) continue;
     // The highest threshold reached (usage only grows within a period, so a skipped 80% never
     // comes due later; after an upgrade the bigger allowance starts from its own thresholds).
-    const data = JSON.stringify({
-      threshold,
-      calls: total,
-      allowance,
-      plan: planKey,
-      periodStart: period.start.toISOString(),
-      periodEnd: period.end.toISOString(),
-    });
-    queued += insert.run(
-      `usage-alert:${userId}:${period.start.toISOString()}:${allowance}:${threshold}`,
-      data,
-      machineClock.nowMs(),
-      userId,
-    ).changes;
+    const wrote = db().transaction((tx) =>
+      queueMail(tx, {
+        dedupeKey: `usage-alert:${userId}:${period.start.toISOString()}:${allowance}:${threshold}`,
+        kind: 'usage_threshold',
+        userId,
+        data: {
+          threshold,
+          calls: total,
+          allowance,
+          plan: planKey,
+          periodStart: period.start.toISOString(),
+          periodEnd: period.end.toISOString(),
+        },
+      }),
+    );
+    if (wrote) queued++;
   }
   return queued;
 }

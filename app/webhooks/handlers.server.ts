@@ -11,8 +11,12 @@ import { eq } from 'drizzle-orm';
 import { resolveOwner } from '~/billing/owner.server';
 import { applyCreditPackEffects } from '~/billing/payments.server';
 import type { Snapshot, SyncKind, Tx } from '~/billing/sync.server';
-import { outbox, users, webhookEffects } from '~/db/schema';
+import { users, webhookEffects } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
+import { planByLookupKey } from '~/billing/plans';
+import { priceLookupKey } from '~/billing/stripe-fields';
+import { isFirstReceipt, queueMail } from '~/mail/outbox.server';
+import type { MailKind } from '~/mail/templates';
 
 export interface SyncTarget {
   kind: SyncKind;
@@ -68,26 +72,30 @@ function recordEffect(
   return result.changes > 0;
 }
 
-/** Queues an email once per dedupe key (a later issue's sender delivers the outbox). */
-function enqueueEmail(tx: Tx, email: { dedupeKey: string; template: string; userId: string | null; data: Record<string, unknown> }) {
-  const to = email.userId ? (tx.select({ email: users.email }).from(users).where(eq(users.id, email.userId)).get()?.email ?? null) : null;
-  tx.insert(outbox)
-    .values({
-      dedupeKey: email.dedupeKey,
-      template: email.template,
-      userId: email.userId,
-      toEmail: to,
-      data: email.data,
-      createdAt: machineClock.nowMs(),
-    })
-    .onConflictDoNothing()
-    .run();
+/**
+ * An email effect: recorded once, queued once (app/mail/outbox.server.ts), in the transaction that
+ * applies the event, so the message exists exactly when the event's processing committed.
+ */
+function emailOnce(ctx: EffectContext, key: string, kind: MailKind, userId: string | null, data: Record<string, unknown>) {
+  if (!recordEffect(ctx.tx, { key, kind: `email:${kind}`, eventId: ctx.event.id, userId, data })) return;
+  queueMail(ctx.tx, { dedupeKey: key, kind, userId, data });
 }
 
-/** An email effect: recorded once, queued once. */
-function emailOnce(ctx: EffectContext, key: string, template: string, userId: string | null, data: Record<string, unknown>) {
-  if (!recordEffect(ctx.tx, { key, kind: `email:${template}`, eventId: ctx.event.id, userId, data })) return;
-  enqueueEmail(ctx.tx, { dedupeKey: key, template, userId, data });
+/** The plan's name of a subscription (its licensed item's price), for the emails. */
+function planNameOf(sub: Stripe.Subscription): string | null {
+  const item = sub.items.data.find((i) => i.price?.recurring?.usage_type !== 'metered') ?? sub.items.data[0];
+  const key = priceLookupKey(item?.price);
+  return key ? (planByLookupKey(key)?.plan.name ?? null) : null;
+}
+
+/** Why the newest payment attempt of an invoice failed, in Stripe's (the bank's) words, when it was read. */
+function failureReasonOf(invoice: Stripe.Invoice): string | null {
+  const payments = [...(invoice.payments?.data ?? [])].sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
+  for (const p of payments) {
+    const pi = p.payment?.payment_intent;
+    if (pi && typeof pi === 'object') return pi.last_payment_error?.message ?? null;
+  }
+  return null;
 }
 
 function subscriptionOf(ctx: EffectContext): Stripe.Subscription | null {
@@ -129,12 +137,40 @@ function creditPackEffects(ctx: EffectContext) {
     paymentIntent: pi.id,
     amount: pi.amount_received,
     currency: pi.currency,
+    description: pi.description,
+    paidAt: pi.created,
+    welcome: isFirstReceipt(ctx.tx, userId),
   });
 }
 
 // --- the table --------------------------------------------------------------------------------------
 
+/** A cancellation was scheduled (at period end or at a date): told once per scheduled date. */
+function willCancel(ctx: EffectContext) {
+  const sub = subscriptionOf(ctx);
+  if (!sub || (sub.status !== 'active' && sub.status !== 'trialing')) return;
+  const at = sub.cancel_at ?? (sub.cancel_at_period_end ? (sub.items.data[0]?.current_period_end ?? null) : null);
+  if (at == null) return;
+  emailOnce(
+    ctx,
+    `email:subscription-will-cancel:${sub.id}:${at}`,
+    'subscription-will-cancel',
+    resolveOwner(ctx.tx, str(sub.customer), sub.metadata),
+    {
+      subscription: sub.id,
+      cancelAt: at,
+    },
+  );
+}
+
 const subscriptionEvent: Handler = { target: self('subscription'), effects: trialUsed };
+const subscriptionUpdated: Handler = {
+  target: self('subscription'),
+  effects(ctx) {
+    trialUsed(ctx);
+    willCancel(ctx);
+  },
+};
 const invoiceEvent: Handler = { target: self('invoice') };
 const paymentMethodEvent: Handler = { target: self('payment_method') };
 const paymentIntentEvent: Handler = { target: self('payment_intent') };
@@ -164,7 +200,7 @@ const HANDLERS: Record<string, Handler> = {
   'customer.tax_id.deleted': { target: (o) => (str(o.customer) ? { kind: 'customer', id: str(o.customer)! } : null) },
 
   'customer.subscription.created': subscriptionEvent,
-  'customer.subscription.updated': subscriptionEvent,
+  'customer.subscription.updated': subscriptionUpdated,
   'customer.subscription.paused': subscriptionEvent,
   'customer.subscription.resumed': subscriptionEvent,
   'customer.subscription.pending_update_applied': subscriptionEvent,
@@ -179,7 +215,12 @@ const HANDLERS: Record<string, Handler> = {
         `email:subscription-canceled:${sub.id}`,
         'subscription-canceled',
         resolveOwner(ctx.tx, str(sub.customer), sub.metadata),
-        { subscription: sub.id },
+        {
+          subscription: sub.id,
+          plan: planNameOf(sub),
+          endedAt: sub.ended_at ?? sub.canceled_at,
+          reason: sub.cancellation_details?.reason ?? null,
+        },
       );
     },
   },
@@ -196,6 +237,8 @@ const HANDLERS: Record<string, Handler> = {
         {
           subscription: sub.id,
           trialEnd: sub.trial_end,
+          planName: planNameOf(sub),
+          hasCard: !!sub.default_payment_method,
         },
       );
     },
@@ -222,10 +265,15 @@ const HANDLERS: Record<string, Handler> = {
     effects(ctx) {
       const invoice = invoiceOf(ctx);
       if (!invoice || invoice.status !== 'paid' || invoice.amount_paid <= 0) return;
-      emailOnce(ctx, `email:invoice-paid:${invoice.id}`, 'invoice-paid', resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), {
+      const userId = resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata);
+      emailOnce(ctx, `email:invoice-paid:${invoice.id}`, 'invoice-paid', userId, {
         invoice: invoice.id,
+        number: invoice.number,
         amountPaid: invoice.amount_paid,
         currency: invoice.currency,
+        description: invoice.lines?.data[0]?.description ?? null,
+        paidAt: invoice.status_transitions?.paid_at ?? null,
+        welcome: isFirstReceipt(ctx.tx, userId),
       });
     },
   },
@@ -233,19 +281,21 @@ const HANDLERS: Record<string, Handler> = {
     target: self('invoice'),
     effects(ctx) {
       const invoice = invoiceOf(ctx);
-      if (!invoice) return;
-      // One email per failed attempt: the attempt number is what happened, so it comes from the event.
-      const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
+      // The first invoice is paid in the page, where the customer sees the decline: no email then.
+      if (!invoice || invoice.status !== 'open' || invoice.billing_reason === 'subscription_create') return;
+      // One email per failed invoice, not per retry: the customer is told once and the banner does the rest.
       emailOnce(
         ctx,
-        `email:payment-failed:${invoice.id}:${attempt}`,
+        `email:payment-failed:${invoice.id}`,
         'payment-failed',
         resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata),
         {
           invoice: invoice.id,
-          attempt,
+          attempt: invoice.attempt_count,
           amountDue: invoice.amount_due,
           currency: invoice.currency,
+          failedAt: ctx.event.created,
+          reason: failureReasonOf(invoice),
           nextPaymentAttempt: invoice.next_payment_attempt,
         },
       );
@@ -255,15 +305,16 @@ const HANDLERS: Record<string, Handler> = {
     target: self('invoice'),
     effects(ctx) {
       const invoice = invoiceOf(ctx);
-      if (!invoice || invoice.status !== 'open') return;
-      const attempt = typeof ctx.event.object.attempt_count === 'number' ? ctx.event.object.attempt_count : invoice.attempt_count;
+      if (!invoice || invoice.status !== 'open' || invoice.billing_reason === 'subscription_create') return;
       emailOnce(
         ctx,
-        `email:payment-action-required:${invoice.id}:${attempt}`,
+        `email:payment-action-required:${invoice.id}`,
         'payment-action-required',
         resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata),
         {
           invoice: invoice.id,
+          amountDue: invoice.amount_due,
+          currency: invoice.currency,
         },
       );
     },

@@ -51,7 +51,25 @@ export const webhookEffects = sqliteTable(
   (t) => [index('webhook_effects_user_idx').on(t.userId, t.kind)],
 );
 
-/** Emails to send (a later issue delivers them); one per dedupe key. */
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/**
+ * The email outbox: the only way mail leaves the app (docs/billing.md, "Emails"). A row is written in
+ * the same transaction as the change that causes it, once per cause (`dedupe_key`), with the message
+ * already rendered; the sender (app/mail/sender.server.ts) delivers it. The operator console reads it.
+ *
+ * - `dedupe_key`: the cause, e.g. `email:payment-failed:{invoice}:{attempt}` (a Stripe fact) or
+ *   `usage-alert:{user}:{period}:{allowance}:{threshold}`; a second write of the same cause does nothing.
+ * - `template`: the kind of message (`invoice-paid`, `payment-failed`, `usage_threshold`, …; see
+ *   app/mail/templates/index.ts).
+ * - `to_email`, `subject`, `text`, `html`: the message as it will be sent (rendered when queued).
+ * - `data`: the facts the message was rendered from (no secrets besides a password-reset link).
+ * - `status`: `pending` (waiting, or retrying at `next_attempt_at`), `sending` (claimed by a sender
+ *   until `locked_until`), `sent` (at `sent_at`), `failed` (gave up after N attempts, `last_error`).
+ * - `message_id`: the Message-ID header, derived from the row id, the same on every attempt, so a
+ *   receiver can drop the duplicate of the one at-least-once edge (a crash between send and mark).
+ */
 export const outbox = sqliteTable(
   'outbox',
   {
@@ -60,17 +78,22 @@ export const outbox = sqliteTable(
     template: text('template').notNull(),
     userId: text('user_id'),
     toEmail: text('to_email'),
+    subject: text('subject'),
+    text: text('text'),
+    html: text('html'),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-    status: text('status', { enum: ['pending', 'sent', 'failed'] })
-      .notNull()
-      .default('pending'),
+    status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** ms; a pending row is not tried before this (backoff). */
     nextAttemptAt: integer('next_attempt_at').notNull().default(0),
+    /** ms; a `sending` row whose lease ran out was left by a crash and is tried again. */
+    lockedUntil: integer('locked_until'),
+    messageId: text('message_id'),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
   },
-  (t) => [index('outbox_status_idx').on(t.status, t.nextAttemptAt)],
+  (t) => [index('outbox_status_idx').on(t.status, t.nextAttemptAt), index('outbox_user_idx').on(t.userId, t.createdAt)],
 );
 
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
