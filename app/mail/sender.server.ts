@@ -62,7 +62,7 @@ function defaultOptions(): SenderOptions {
 }
 
 /** The Message-ID of an outbox row: the same on every attempt, so a duplicate can be recognised. */
-export function messageIdFor(row: Pick<OutboxRow, 'id' | 'dedupeKey'>, from: string): string {
+function messageIdFor(row: Pick<OutboxRow, 'id' | 'dedupeKey'>, from: string): string {
   const host = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
   const hash = crypto.createHash('sha256').update(row.dedupeKey).digest('hex').slice(0, 16);
   return `<outbox-${row.id}.${hash}@${host}>`;

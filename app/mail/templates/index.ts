@@ -24,8 +24,6 @@ const TEMPLATES = {
 
 export type MailKind = keyof typeof TEMPLATES;
 
-export const MAIL_KINDS = Object.keys(TEMPLATES) as MailKind[];
-
 export function isMailKind(kind: string): kind is MailKind {
   return Object.hasOwn(TEMPLATES, kind);
 }
