@@ -16,6 +16,7 @@ import stylesheet from '~/tailwind.css';
 import { isOperator } from '~/admin/guard.server';
 import { getUser } from '~/auth/session.server';
 import { AppShell } from '~/components/app-shell';
+import { dunningNotice } from '~/billing/dunning.server';
 import { env } from '~/lib/env.server';
 import { useNonce } from '~/lib/nonce';
 
@@ -38,6 +39,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getUser(request);
   return {
     user: user ? { id: user.id, name: user.name, email: user.email, isAdmin: isOperator(user.email) } : null,
+    // A payment owed: the banner on every page (app/billing/dunning.server.ts).
+    dunning: user ? dunningNotice(user.id) : null,
     stripeJsUrl: env().stripeMode === 'unconfigured' ? null : env().stripeJsUrl,
   };
 }
@@ -72,9 +75,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
 }
 
 export default function App() {
-  const { user } = useLoaderData<typeof loader>();
+  const { user, dunning } = useLoaderData<typeof loader>();
   return (
-    <AppShell user={user}>
+    <AppShell user={user} dunning={dunning}>
       <Outlet />
     </AppShell>
   );

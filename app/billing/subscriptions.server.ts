@@ -366,6 +366,43 @@ export async function cancelNow(input: { userId: string; nonce: string; reason?:
   });
 }
 
+/** How long a customer may pause payments from the page, in months. */
+export const PAUSE_MONTHS = [1, 2, 3] as const;
+
+/**
+ * Pauses payment collection for `months` (`pause_collection: { behavior: 'void', resumes_at }`): the
+ * invoices Stripe makes meanwhile are voided, nothing is charged, and the paid features are off until
+ * it resumes (the rule in app/billing/entitlements.ts, docs/billing.md "Pause"). Stripe resumes by
+ * itself at `resumes_at`; the customer can resume earlier.
+ */
+export async function pauseCollection(input: { userId: string; months: number; nonce: string }) {
+  return withUserLock(input.userId, async () => {
+    const state = getBillingState({ userId: input.userId });
+    const sub = requireCurrent(state, ['active'], 'pause');
+    if (sub.pauseBehavior) throw new BillingError('not_allowed_in_state', 'Your payments are already paused.');
+    if (sub.cancelAtPeriodEnd || sub.cancelAt)
+      throw new BillingError('not_allowed_in_state', 'Your subscription is set to cancel; keep it first, then pause.');
+    if (!(PAUSE_MONTHS as readonly number[]).includes(input.months))
+      throw new BillingError('invalid_details', 'Pause for 1, 2 or 3 months.');
+    // The same day N months on (the 31st becomes the month's last day), by the billing clock.
+    const now = clock.now();
+    const [year, month] = [now.getUTCFullYear(), now.getUTCMonth() + input.months];
+    const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+    const resumesAt = new Date(Date.UTC(year, month, Math.min(now.getUTCDate(), lastDay), now.getUTCHours(), now.getUTCMinutes()));
+    try {
+      await stripe().subscriptions.update(
+        sub.id,
+        { pause_collection: { behavior: 'void', resumes_at: Math.floor(resumesAt.getTime() / 1000) } },
+        { idempotencyKey: `sub-pause:${sub.id}:${input.nonce}` },
+      );
+      await syncCustomer(sub.customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+    return getBillingState({ userId: input.userId }).subscription;
+  });
+}
+
 /** Ends a pause of payment collection (`pause_collection`), so the subscription bills again. */
 export async function resumeSubscription(input: { userId: string; nonce: string }) {
   return withUserLock(input.userId, async () => {

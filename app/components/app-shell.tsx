@@ -1,4 +1,7 @@
 import { Form, NavLink, Link } from '@remix-run/react';
+import type { DunningNotice } from '~/billing/dunning.server';
+import { DunningBanner } from '~/components/billing/dunning-banner';
+import { PRODUCT_NAME } from '~/mail/brand';
 
 type ShellUser = { id: string; name: string; email: string; isAdmin?: boolean } | null;
 
@@ -9,7 +12,7 @@ const NAV = [
   { to: '/account', label: 'Account' },
 ];
 
-export function AppShell({ user, children }: { user: ShellUser; children: React.ReactNode }) {
+export function AppShell({ user, dunning, children }: { user: ShellUser; dunning?: DunningNotice | null; children: React.ReactNode }) {
   return (
     <div className="flex min-h-full flex-col">
       <a
@@ -27,7 +30,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
             <span aria-hidden className="grid h-8 w-8 place-items-center rounded-lg bg-brand-600 text-sm font-bold text-white">
               A
             </span>
-            <span>Acme Cloud</span>
+            <span>{PRODUCT_NAME}</span>
           </Link>
           {user ? (
             <nav aria-label="Main" className="order-3 flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto">
@@ -77,11 +80,12 @@ export function AppShell({ user, children }: { user: ShellUser; children: React.
           </div>
         </div>
       </header>
+      {user && dunning ? <DunningBanner notice={dunning} /> : null}
       <main id="main" className="flex-1">
         {children}
       </main>
       <footer className="border-t border-slate-200 bg-white">
-        <div className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-500 sm:px-6">© Acme Cloud · Payments by Stripe</div>
+        <div className="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-500 sm:px-6">© {PRODUCT_NAME} · Payments by Stripe</div>
       </footer>
     </div>
   );

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readFlash, requireUser } from '~/auth/session.server';
 import { CANCELLATION_REASON_OPTIONS } from '~/billing/cancellation';
 import { asBillingError, BillingError } from '~/billing/errors';
+import { endedNotice } from '~/billing/dunning.server';
 import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
 import { CURRENCY, isPlanKey, MAX_SEATS, PLAN_KEYS, type Interval } from '~/billing/plans';
@@ -13,6 +14,8 @@ import {
   cancelNow,
   completeSubscription,
   createPortalSession,
+  PAUSE_MONTHS,
+  pauseCollection,
   previewCancelNow,
   reactivateSubscription,
   resumeSubscription,
@@ -23,7 +26,9 @@ import type { BillingActionResult } from '~/components/billing/action-result';
 import { CancelDialog, CancelNowDialog } from '~/components/billing/cancel-dialogs';
 import { Checkout } from '~/components/billing/checkout';
 import { ChoosePlan } from '~/components/billing/choose-plan';
+import { longDate } from '~/components/billing/format';
 import { ManageButton } from '~/components/billing/manage-button';
+import { PausePayments } from '~/components/billing/pause-payments';
 import { RecentInvoices } from '~/components/billing/recent-invoices';
 import { SubscriptionSummary } from '~/components/billing/subscription-summary';
 import { useBillingActions, useConfirmAfterRedirect } from '~/components/billing/use-billing-actions';
@@ -55,6 +60,14 @@ const ActionSchema = z.discriminatedUnion('intent', [
   }),
   z.object({ intent: z.literal('reactivate'), nonce: Nonce }),
   z.object({ intent: z.literal('resume'), nonce: Nonce }),
+  z.object({
+    intent: z.literal('pause'),
+    months: z.coerce
+      .number({ message: 'Choose how many months to pause.' })
+      .int()
+      .refine((n) => (PAUSE_MONTHS as readonly number[]).includes(n), 'Pause for 1, 2 or 3 months.'),
+    nonce: Nonce,
+  }),
   z.object({ intent: z.literal('cancel_now'), nonce: Nonce }),
   z.object({ intent: z.literal('portal'), nonce: Nonce }),
   z.object({ intent: z.literal('undo_plan_change'), nonce: Nonce }),
@@ -73,6 +86,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
       overview,
       usage: getUsageBar({ userId: user.id }),
       cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
+      // How the last subscription ended, when it did (a failed-payment ending says how to start again).
+      ended: overview.subscription ? null : endedNotice(user.id),
       trialEligible: !user.hasHadTrial,
       publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
       appUrl: env().APP_URL,
@@ -135,6 +150,15 @@ export async function action({ request }: ActionFunctionArgs) {
           intent: 'reactivate',
           message: 'Welcome back! Your subscription will renew as usual.',
         });
+      case 'pause': {
+        const paused = await pauseCollection({ userId: user.id, months: input.months, nonce: input.nonce });
+        const until = paused?.pauseResumesAt ? longDate(paused.pauseResumesAt.toISOString()) : null;
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'pause',
+          message: `Payments are paused${until ? ` until ${until}` : ''}. Nothing will be charged until then.`,
+        });
+      }
       case 'resume':
         await resumeSubscription({ userId: user.id, nonce: input.nonce });
         return data<BillingActionResult>({ ok: true, intent: 'resume', message: 'Your subscription is running again.' });
@@ -164,7 +188,7 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function BillingOverviewPage() {
-  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview } =
+  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview, ended } =
     useLoaderData<typeof loader>();
   const actions = useBillingActions();
   useConfirmAfterRedirect(actions.confirmPayment);
@@ -190,6 +214,16 @@ export default function BillingOverviewPage() {
         <Alert kind={flash.kind}>
           <span data-testid="flash">{flash.message}</span>
         </Alert>
+      ) : null}
+
+      {ended && !sub ? (
+        <div data-testid="ended-notice">
+          <Alert kind={ended.reason === 'payment_failed' ? 'error' : 'info'}>
+            {ended.reason === 'payment_failed'
+              ? `Your subscription ended${ended.endedOn ? ` on ${ended.endedOn}` : ''} because we could not collect payment after several tries, so the paid features are off. To start again, choose a plan below: your account, API keys and invoices are kept.`
+              : `Your subscription ended${ended.endedOn ? ` on ${ended.endedOn}` : ''}. To start again, choose a plan below.`}
+          </Alert>
+        </div>
       ) : null}
 
       {step && publishableKey ? (
@@ -220,6 +254,10 @@ export default function BillingOverviewPage() {
           wantedInterval={wantedInterval}
           onChoose={actions.startPlan}
         />
+      ) : null}
+
+      {sub?.status === 'active' && !sub.canResume && !sub.cancelsAt ? (
+        <PausePayments busy={busy} onSubmit={actions.manageSubmitted} />
       ) : null}
 
       <UsageOverviewCard usage={usage} />
