@@ -186,7 +186,7 @@ describe('dunning', () => {
     await eventually(page, '/dashboard', () => page.getByTestId('dunning-banner').count(), 1);
     const banner = page.getByTestId('dunning-banner');
     expect(await banner.textContent()).toMatch(
-      /Your payment of \$12\.00 failed on \d{1,2} [A-Z][a-z]{2}: update your card\. \d days? of access left\./,
+      /Your payment of \$12\.00 failed on \d{1,2} [A-Z][a-z]{2}( \d{4})?: update your card\. \d days? of access left\./,
     );
     // On every page of the app, not only billing.
     await open(page, '/account');
