@@ -1,12 +1,16 @@
 /**
  * Contract-test harness. Against real Stripe test mode when STRIPE_TEST_SECRET_KEY is set,
- * otherwise against an in-process emulator (port 0, ':memory:').
+ * otherwise against an in-process emulator (port 0, ':memory:'). Against the emulator, every
+ * response body and webhook delivery is checked against the SDK's schema (conformance/, see
+ * docs/emulator.md "Conformance") and each file ends by asserting zero violations.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type EmulatorOptions } from '../src/index';
+import { conformanceHttpClient, conformanceReport, recordWebhook } from './conformance/collector';
+import { loadSchema } from './conformance/generate';
 
 type StartedEmulator = Awaited<ReturnType<typeof startEmulator>>;
 
@@ -29,7 +33,14 @@ let announced = false;
 
 export function sdk(key: string, port?: number): Stripe {
   if (realKey && key === realKey) return new Stripe(key, { telemetry: false, maxNetworkRetries: 0 });
-  return new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+  return new Stripe(key, {
+    host: '127.0.0.1',
+    port,
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+    httpClient: conformanceHttpClient(),
+  });
 }
 
 export function setupContract(opts: EmulatorOptions = {}): Contract {
@@ -42,6 +53,7 @@ export function setupContract(opts: EmulatorOptions = {}): Contract {
       t.stripe = sdk(realKey);
       return;
     }
+    loadSchema(); // generated from the SDK's declarations once per machine (~10 s), then read from a cache
     if (!announced) {
       announced = true;
       console.info('STRIPE_TEST_SECRET_KEY not set: running the contract suite against the in-process emulator.');
@@ -58,9 +70,16 @@ export function setupContract(opts: EmulatorOptions = {}): Contract {
       });
       return { status: res.status, body: await res.json() };
     };
-  });
+  }, 120_000);
   afterAll(async () => {
     await t.emu?.close();
+    if (realKey) return;
+    // the conformance assertion: nothing this file received deviates from the SDK's schema
+    const report = conformanceReport();
+    expect(
+      report.violations,
+      `schema violations in ${report.checked} bodies (${report.otherVersion} in older API versions not checked)`,
+    ).toEqual([]);
   });
   return t;
 }
@@ -78,7 +97,9 @@ export async function webhookSink(opts: { failFirst?: number } = {}) {
         res.writeHead(500).end('nope');
         return;
       }
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['stripe-signature'] ?? '') });
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (!realKey) recordWebhook(JSON.parse(body));
+      received.push({ body, signature: String(req.headers['stripe-signature'] ?? '') });
       res.writeHead(200).end('ok');
     });
   });

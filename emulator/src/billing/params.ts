@@ -30,7 +30,11 @@ export const paymentSettings = p.object({
 export const trialSettings = p.object({
   end_behavior: p.object({ missing_payment_method: p.enum(['cancel', 'create_invoice', 'pause'] as const).required() }).required(),
 });
-export const cancellationDetails = p.object({ comment: p.string().emptyable(), feedback: p.string().emptyable() });
+export const cancellationDetails = p.object({
+  comment: p.string().emptyable(),
+  feedback: p.string().emptyable(),
+  feedback_option: p.string().emptyable(),
+});
 
 /** `billing_cycle_anchor` on update/resume/preview: `{ type: 'now' | 'unchanged' }` (older SDKs sent a string). */
 export const anchorParam = p.union(

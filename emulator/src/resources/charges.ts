@@ -132,6 +132,12 @@ export function declineError(
     decline_code: lpe.decline_code,
     message: lpe.message ?? 'Your card was declined.',
     commit: true,
-    extra: { charge: lpe.charge, payment_intent: pi, payment_method: pm, request_log_url: null },
+    extra: {
+      charge: lpe.charge,
+      payment_intent: pi,
+      payment_method: pm,
+      // Stripe links the request in the Dashboard's log; a string on every card error
+      request_log_url: `https://dashboard.stripe.com/test/logs/${ctx.requestId ?? ''}?t=${ctx.now()}`,
+    },
   });
 }

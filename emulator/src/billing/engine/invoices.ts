@@ -57,7 +57,7 @@ export function createInvoiceItem(b: Billing, customer: string, currency: string
         ? ({ type: 'price_details', unit_amount_decimal: dec(spec.unitAmount) } as Stripe.InvoiceItem.Pricing)
         : null,
     proration: spec.proration,
-    proration_details: { credited_items: null } as unknown as Stripe.InvoiceItem.ProrationDetails,
+    proration_details: { credited_items: null, discount_amounts: [] },
     quantity: spec.quantity ?? 1,
     quantity_decimal: dec(spec.quantity ?? 1),
     tax_rates: [],

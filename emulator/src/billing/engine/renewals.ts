@@ -71,7 +71,7 @@ export function trialEnded(b: Billing, sub: Sub, at: number): void {
   if (!pm && missing === 'pause') {
     sub.status = 'paused';
     sub.status_details = {
-      paused: { subscription: { type: 'trial_ended' }, transitioned_at: at, type: 'subscription' },
+      paused: { subscription: { type: 'trial_end_without_payment_method' }, transitioned_at: at, type: 'subscription' },
     } as unknown as Stripe.Subscription.StatusDetails;
     saveSub(b, sub);
     b.host.emit('customer.subscription.paused', sub);

@@ -97,7 +97,7 @@ export function createSubscription(b: Billing, params: SubscriptionInput): Sub {
     cancel_at: params.cancel_at ?? (params.cancel_at_period_end ? period.end : null),
     cancel_at_period_end: params.cancel_at_period_end ?? false,
     canceled_at: null,
-    cancellation_details: { comment: null, feedback: null, reason: null } as Stripe.Subscription.CancellationDetails,
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: (params.collection_method ?? 'charge_automatically') as Stripe.Subscription.CollectionMethod,
     created: at,
     currency,
@@ -286,7 +286,7 @@ export function cancelSubscription(
   b: Billing,
   subIn: Sub,
   at: number,
-  opts: { invoiceNow: boolean; prorate: boolean; reason?: string; comment?: string | null; feedback?: string | null },
+  opts: { invoiceNow: boolean; prorate: boolean; reason?: string; details?: Partial<Stripe.Subscription.CancellationDetails> },
 ): Sub {
   const sub = getSub(b, subIn.id) ?? subIn;
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
@@ -306,8 +306,9 @@ export function cancelSubscription(
   sub.canceled_at = sub.canceled_at ?? at;
   sub.ended_at = at;
   sub.cancellation_details = {
-    comment: opts.comment ?? sub.cancellation_details?.comment ?? null,
-    feedback: (opts.feedback ?? sub.cancellation_details?.feedback ?? null) as Stripe.Subscription.CancellationDetails.Feedback | null,
+    comment: opts.details?.comment ?? sub.cancellation_details?.comment ?? null,
+    feedback: opts.details?.feedback ?? sub.cancellation_details?.feedback ?? null,
+    feedback_option: opts.details?.feedback_option ?? sub.cancellation_details?.feedback_option ?? null,
     reason: (opts.reason ?? 'cancellation_requested') as Stripe.Subscription.CancellationDetails.Reason,
   } as Stripe.Subscription.CancellationDetails;
   saveSub(b, sub);
@@ -471,6 +472,7 @@ export function holdAsPendingUpdate(sub: Sub, before: Sub, inv: Inv, at: number)
     subscription_items: wanted,
     trial_end: null,
     trial_from_plan: null,
+    ...{ cancel_at_period_end: null, discount: null, discounts: null, metadata: null }, // fields this update does not change
   } as Stripe.Subscription.PendingUpdate;
 }
 

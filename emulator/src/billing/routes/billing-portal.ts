@@ -1,37 +1,39 @@
 /** Billing portal: configurations (a default one is created on first use) and sessions. */
 import type Stripe from 'stripe';
 import { applyMetadata, errors, listParams, p, type Ctx, type EmulatorApp } from '../../core';
+import { applyFeatures, featureParams, flowDataParams, sessionFlow, type FeatureParams } from './billing-portal-params';
 
 type Conf = Stripe.BillingPortal.Configuration;
+type Features = Conf['features'];
 
 export function register(app: EmulatorApp): void {
   app.registerType({ type: 'billing_portal.session', prefix: 'bps', displayName: 'billing_portal.session' });
   app.registerType({ type: 'billing_portal.configuration', prefix: 'bpc', displayName: 'billing_portal.configuration' });
   const store = app.store;
-  const defaultFeatures = (): Stripe.BillingPortal.Configuration.Features =>
-    ({
-      customer_update: { allowed_updates: ['email', 'address'], enabled: true },
-      invoice_history: { enabled: true },
-      payment_method_update: { enabled: true, payment_method_configuration: null },
-      subscription_cancel: {
-        cancellation_reason: { enabled: false, options: [] },
-        enabled: true,
-        mode: 'at_period_end',
-        proration_behavior: 'none',
-      },
-      subscription_update: {
-        billing_cycle_anchor: null,
-        default_allowed_updates: ['price'],
-        enabled: false,
-        products: [],
-        proration_behavior: 'create_prorations',
-        schedule_at_period_end: { conditions: [] },
-        trial_update_behavior: 'end_trial',
-      },
-    }) as unknown as Stripe.BillingPortal.Configuration.Features;
+  const defaultFeatures = (): Features => ({
+    customer_update: { allowed_updates: ['email', 'address'], enabled: true },
+    invoice_history: { enabled: true },
+    payment_method_update: { enabled: true, payment_method_configuration: null },
+    subscription_cancel: {
+      cancellation_reason: { enabled: false, feedback_options: null, options: [] },
+      enabled: true,
+      mode: 'at_period_end',
+      proration_behavior: 'none',
+    },
+    subscription_pause: { duration: { interval_options: [], type: 'indefinite' }, enabled: false },
+    subscription_update: {
+      billing_cycle_anchor: null,
+      default_allowed_updates: ['price'],
+      enabled: false,
+      products: [],
+      proration_behavior: 'create_prorations',
+      schedule_at_period_end: { conditions: [] },
+      trial_update_behavior: 'end_trial',
+    },
+  });
   const buildConf = (
     ctx: Ctx,
-    features: Record<string, unknown> | undefined,
+    features: FeatureParams | undefined,
     opts: {
       default_return_url?: string | null;
       is_default?: boolean;
@@ -39,28 +41,22 @@ export function register(app: EmulatorApp): void {
       name?: string | null;
       headline?: string | null;
     },
-  ): Conf => {
-    const f = defaultFeatures() as unknown as Record<string, Record<string, unknown>>;
-    for (const [k, v] of Object.entries(features ?? {}))
-      if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) };
-    for (const v of Object.values(f)) if (typeof v.enabled === 'string') v.enabled = v.enabled === 'true';
-    return {
-      id: ctx.newId('bpc'),
-      object: 'billing_portal.configuration',
-      active: true,
-      application: null,
-      business_profile: { headline: opts.headline ?? null, privacy_policy_url: null, terms_of_service_url: null },
-      created: ctx.now(),
-      default_return_url: opts.default_return_url ?? null,
-      features: f as unknown as Stripe.BillingPortal.Configuration.Features,
-      is_default: opts.is_default ?? false,
-      livemode: false,
-      login_page: { enabled: false, url: null },
-      metadata: opts.metadata ?? {},
-      name: opts.name ?? null,
-      updated: ctx.now(),
-    };
-  };
+  ): Conf => ({
+    id: ctx.newId('bpc'),
+    object: 'billing_portal.configuration',
+    active: true,
+    application: null,
+    business_profile: { headline: opts.headline ?? null, privacy_policy_url: null, terms_of_service_url: null },
+    created: ctx.now(),
+    default_return_url: opts.default_return_url ?? null,
+    features: applyFeatures(defaultFeatures(), features),
+    is_default: opts.is_default ?? false,
+    livemode: false,
+    login_page: { enabled: false, url: null },
+    metadata: opts.metadata ?? {},
+    name: opts.name ?? null,
+    updated: ctx.now(),
+  });
   const defaultConf = (ctx: Ctx): Conf => {
     const existing = (store.all('billing_portal.configuration', { where: { is_default: true } }) as Conf[])[0];
     if (existing) return existing;
@@ -71,7 +67,7 @@ export function register(app: EmulatorApp): void {
   app.post(
     '/v1/billing_portal/configurations',
     p.object({
-      features: p.any().required(),
+      features: featureParams.required(),
       business_profile: p.object({ headline: p.string().emptyable(), privacy_policy_url: p.string(), terms_of_service_url: p.string() }),
       default_return_url: p.string().emptyable(),
       metadata: p.metadata(),
@@ -79,7 +75,7 @@ export function register(app: EmulatorApp): void {
       login_page: p.any(),
     }),
     (ctx, params) => {
-      const c = buildConf(ctx, params.features as Record<string, unknown>, {
+      const c = buildConf(ctx, params.features, {
         default_return_url: params.default_return_url,
         metadata: applyMetadata({}, params.metadata),
         name: params.name,
@@ -105,7 +101,7 @@ export function register(app: EmulatorApp): void {
     '/v1/billing_portal/configurations/:id',
     p.object({
       active: p.boolean(),
-      features: p.any(),
+      features: featureParams,
       default_return_url: p.string().emptyable(),
       metadata: p.metadata(),
       name: p.string().emptyable(),
@@ -118,11 +114,7 @@ export function register(app: EmulatorApp): void {
       if (params.default_return_url !== undefined) c.default_return_url = params.default_return_url;
       if (params.metadata !== undefined) c.metadata = applyMetadata(c.metadata, params.metadata);
       if (params.name !== undefined) c.name = params.name;
-      if (params.features) {
-        const f = c.features as unknown as Record<string, Record<string, unknown>>;
-        for (const [k, v] of Object.entries(params.features as Record<string, unknown>))
-          if (v && typeof v === 'object') f[k] = { ...(f[k] ?? {}), ...(v as Record<string, unknown>) };
-      }
+      if (params.features) c.features = applyFeatures(c.features, params.features);
       c.updated = ctx.now();
       store.put('billing_portal.configuration', c as never);
       ctx.emit('billing_portal.configuration.updated', c as never);
@@ -135,7 +127,7 @@ export function register(app: EmulatorApp): void {
       customer: p.string().required(),
       return_url: p.string(),
       configuration: p.string(),
-      flow_data: p.any(),
+      flow_data: flowDataParams,
       locale: p.string(),
       on_behalf_of: p.string(),
     }),
@@ -148,15 +140,6 @@ export function register(app: EmulatorApp): void {
       if (!returnUrl)
         throw errors.invalid('You must provide a return_url, or set a default return URL on the portal configuration.', 'return_url');
       const id = ctx.newId('bps');
-      const flow = params.flow_data as
-        | {
-            type?: string;
-            after_completion?: unknown;
-            subscription_cancel?: { subscription?: string };
-            subscription_update?: { subscription?: string };
-            subscription_update_confirm?: { subscription?: string; items?: unknown; discounts?: unknown };
-          }
-        | undefined;
       const s: Stripe.BillingPortal.Session = {
         id,
         object: 'billing_portal.session',
@@ -164,22 +147,7 @@ export function register(app: EmulatorApp): void {
         created: ctx.now(),
         customer: params.customer,
         customer_account: null,
-        flow: flow?.type
-          ? ({
-              type: flow.type,
-              after_completion: {
-                type: 'portal_homepage',
-                hosted_confirmation: null,
-                redirect: null,
-                ...(flow.after_completion as object),
-              },
-              subscription_cancel: flow.subscription_cancel
-                ? { retention: null, subscription: flow.subscription_cancel.subscription }
-                : null,
-              subscription_update: flow.subscription_update ? { subscription: flow.subscription_update.subscription } : null,
-              subscription_update_confirm: flow.subscription_update_confirm ?? null,
-            } as unknown as Stripe.BillingPortal.Session.Flow)
-          : null,
+        flow: params.flow_data ? sessionFlow(ctx, params.customer, params.flow_data) : null,
         livemode: false,
         locale: (params.locale ?? null) as Stripe.BillingPortal.Session.Locale | null,
         on_behalf_of: params.on_behalf_of ?? null,

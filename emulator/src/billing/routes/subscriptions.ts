@@ -205,6 +205,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
           ...(sub.cancellation_details ?? { reason: null }),
           comment: params.cancellation_details.comment ?? null,
           feedback: (params.cancellation_details.feedback ?? null) as never,
+          feedback_option: params.cancellation_details.feedback_option ?? null,
         } as Stripe.Subscription.CancellationDetails;
       }
       const periodEnd = sub.items.data[0]?.current_period_end ?? at;
@@ -280,8 +281,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         return cancelSubscription(b, sub, at, {
           invoiceNow: params.invoice_now ?? false,
           prorate: params.prorate ?? false,
-          comment: params.cancellation_details?.comment ?? null,
-          feedback: params.cancellation_details?.feedback ?? null,
+          details: params.cancellation_details as Partial<Stripe.Subscription.CancellationDetails> | undefined,
         });
       }),
   );
@@ -302,7 +302,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         const before = clone(sub);
         sub.status = 'paused';
         sub.status_details = {
-          paused: { subscription: { type: 'api' }, transitioned_at: at, type: 'subscription' },
+          paused: { subscription: { type: 'pause_requested' }, transitioned_at: at, type: 'subscription' },
         } as unknown as Stripe.Subscription.StatusDetails;
         saveSub(b, sub);
         ctx.emit('customer.subscription.paused', sub as never);
