@@ -40,7 +40,7 @@ function add(where: string, violations: Violation[]) {
     });
 }
 
-export function recordResponse(where: string, body: unknown): void {
+function recordResponse(where: string, body: unknown): void {
   add(where, validateBody(loadSchema(), body));
 }
 

@@ -55,7 +55,7 @@ function listDts(dir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
-export function generateSchema(): Schema {
+function generateSchema(): Schema {
   const resourcesDir = path.join(sdkDir, 'cjs', 'resources');
   const roots = [...listDts(resourcesDir), path.join(sdkDir, 'cjs', 'Types.d.ts'), path.join(sdkDir, 'cjs', 'apiVersion.d.ts')];
   const program = ts.createProgram(roots, { noEmit: true, strict: true, skipLibCheck: true, types: [], target: ts.ScriptTarget.ES2022 });
