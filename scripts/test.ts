@@ -1,5 +1,5 @@
 /**
- * `npm test`: typecheck, vitest (units, integration, emulator contract), browser and security tests
+ * `npm test`: typecheck, vitest (units, integration, emulator contract), `npm run bench -- --quick`, browser and security tests
  * (Chromium; nginx for the reverse-proxy test); one summary at the end. Exits non-zero if any step
  * fails. Installs Debian's Chromium and nginx when missing and this is a root shell on Debian (the
  * machines we build on), since those tests need them.
@@ -53,6 +53,8 @@ const steps: Step[] = [
   { name: 'lint (eslint, knip)', cmd: 'sh', args: ['-c', 'node_modules/.bin/eslint . && node_modules/.bin/knip --no-progress'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   { name: 'vitest (unit, integration, emulator contract)', cmd: 'node_modules/.bin/vitest', args: ['run'], summary: vitestSummary },
+  // A reduced size of every `npm run bench` scenario: correctness only (convergence, no duplicates, no errors), never timings.
+  { name: 'bench --quick (correctness only)', cmd: process.execPath, args: ['--import', 'tsx', 'scripts/bench.ts', '--quick'] },
   {
     name: 'browser + security (Chromium, nginx)',
     cmd: 'node_modules/.bin/vitest',

@@ -27,7 +27,13 @@ export interface Harness {
 
 const FAST_WORKER: Partial<WorkerOptions> = { pollMs: 50, coalesceMs: 5, backoffMs: () => 100, maxAttempts: 8 };
 
-export async function startHarness(opts: { worker?: Partial<WorkerOptions> | false } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    worker?: Partial<WorkerOptions> | false;
+    /** Run the emulator in a process of its own (load tests: Stripe on the other core). */
+    emulatorProcess?: boolean;
+  } = {},
+): Promise<Harness> {
   const secret = `whsec_harness_${Math.random().toString(36).slice(2)}`;
   const route = serverHooks.fastRoutes['/webhooks/stripe']!;
   const app = http.createServer((req, res) => {
@@ -36,14 +42,17 @@ export async function startHarness(opts: { worker?: Partial<WorkerOptions> | fal
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
   const appPort = (app.address() as { port: number }).port;
-  const emulator = await startEmulator({
-    port: 0,
-    dbPath: ':memory:',
-    webhookUrl: `http://127.0.0.1:${appPort}/webhooks/stripe`,
-    webhookSecret: secret,
-    webhookRetrySchedule: [200, 500, 1000, 2000],
-    quiet: true,
-  });
+  const webhookUrl = `http://127.0.0.1:${appPort}/webhooks/stripe`;
+  const emulator = opts.emulatorProcess
+    ? await emulatorChild(webhookUrl, secret)
+    : await startEmulator({
+        port: 0,
+        dbPath: ':memory:',
+        webhookUrl,
+        webhookSecret: secret,
+        webhookRetrySchedule: [200, 500, 1000, 2000],
+        quiet: true,
+      });
   process.env.STRIPE_SECRET_KEY = EMULATOR_SECRET_KEY;
   process.env.STRIPE_API_BASE = emulator.url;
   process.env.STRIPE_WEBHOOK_SECRET = secret;
@@ -103,6 +112,12 @@ export async function startHarness(opts: { worker?: Partial<WorkerOptions> | fal
     },
   };
   return harness;
+}
+
+async function emulatorChild(webhookUrl: string, secret: string): Promise<{ url: string; close(): Promise<void> }> {
+  const { startChild } = await import('./children');
+  const child = await startChild('emulator', { BENCH_WEBHOOK_URL: webhookUrl, BENCH_SECRET: secret });
+  return { url: `http://127.0.0.1:${child.port}`, close: () => child.stop() };
 }
 
 /** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */

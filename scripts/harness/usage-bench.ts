@@ -25,6 +25,7 @@ export interface UsageBenchResult {
   floodStripeCalls: number;
   floodWindows: number;
   floodOnStripe: number;
+  floodCalls: number;
   pageMs: number;
   emptyPageMs: number;
 }
@@ -299,15 +300,20 @@ export async function benchUsage(opts: {
   startChild: (kind: 'app', env: Record<string, string>) => Promise<{ port: number; child: ChildProcess }>;
   requests: number;
   rounds: number;
+  /** Ledger rows and flood calls (200,000 and 100,000; `npm run bench -- --quick` passes fewer). */
+  ledgerRows?: number;
+  floodCalls?: number;
 }): Promise<UsageBenchResult> {
+  const ledgerRows = opts.ledgerRows ?? 200_000;
+  const floodCalls = opts.floodCalls ?? 100_000;
   console.log(
     `Usage: /api/v1/hello metered vs metering off, ${opts.rounds} rounds × ${opts.requests.toLocaleString('en-US')} calls, 64 in flight`,
   );
   const api = await benchApi(opts.tmp, opts.startChild, opts.requests, opts.rounds);
-  console.log('Usage: ledger ingestion (200,000 rows) vs a bare batched insert');
-  const ledger = await benchLedger(opts.tmp, 200_000);
-  console.log('Usage: a 100,000-call flood across 50 customers, 1-second reporting windows');
-  const flood = await benchFlood(opts.tmp, 100_000, 50);
+  console.log(`Usage: ledger ingestion (${ledgerRows.toLocaleString('en-US')} rows) vs a bare batched insert`);
+  const ledger = await benchLedger(opts.tmp, ledgerRows);
+  console.log(`Usage: a ${floodCalls.toLocaleString('en-US')}-call flood across 50 customers, 1-second reporting windows`);
+  const flood = await benchFlood(opts.tmp, floodCalls, 50);
   console.log('Usage: /billing/usage data for 90 days × 100,000 calls a day');
   const page = await benchPage(opts.tmp);
   return {
@@ -319,6 +325,7 @@ export async function benchUsage(opts: {
     floodStripeCalls: flood.stripeCalls,
     floodWindows: flood.windows,
     floodOnStripe: flood.onStripe,
+    floodCalls,
     pageMs: page.full,
     emptyPageMs: page.empty,
   };

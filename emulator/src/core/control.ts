@@ -46,7 +46,8 @@ export function registerControl(app: EmulatorApp, server: EmulatorServer, dispat
       if (seconds === undefined && to === undefined) throw errors.missingParam('seconds');
       if (seconds !== undefined && seconds < 0) throw errors.invalid('seconds must be >= 0', 'seconds');
       const target = to ?? app.clock.now() + Math.floor(seconds!);
-      const r = app.advanceClock(Math.floor(target));
+      // `deliver: false`: the events the jobs emit are stored, not sent (a load test then redelivers them).
+      const r = withDelivery(app, raw.deliver !== false && raw.deliver !== 'false', () => app.advanceClock(Math.floor(target)));
       return { now: r.to, from: r.from, jobs: r.jobs };
     },
     { ...none, transaction: false },
@@ -144,4 +145,62 @@ export function registerControl(app: EmulatorApp, server: EmulatorServer, dispat
   });
 
   app.get('/_emulator/jobs', undefined, () => ({ data: app.listJobs() }), { ...none, transaction: false });
+
+  /**
+   * Bulk seed for load tests: `count` customers, each with `payment_method` (default pm_card_visa)
+   * attached and a subscription to `price`, made by the same route handlers as the API (in-process,
+   * no HTTP). `deliver: false` stores the events without sending webhooks (as if the objects predated
+   * the endpoint). Answers the subscription ids, in creation order.
+   */
+  app.post(
+    '/_emulator/seed/subscriptions',
+    undefined,
+    (_ctx, params) => {
+      const raw = params as Record<string, unknown>;
+      const count = num(raw.count, 'count');
+      if (count === undefined || count < 1 || count > 100_000 || !Number.isInteger(count))
+        throw errors.invalid('count must be an integer between 1 and 100000', 'count');
+      if (typeof raw.price !== 'string' || !raw.price) throw errors.missingParam('price');
+      const price = raw.price;
+      const pm = typeof raw.payment_method === 'string' && raw.payment_method ? raw.payment_method : 'pm_card_visa';
+      const prefix = typeof raw.email_prefix === 'string' && raw.email_prefix ? raw.email_prefix : 'seed';
+      return withDelivery(app, raw.deliver !== false && raw.deliver !== 'false', () => {
+        const ids = Array.from({ length: count }, (_, i) => {
+          const customer = callRoute<{ id: string }>(app, 'POST', '/v1/customers', { email: `${prefix}-${i}@example.com` });
+          const method = callRoute<{ id: string }>(app, 'POST', `/v1/payment_methods/${pm}/attach`, { customer: customer.id });
+          const sub = callRoute<{ id: string }>(app, 'POST', '/v1/subscriptions', {
+            customer: customer.id,
+            items: [{ price }],
+            default_payment_method: method.id,
+          });
+          return sub.id;
+        });
+        return { object: 'list', data: ids, count: ids.length };
+      });
+    },
+    { ...none, transaction: false },
+  );
+}
+
+/** Runs `fn` with webhook delivery on or off (off: events are stored, not sent). */
+function withDelivery<T>(app: EmulatorApp, deliver: boolean, fn: () => T): T {
+  if (deliver) return fn();
+  const saved = app.deliver;
+  app.deliver = () => undefined;
+  try {
+    return fn();
+  } finally {
+    app.deliver = saved;
+  }
+}
+
+/** One API call through its route handler and parameter schema, in its own transaction (no HTTP). */
+function callRoute<T>(app: EmulatorApp, method: string, path: string, raw: Record<string, unknown>): T {
+  const matched = app.match(method, path);
+  if (!matched) throw errors.unrecognizedUrl(method, path);
+  const ctx = app.makeCtx({ auth: 'secret' });
+  const schema = app.paramSchema(matched.route);
+  const params = schema ? schema.parse(raw, '') : raw;
+  const req = { method, path, pathParams: matched.pathParams, query: new URLSearchParams(), headers: {}, rawBody: '' };
+  return app.runInTransaction(ctx, () => matched.route.handler(ctx, params as never, req)) as T;
 }
