@@ -88,12 +88,12 @@ function planNameOf(sub: Stripe.Subscription): string | null {
   return key ? (planByLookupKey(key)?.plan.name ?? null) : null;
 }
 
-/** Why the newest payment attempt of an invoice failed, in Stripe's (the bank's) words, when it was read. */
-function failureReasonOf(invoice: Stripe.Invoice): string | null {
+/** The newest payment attempt's error of an invoice (its PaymentIntent is expanded on every read). */
+function lastPaymentError(invoice: Stripe.Invoice): Stripe.PaymentIntent.LastPaymentError | null {
   const payments = [...(invoice.payments?.data ?? [])].sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
   for (const p of payments) {
     const pi = p.payment?.payment_intent;
-    if (pi && typeof pi === 'object') return pi.last_payment_error?.message ?? null;
+    if (pi && typeof pi === 'object') return pi.last_payment_error ?? null;
   }
   return null;
 }
@@ -283,6 +283,9 @@ const HANDLERS: Record<string, Handler> = {
       const invoice = invoiceOf(ctx);
       // The first invoice is paid in the page, where the customer sees the decline: no email then.
       if (!invoice || invoice.status !== 'open' || invoice.billing_reason === 'subscription_create') return;
+      // The bank wants the customer to authenticate: invoice.payment_action_required sends that email instead.
+      const error = lastPaymentError(invoice);
+      if (error?.code === 'authentication_required') return;
       // One email per failed invoice, not per retry: the customer is told once and the banner does the rest.
       emailOnce(
         ctx,
@@ -295,7 +298,7 @@ const HANDLERS: Record<string, Handler> = {
           amountDue: invoice.amount_due,
           currency: invoice.currency,
           failedAt: ctx.event.created,
-          reason: failureReasonOf(invoice),
+          reason: error?.message ?? null,
           nextPaymentAttempt: invoice.next_payment_attempt,
         },
       );

@@ -120,6 +120,48 @@ describe('outbox rows are atomic with their cause', () => {
   });
 });
 
+describe('payment problems', () => {
+  function openInvoice(id: string, error: { code: string; message: string }): Stripe.Invoice {
+    return {
+      ...paidInvoice(id, 0),
+      status: 'open',
+      amount_paid: 0,
+      amount_due: 4900,
+      billing_reason: 'subscription_cycle',
+      attempt_count: 1,
+      next_payment_attempt: 1_796_259_200,
+      payments: { data: [{ created: 1, payment: { payment_intent: { id: 'pi_x', last_payment_error: error } } }] },
+    } as unknown as Stripe.Invoice;
+  }
+  const apply = (type: string, invoice: Stripe.Invoice, eventId: string) =>
+    db().transaction((tx) =>
+      runEffects({
+        tx,
+        event: { id: eventId, type, created: 1_796_000_000, object: { id: invoice.id } },
+        snapshot: { kind: 'invoice', id: invoice.id, object: invoice },
+      }),
+    );
+
+  it('a declined renewal: one "payment failed" email per invoice with the decline in Stripe\'s words, whatever the retries', () => {
+    const invoice = openInvoice('in_declined', { code: 'card_declined', message: 'Your card has insufficient funds.' });
+    apply('invoice.payment_failed', invoice, 'evt_f1');
+    apply('invoice.payment_failed', { ...invoice, attempt_count: 2 } as Stripe.Invoice, 'evt_f2');
+    expect(rows().map((r) => [r.template, r.subject])).toEqual([['payment-failed', 'Your payment of $49.00 failed: update your card']]);
+    expect(rows()[0]!.text).toContain('Your card has insufficient funds.');
+    expect(rows()[0]!.text).toContain('http://localhost:3999/billing/invoices/in_declined');
+  });
+
+  it('a renewal that needs 3D Secure: the "confirm your payment" email, not a "failed" one', () => {
+    const invoice = openInvoice('in_3ds', {
+      code: 'authentication_required',
+      message: 'Your card was declined. This transaction requires authentication.',
+    });
+    apply('invoice.payment_failed', invoice, 'evt_a1');
+    apply('invoice.payment_action_required', invoice, 'evt_a2');
+    expect(rows().map((r) => [r.template, r.subject])).toEqual([['payment-action-required', 'Confirm your payment of $49.00']]);
+  });
+});
+
 describe('the sender', () => {
   const queue = (key: string, to?: string) =>
     db().transaction((tx) =>

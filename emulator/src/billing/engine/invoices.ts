@@ -244,6 +244,10 @@ function paymentFailed(b: Billing, inv: Inv, at: number, automatic: boolean): vo
   b.store.put('invoice', inv as never);
   setInvState(b, inv.id, { failedAttempt: { at, automatic } });
   b.host.emit('invoice.payment_failed', inv);
+  // An off-session renewal the bank wants authenticated (3D Secure): Stripe also asks the customer to act.
+  const piId = invState(b, inv.id).paymentIntent;
+  const pi = piId ? b.host.getPaymentIntent(piId) : null;
+  if (pi?.last_payment_error?.code === 'authentication_required') b.host.emit('invoice.payment_action_required', inv);
 }
 
 /** Mark an invoice paid. The subscription reacts to the `invoice.paid` event (subscriptions.ts). */
