@@ -1,4 +1,5 @@
 /** API versions: requests and webhook events rendered in the requested version (emulator/src/core/versions.ts). */
+import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, CHANGES, SERVED_VERSIONS } from '../src/core/versions';
@@ -42,6 +43,19 @@ describe('the version table', () => {
     expect([...dates].sort().reverse()).toEqual(dates);
     expect(SERVED_VERSIONS).toContain('2024-06-20');
     expect(SERVED_VERSIONS).toContain('2023-10-16');
+  });
+
+  it('is the table docs/emulator.md shows ("Versions": one row per version and resource)', () => {
+    const rows = readFileSync(new URL('../../docs/emulator.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => /^\| 20\d\d-/.test(l));
+    for (const c of CHANGES) {
+      expect(
+        rows.some((r) => r.startsWith(`| ${c.version} |`) && r.includes(`\`${c.resource}\``)),
+        `${c.version} ${c.resource}`,
+      ).toBe(true);
+    }
+    expect(rows).toHaveLength(new Set(CHANGES.map((c) => `${c.version} ${c.resource === 'charge' ? 'payment_intent' : c.resource}`)).size);
   });
 });
 
