@@ -8,7 +8,6 @@ import {
   Scripts,
   ScrollRestoration,
   useLoaderData,
-  useRouteLoaderData,
   useRouteError,
 } from '@remix-run/react';
 import { useEffect } from 'react';
@@ -19,14 +18,6 @@ import { AppShell } from '~/components/app-shell';
 import { dunningNotice } from '~/billing/dunning.server';
 import { env } from '~/lib/env.server';
 import { useNonce } from '~/lib/nonce';
-
-// Zod probes `new Function('')` in the browser to decide whether to compile parsers; under the CSP
-// (no 'unsafe-eval') that probe is a reported violation even though zod catches it. Its documented
-// switch (a global object zod reads wherever it is loaded) skips the probe.
-if (typeof document !== 'undefined') {
-  const g = globalThis as { __zod_globalConfig?: { jitless?: boolean } };
-  (g.__zod_globalConfig ??= {}).jitless = true;
-}
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesheet },
@@ -41,12 +32,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
     user: user ? { id: user.id, name: user.name, email: user.email, isAdmin: isOperator(user.email) } : null,
     // A payment owed: the banner on every page (app/billing/dunning.server.ts).
     dunning: user ? dunningNotice(user.id) : null,
+    // Where app/lib/stripe-js.ts fetches Stripe.js when a payment form opens (never with the page).
     stripeJsUrl: env().stripeMode === 'unconfigured' ? null : env().stripeJsUrl,
   };
 }
 
 export function Layout({ children }: { children: React.ReactNode }) {
-  const root = useRouteLoaderData<typeof loader>('root');
   // Marks the document once React has hydrated it: before that a click submits forms natively, so
   // browser tests wait for this (tests/e2e/browser.ts `hydrated`), not for the router object.
   useEffect(() => {
@@ -60,9 +51,6 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
         <Links />
-        {/* Stripe.js must be a blocking script before the app bundle, so loadStripe finds it:
-            js.stripe.com with real keys (PCI), the emulator's own copy without keys. */}
-        {root?.stripeJsUrl ? <script src={root.stripeJsUrl} nonce={nonce} suppressHydrationWarning /> : null}
       </head>
       <body className="h-full text-slate-900 antialiased">
         {children}

@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import { Elements, PaymentElement, useElements, useStripe } from '@stripe/react-stripe-js';
-import { loadStripe } from '@stripe/stripe-js/pure';
-import type { Appearance, Stripe as StripeJs } from '@stripe/stripe-js';
+import type { Appearance } from '@stripe/stripe-js';
 import { formatMoney } from '~/lib/money';
+import { loadStripeJs, useStripeJsUrl } from '~/lib/stripe-js';
 
 /** Our look for Stripe's Payment Element (Stripe.js or the emulator's; both honour these). */
 const STRIPE_APPEARANCE: Appearance = {
@@ -13,16 +13,6 @@ const STRIPE_APPEARANCE: Appearance = {
     fontFamily: 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   },
 };
-
-const stripePromises = new Map<string, Promise<StripeJs | null>>();
-function stripeFor(publishableKey: string) {
-  let promise = stripePromises.get(publishableKey);
-  if (!promise) {
-    promise = loadStripe(publishableKey);
-    stripePromises.set(publishableKey, promise);
-  }
-  return promise;
-}
 
 interface ConfirmStep {
   intentType: 'payment' | 'setup';
@@ -46,7 +36,9 @@ export function PaymentForm(props: {
   cancelLabel?: string;
   setupNote?: string;
 }) {
-  const stripePromise = useMemo(() => stripeFor(props.publishableKey), [props.publishableKey]);
+  // Stripe.js is fetched now that the form opens, not with the page (app/lib/stripe-js.ts).
+  const scriptUrl = useStripeJsUrl();
+  const stripePromise = useMemo(() => loadStripeJs(props.publishableKey, scriptUrl), [props.publishableKey, scriptUrl]);
   return (
     <Elements stripe={stripePromise} options={{ clientSecret: props.step.clientSecret, appearance: STRIPE_APPEARANCE }}>
       <ConfirmForm {...props} />

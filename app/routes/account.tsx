@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { verifyPassword } from '~/auth/password.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import {
@@ -13,6 +13,7 @@ import {
   safeRedirectTo,
 } from '~/auth/session.server';
 import { EmailTakenError, setPassword, updateUserProfile } from '~/auth/users.server';
+import { PasswordSchema, ProfileSchema } from '~/forms/account.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
 
 /** A 429's Retry-After reaches the browser (Remix sends only what `headers` returns on documents). */
@@ -22,22 +23,6 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 };
 
 export const meta: MetaFunction = () => [{ title: 'Account · Acme Cloud' }];
-
-const Email = z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.').email('Enter a valid email address.');
-const NewPassword = z.string().min(10, 'Use at least 10 characters.').max(200, 'Use at most 200 characters.');
-
-const ProfileSchema = z.object({
-  name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
-  email: Email,
-  emailPassword: z.string().max(200, 'That password is too long.'),
-});
-const PasswordSchema = z
-  .object({
-    currentPassword: z.string().min(1, 'Enter your current password.').max(200, 'That password is too long.'),
-    newPassword: NewPassword,
-    confirmPassword: z.string().max(200),
-  })
-  .refine((v) => v.newPassword === v.confirmPassword, { path: ['confirmPassword'], message: 'The two new passwords differ.' });
 
 type Errors = Partial<Record<'name' | 'email' | 'emailPassword' | 'currentPassword' | 'newPassword' | 'confirmPassword' | 'form', string>>;
 type Result = { section: 'profile' | 'password' | 'sessions'; errors?: Errors; message?: string };

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { ActionSchema } from '~/forms/api-keys.server';
 import { createApiKey, listApiKeys, revokeApiKey } from '~/auth/api-keys.server';
 import { requireUser } from '~/auth/session.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
@@ -9,14 +9,6 @@ import { Alert, Field, PageHeader } from '~/components/app-shell';
 export const meta: MetaFunction = () => [{ title: 'API keys · Acme Cloud' }];
 
 const MAX_ACTIVE_KEYS = 10;
-
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({
-    intent: z.literal('create'),
-    name: z.string().trim().min(1, 'Give the key a name.').max(60, 'Keep the name under 60 characters.'),
-  }),
-  z.object({ intent: z.literal('revoke'), keyId: z.string().min(1).max(64) }),
-]);
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);

@@ -1,20 +1,17 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
 import { readFlash, requireUser } from '~/auth/session.server';
-import { CANCELLATION_REASON_OPTIONS } from '~/billing/cancellation';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { endedNotice } from '~/billing/dunning.server';
 import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
-import { CURRENCY, isPlanKey, MAX_SEATS, PLAN_KEYS, type Interval } from '~/billing/plans';
+import { CURRENCY, isPlanKey, type Interval } from '~/billing/plans';
 import {
   cancelAtPeriodEnd,
   cancelNow,
   completeSubscription,
   createPortalSession,
-  PAUSE_MONTHS,
   pauseCollection,
   previewCancelNow,
   reactivateSubscription,
@@ -32,46 +29,10 @@ import { PausePayments } from '~/components/billing/pause-payments';
 import { RecentInvoices } from '~/components/billing/recent-invoices';
 import { SubscriptionSummary } from '~/components/billing/subscription-summary';
 import { useBillingActions, useConfirmAfterRedirect } from '~/components/billing/use-billing-actions';
+import { ActionSchema } from '~/forms/billing-index.server';
 import { UsageOverviewCard } from '~/components/usage/usage-overview';
 import { env } from '~/lib/env.server';
 import { getUsageBar } from '~/usage/summary.server';
-
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
-
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({
-    intent: z.literal('subscribe'),
-    plan: z.enum(PLAN_KEYS, { message: 'Choose one of the plans shown.' }),
-    interval: z.enum(['month', 'year'], { message: 'Choose monthly or yearly.' }),
-    seats: z.coerce
-      .number({ message: 'Enter a number of seats.' })
-      .int('Seats must be a whole number.')
-      .min(1, 'At least 1 seat.')
-      .max(MAX_SEATS, `At most ${MAX_SEATS} seats; contact us for more.`)
-      .optional(),
-    nonce: Nonce,
-  }),
-  z.object({ intent: z.literal('confirm') }),
-  z.object({
-    intent: z.literal('cancel'),
-    reason: z.union([z.enum(CANCELLATION_REASON_OPTIONS), z.literal('')]).optional(),
-    comment: z.string().max(500, 'Keep the comment under 500 characters.').optional(),
-    nonce: Nonce,
-  }),
-  z.object({ intent: z.literal('reactivate'), nonce: Nonce }),
-  z.object({ intent: z.literal('resume'), nonce: Nonce }),
-  z.object({
-    intent: z.literal('pause'),
-    months: z.coerce
-      .number({ message: 'Choose how many months to pause.' })
-      .int()
-      .refine((n) => (PAUSE_MONTHS as readonly number[]).includes(n), 'Pause for 1, 2 or 3 months.'),
-    nonce: Nonce,
-  }),
-  z.object({ intent: z.literal('cancel_now'), nonce: Nonce }),
-  z.object({ intent: z.literal('portal'), nonce: Nonce }),
-  z.object({ intent: z.literal('undo_plan_change'), nonce: Nonce }),
-]);
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
 import { useState } from 'react';
-import { z } from 'zod';
+import { ActionSchema } from '~/forms/billing-credits.server';
 import { requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { completeCreditPackPurchase, creditsOverview, startCreditPackPurchase, type PurchaseStep } from '~/billing/payments.server';
@@ -21,16 +21,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   return { ...creditsOverview({ userId: user.id }), publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
-
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('buy'), nonce: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.') }),
-  z.object({
-    intent: z.literal('confirm'),
-    clientSecret: z
-      .string()
-      .regex(/^pi_[A-Za-z0-9]{1,128}_secret_[A-Za-z0-9]{1,128}$/, 'Reload the page to see whether the purchase went through.'),
-  }),
-]);
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);

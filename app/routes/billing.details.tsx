@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
+import { ActionSchema } from '~/forms/billing-details.server';
 import { requireUser } from '~/auth/session.server';
 import { addTaxId, billingDetails, removeTaxId, TAX_ID_TYPES, updateBillingDetails } from '~/billing/billing-details.server';
 import { asBillingError, BillingError } from '~/billing/errors';
@@ -15,41 +15,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { details: billingDetails({ userId: user.id, fallbackName: user.name, fallbackEmail: user.email }), taxIdTypes: TAX_ID_TYPES };
 }
 
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
-const text = (max: number, label: string) => z.string().trim().max(max, `${label}: at most ${max} characters.`);
-
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
-  // Built here, not at module scope: the browser bundle has no server modules to build it from.
-  const ActionSchema = z.discriminatedUnion('intent', [
-    z.object({
-      intent: z.literal('details'),
-      name: text(256, 'Name').min(1, 'Enter the name to print on invoices.'),
-      email: z.string().trim().email('Enter a billing email like name@example.com.').max(512),
-      line1: text(200, 'Address'),
-      line2: text(200, 'Address line 2'),
-      city: text(100, 'City'),
-      state: text(100, 'State or region'),
-      postal_code: text(20, 'Postal code'),
-      country: z
-        .string()
-        .trim()
-        .toUpperCase()
-        .regex(/^([A-Z]{2})?$/, 'Country: use the two-letter code, like US, GB or DE.'),
-      nonce: Nonce,
-    }),
-    z.object({
-      intent: z.literal('add_tax_id'),
-      type: z.enum(Object.keys(TAX_ID_TYPES) as [keyof typeof TAX_ID_TYPES], { message: 'Choose the kind of tax ID.' }),
-      value: text(40, 'Tax ID').min(1, 'Enter the tax ID.'),
-      nonce: Nonce,
-    }),
-    z.object({
-      intent: z.literal('remove_tax_id'),
-      taxId: z.string().regex(/^txi_[A-Za-z0-9]{1,128}$/, 'Reload the page and try again.'),
-      nonce: Nonce,
-    }),
-  ]);
   const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Link, useFetcher, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
+import { InvoiceIdSchema, ActionSchema } from '~/forms/billing-invoices-id.server';
 import { requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { completeInvoicePayment, invoiceDetail, payInvoiceWithSavedCard, startInvoicePayment } from '~/billing/invoices.server';
@@ -15,7 +15,6 @@ import { env } from '~/lib/env.server';
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Invoice ${data?.invoice.number ?? ''} · Billing · Acme Cloud` }];
 
 /** Stripe invoice ids; anything else cannot be one of the user's invoices. */
-const InvoiceIdSchema = z.string().regex(/^in_[A-Za-z0-9]{1,128}$/);
 
 function notFound(): never {
   throw new Response('That invoice was not found.', { status: 404 });
@@ -36,17 +35,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     : [];
   return { invoice, cards, publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
-
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('pay_start') }),
-  z.object({
-    intent: z.literal('pay_saved'),
-    paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,128}$/, 'Choose one of your saved cards.'),
-    nonce: Nonce,
-  }),
-  z.object({ intent: z.literal('pay_complete') }),
-]);
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);

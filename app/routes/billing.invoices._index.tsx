@@ -1,12 +1,11 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
 import { requireUser } from '~/auth/session.server';
-import { CURSOR_PATTERN, invoiceHistory, nextInvoice, parseCursor } from '~/billing/invoices.server';
-import { HISTORY_STATUSES } from '~/billing/queries.server';
+import { invoiceHistory, nextInvoice, parseCursor } from '~/billing/invoices.server';
 import { PageHeader } from '~/components/app-shell';
 import { InvoiceList } from '~/components/billing/invoice-list';
 import { UpcomingInvoice } from '~/components/billing/invoice-upcoming';
+import { QuerySchema } from '~/forms/billing-invoices-index.server';
 
 const FILTERS = [
   { label: 'All', status: null },
@@ -19,11 +18,6 @@ const FILTERS = [
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const url = new URL(request.url);
-  // Built here, not at module scope: the browser bundle has no server modules to build it from.
-  const QuerySchema = z.object({
-    status: z.enum(HISTORY_STATUSES, { message: 'Filter by Paid, Open, Void or Uncollectible, or show all.' }).optional(),
-    cursor: z.string().regex(CURSOR_PATTERN, 'That page link is not valid. Start again from the first page.').optional(),
-  });
   const parsed = QuerySchema.safeParse({
     status: url.searchParams.get('status') || undefined,
     cursor: url.searchParams.get('cursor') || undefined,

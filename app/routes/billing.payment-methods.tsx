@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
 import { useState } from 'react';
-import { z } from 'zod';
+import { ActionSchema } from '~/forms/billing-payment-methods.server';
 import { requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { completeAddCard, listCards, makeDefaultCard, removeCard, startAddCard } from '~/billing/payment-methods.server';
@@ -16,15 +16,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   return { cards: listCards({ userId: user.id }), publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
-
-const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
-const Card = z.string().regex(/^(pm|card|src)_[A-Za-z0-9_]{1,128}$/, 'Choose one of your saved cards.');
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('add_start'), nonce: Nonce }),
-  z.object({ intent: z.literal('add_complete') }),
-  z.object({ intent: z.literal('make_default'), card: Card, nonce: Nonce }),
-  z.object({ intent: z.literal('remove'), card: Card, nonce: Nonce }),
-]);
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);

@@ -1,51 +1,22 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { useActionData, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { flash, requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { getBillingOverview } from '~/billing/overview.server';
 import { confirmPlanChange, finishPlanChange, previewPlanChange, type PreviewResult } from '~/billing/plan-changes.server';
-import { MAX_SEATS, PLAN_KEYS, PLANS, type Interval } from '~/billing/plans';
+import type { Interval } from '~/billing/plans';
 import { Alert, PageHeader } from '~/components/app-shell';
 import { PlanNextAction } from '~/components/billing/plan-next-action';
 import { PlanPicker } from '~/components/billing/plan-picker';
 import { PlanReview } from '~/components/billing/plan-review';
+import { ActionSchema, ChoiceSchema } from '~/forms/billing-plans.server';
 import { env } from '~/lib/env.server';
 
 export const meta: MetaFunction = () => [{ title: 'Change plan · Acme Cloud' }];
 
-const Seats = z.coerce
-  .number({ message: 'Enter a number of seats.' })
-  .int('Seats must be a whole number.')
-  .min(1, 'At least 1 seat.')
-  .max(MAX_SEATS, `At most ${MAX_SEATS} seats; contact us for more.`);
-
 /** The choice, as the picker's GET form and the review's hidden fields send it. Seats count only on a per-seat plan. */
-const ChoiceSchema = z
-  .object({
-    plan: z.enum(PLAN_KEYS, { message: 'That plan does not exist. Choose one of the plans shown.' }),
-    interval: z.enum(['month', 'year'], { message: 'Choose monthly or yearly.' }),
-    seats: z.string().optional(),
-  })
-  .transform((value, ctx) => {
-    if (!PLANS[value.plan].perSeat) return { plan: value.plan, interval: value.interval, seats: 1 };
-    const seats = Seats.safeParse(value.seats ?? '');
-    if (!seats.success) {
-      ctx.addIssue({ code: 'custom', path: ['seats'], message: seats.error.issues[0]?.message ?? 'Enter a number of seats.' });
-      return z.NEVER;
-    }
-    return { plan: value.plan, interval: value.interval, seats: seats.data };
-  });
-
-const Token = z
-  .string()
-  .min(20, 'This review is incomplete. Open “Change plan” again.')
-  .max(2000, 'This review is not valid. Open “Change plan” again.');
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('confirm'), token: Token, plan: z.string(), interval: z.string(), seats: z.string().optional() }),
-  z.object({ intent: z.literal('finish'), token: Token, failure: z.string().max(300).optional() }),
-]);
 
 type FieldError = { message: string; field: 'plan' | 'interval' | 'seats' | null };
 

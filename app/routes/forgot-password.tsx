@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, HeadersFunction, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { Schema } from '~/forms/forgot-password.server';
 import { requestPasswordReset, RESET_TTL_MS } from '~/auth/password-reset.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import { Alert, Field } from '~/components/app-shell';
@@ -13,10 +13,6 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 };
 
 export const meta: MetaFunction = () => [{ title: 'Forgot password · Acme Cloud' }];
-
-const Schema = z.object({
-  email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.').email('Enter a valid email address.'),
-});
 
 /** The same answer whether or not the address has an account (docs/decisions/022-password-reset.md). */
 const sentMessage = (minutes: number) =>

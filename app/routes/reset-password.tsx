@@ -1,19 +1,12 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { Schema } from '~/forms/reset-password.server';
 import { resetPassword, resetTokenIsLive } from '~/auth/password-reset.server';
 import { createUserSession, revokeOtherSessions } from '~/auth/session.server';
 import { Alert, Field } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Choose a new password · Acme Cloud' }];
-
-const Schema = z
-  .object({
-    password: z.string().min(10, 'Use at least 10 characters.').max(200, 'Use at most 200 characters.'),
-    confirmPassword: z.string().max(200),
-  })
-  .refine((v) => v.password === v.confirmPassword, { path: ['confirmPassword'], message: 'The two passwords differ.' });
 
 // The token is in the address: never cached, never sent on as a Referer.
 export const headers: HeadersFunction = () => ({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });

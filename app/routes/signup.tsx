@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
-import { z } from 'zod';
+import { SignupSchema } from '~/forms/signup.server';
 import { clientAddressOf, clientWaitMs, describeWait, recordClientAttempt } from '~/auth/rate-limit.server';
 import { createUserSession, getUserId, safeRedirectTo } from '~/auth/session.server';
 import { createUser, EmailTakenError } from '~/auth/users.server';
@@ -14,12 +14,6 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 };
 
 export const meta: MetaFunction = () => [{ title: 'Sign up · Acme Cloud' }];
-
-export const SignupSchema = z.object({
-  name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
-  email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.').email('Enter a valid email address.'),
-  password: z.string().min(10, 'Use at least 10 characters.').max(200, 'Use at most 200 characters.'),
-});
 
 type FieldErrors = Partial<Record<'name' | 'email' | 'password' | 'form', string>>;
 

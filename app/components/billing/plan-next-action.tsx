@@ -1,6 +1,6 @@
 import { useSubmit } from '@remix-run/react';
-import { loadStripe } from '@stripe/stripe-js/pure';
 import { useEffect, useRef, useState } from 'react';
+import { loadStripeJs, useStripeJsUrl } from '~/lib/stripe-js';
 
 /**
  * The bank asked for 3D Secure on the proration charge: Stripe.js shows the challenge in the page
@@ -11,13 +11,14 @@ export function PlanNextAction(props: { publishableKey: string; clientSecret: st
   const submit = useSubmit();
   const started = useRef<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const scriptUrl = useStripeJsUrl();
   useEffect(() => {
     if (started.current === props.clientSecret) return;
     started.current = props.clientSecret;
     void (async () => {
       let message: string | null = null;
       try {
-        const stripe = await loadStripe(props.publishableKey);
+        const stripe = await loadStripeJs(props.publishableKey, scriptUrl);
         if (!stripe) throw new Error('Stripe.js did not load. Reload the page and try again.');
         const result = await stripe.handleNextAction({ clientSecret: props.clientSecret });
         if (result.error) message = result.error.message ?? 'The payment was not authenticated.';
@@ -27,7 +28,7 @@ export function PlanNextAction(props: { publishableKey: string; clientSecret: st
       setError(message);
       submit({ intent: 'finish', token: props.token, ...(message ? { failure: message.slice(0, 300) } : {}) }, { method: 'post' });
     })();
-  }, [props.clientSecret, props.publishableKey, props.token, submit]);
+  }, [props.clientSecret, props.publishableKey, props.token, scriptUrl, submit]);
   return (
     <section className="card" aria-live="polite" data-testid="plan-next-action">
       <p className="font-medium">Your bank wants to confirm this payment.</p>
