@@ -201,13 +201,13 @@ describe('dunning', () => {
     expect(failedMail.raw).toContain('Your card was declined.');
     expect(failedMail.raw).toMatch(/\/billing\/invoices\/in_/);
 
-    // Stripe's retry 3 days later fails too: still past due, still one email.
+    // Stripe's retry 3 days later fails too (the attempt count says a retry ran): still past due, still one email.
     await advanceClock(3);
     await expect
       .poll(async () => (await stripe.invoices.list({ subscription: subscriptionId, status: 'open' })).data[0]?.attempt_count, {
         timeout: 30_000,
       })
-      .toBe(2);
+      .toBeGreaterThanOrEqual(2);
     await eventually(page, '/billing', () => badge(page), 'Past due');
 
     // The fix, from the banner: the open invoice, paid with a new card in the page.
