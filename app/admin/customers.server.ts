@@ -245,10 +245,14 @@ export async function resyncCustomer({ actor, customerId }: { actor: User; custo
       message: `Resynced ${customerId} from Stripe: ${counts.subscriptions} subscription(s), ${counts.invoices} invoice(s), ${counts.paymentMethods} card(s), ${counts.payments} payment(s).`,
     };
   } catch (error) {
-    // Operators get Stripe's own words (type and message); anything else the customer-facing sentence.
+    // Operators get the cause in its own words: Stripe's type and message, or the error that stopped the write.
     const e = error as { type?: unknown; message?: unknown } | null;
     const words =
-      typeof e?.type === 'string' && e.type.startsWith('Stripe') ? `${e.type}: ${String(e.message)}` : fromStripeError(error).message;
+      typeof e?.type === 'string' && e.type.startsWith('Stripe')
+        ? `${e.type}: ${String(e.message)}`
+        : error instanceof Error
+          ? error.message.slice(0, 300)
+          : fromStripeError(error).message;
     recordAdminAction({ actor, action: 'resync', target: customerId, customerId, detail: { error: words } });
     return { ok: false, status: 502, message: `The resync did not complete: ${words}` };
   }

@@ -4,9 +4,7 @@
  * stored HTML, rendered by the page in a sandboxed iframe (no scripts, no same origin).
  */
 import { db } from '~/db/client.server';
-
-export const OUTBOX_VIEWS = ['all', 'pending', 'sending', 'sent', 'failed'] as const;
-export type OutboxView = (typeof OUTBOX_VIEWS)[number];
+import type { OutboxView } from './views';
 
 export interface OutboxItem {
   id: number;

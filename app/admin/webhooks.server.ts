@@ -4,9 +4,7 @@ import { stripeEvents, type EventStatus, type User } from '~/db/schema';
 import { machineClock } from '~/lib/clock.server';
 import { requeueEvent } from '~/webhooks/worker.server';
 import { recordAdminAction } from './audit.server';
-
-export const INBOX_VIEWS = ['failed', 'pending', 'processed', 'ignored'] as const;
-export type InboxView = (typeof INBOX_VIEWS)[number];
+import type { InboxView } from './views';
 
 export interface InboxRow {
   id: string;

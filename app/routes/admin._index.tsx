@@ -77,7 +77,7 @@ export default function AdminHealth() {
         />
       </dl>
       <Section title="Recent admin actions">
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           {actions.length === 0 ? (
             <p className="p-6 text-sm text-slate-600">No admin action yet.</p>
           ) : (

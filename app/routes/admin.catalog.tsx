@@ -71,7 +71,7 @@ export default function AdminCatalog() {
       />
       {result ? <Alert kind={result.ok ? 'success' : 'error'}>{result.message}</Alert> : null}
       {result?.rows ? (
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="catalog-table">
             <thead className="bg-slate-50">
               <tr>

@@ -6,7 +6,7 @@ import { getAdminCustomer, resyncCustomer } from '~/admin/customers.server';
 import { reportCustomerDrift, type Difference } from '~/admin/drift.server';
 import { requireAdmin } from '~/admin/guard.server';
 import { Section, StatusBadge, td, th, utc } from '~/admin/ui';
-import { Alert, PageHeader } from '~/components/app-shell';
+import { Alert } from '~/components/app-shell';
 import { formatMoney } from '~/lib/money';
 
 export const meta: MetaFunction = () => [{ title: 'Customer · Admin · Acme Cloud' }];
@@ -143,32 +143,33 @@ export default function AdminCustomer() {
   const title = d.user?.name || d.customer?.name || d.user?.email || d.customerId || 'Customer';
   return (
     <div className="space-y-8">
-      <PageHeader
-        title={title}
-        description={[
-          d.user?.email ?? d.customer?.email,
-          d.customerId ?? 'no Stripe customer yet',
-          d.user ? `account ${d.user.id}` : 'no account',
-        ]
-          .filter(Boolean)
-          .join(' · ')}
-        actions={
-          d.customerId ? (
-            <Form method="post" className="flex flex-wrap gap-2">
-              <button type="submit" name="intent" value="drift" className="btn-secondary" disabled={busy}>
-                Check drift
-              </button>
-              <button type="submit" name="intent" value="resync" className="btn-primary" disabled={busy}>
-                Resync from Stripe
-              </button>
-            </Form>
-          ) : null
-        }
-      />
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div className="min-w-0">
+          <h1 className="break-words text-2xl font-bold tracking-tight text-slate-900">{title}</h1>
+          <dl className="mt-1 grid grid-cols-[auto,1fr] gap-x-3 text-sm text-slate-600">
+            <dt>Email</dt>
+            <dd className="break-all">{d.user?.email ?? d.customer?.email ?? '—'}</dd>
+            <dt>Stripe</dt>
+            <dd className="break-all font-mono text-xs leading-5">{d.customerId ?? 'no Stripe customer yet'}</dd>
+            <dt>Account</dt>
+            <dd className="break-all font-mono text-xs leading-5">{d.user?.id ?? 'none (created outside the app)'}</dd>
+          </dl>
+        </div>
+        {d.customerId ? (
+          <Form method="post" className="flex flex-wrap gap-2">
+            <button type="submit" name="intent" value="drift" className="btn-secondary" disabled={busy}>
+              Check drift
+            </button>
+            <button type="submit" name="intent" value="resync" className="btn-primary" disabled={busy}>
+              Resync from Stripe
+            </button>
+          </Form>
+        ) : null}
+      </div>
       {result ? <Alert kind={result.ok ? 'success' : 'error'}>{result.message}</Alert> : null}
       {result?.drift && result.drift.differences.length > 0 ? (
         <Section title="Drift: mirror vs Stripe">
-          <div className="card overflow-x-auto p-0">
+          <div className="card relative overflow-x-auto p-0">
             <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="drift-table">
               <thead className="bg-slate-50">
                 <tr>
@@ -204,7 +205,7 @@ export default function AdminCustomer() {
       ) : null}
 
       <Section title="Subscriptions">
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           {d.subscriptions.length === 0 ? (
             <Empty>No subscription in the mirror.</Empty>
           ) : (
@@ -253,7 +254,7 @@ export default function AdminCustomer() {
 
       <div className="grid gap-8 lg:grid-cols-2">
         <Section title="Invoices">
-          <div className="card overflow-x-auto p-0">
+          <div className="card relative overflow-x-auto p-0">
             {d.invoices.length === 0 ? (
               <Empty>No invoice in the mirror.</Empty>
             ) : (
@@ -360,15 +361,15 @@ export default function AdminCustomer() {
           ) : (
             <ol className="divide-y divide-slate-100 text-sm" data-testid="timeline">
               {d.timeline.map((t) => (
-                <li key={`${t.kind}:${t.ref}`} className="flex flex-wrap items-start gap-x-4 gap-y-1 px-4 py-2">
-                  <span className="w-40 shrink-0 whitespace-nowrap text-xs text-slate-500">{utc(t.at)}</span>
-                  <span className="w-24 shrink-0 text-xs font-semibold uppercase tracking-wide text-slate-500">
-                    {t.kind.replace('-', ' ')}
-                  </span>
-                  <span className="min-w-0 flex-1">
-                    <span className="font-medium">{t.title}</span> {t.status ? <StatusBadge status={t.status} /> : null}
-                    {t.detail ? <span className="block break-all text-xs text-slate-500">{t.detail}</span> : null}
-                  </span>
+                <li key={`${t.kind}:${t.ref}`} className="px-4 py-2 sm:flex sm:gap-4">
+                  <p className="flex shrink-0 gap-3 text-xs text-slate-500 sm:w-64">
+                    <span className="whitespace-nowrap">{utc(t.at)}</span>
+                    <span className="font-semibold uppercase tracking-wide">{t.kind.replace('-', ' ')}</span>
+                  </p>
+                  <div className="min-w-0 flex-1">
+                    <span className="break-all font-medium">{t.title}</span> {t.status ? <StatusBadge status={t.status} /> : null}
+                    {t.detail ? <p className="break-all text-xs text-slate-500">{t.detail}</p> : null}
+                  </div>
                 </li>
               ))}
             </ol>

@@ -42,7 +42,7 @@ export default function AdminCustomers() {
         <SearchBox defaultValue={q} />
       </div>
       {error ? <Alert kind="error">{error}</Alert> : null}
-      <div className="card overflow-x-auto p-0">
+      <div className="card relative overflow-x-auto p-0">
         {hits.length === 0 ? (
           <p className="p-6 text-sm text-slate-600">{q ? `No customer matches “${q}”.` : 'No customers yet.'}</p>
         ) : (

@@ -101,7 +101,9 @@ export default function AdminDrift() {
           {r ? (
             <p className="text-sm" data-testid="drift-summary">
               {r.differenceCount === 0
-                ? 'No differences found so far.'
+                ? job.status === 'running'
+                  ? 'No differences found so far.'
+                  : 'No differences found.'
                 : `${r.differenceCount} difference(s) in ${r.customersWithDrift} customer(s).`}{' '}
               {r.events ? `${r.events.missing} Stripe event(s) of the last 3 days missing from the inbox (of ${r.events.seen}).` : ''}
               {r.truncated ? ' Only the first 5,000 customers were checked.' : ''}
@@ -111,7 +113,7 @@ export default function AdminDrift() {
       )}
       {r && r.differences.length > 0 ? (
         <Section title="Differences">
-          <div className="card overflow-x-auto p-0">
+          <div className="card relative overflow-x-auto p-0">
             <table className="min-w-full divide-y divide-slate-200 text-sm">
               <thead className="bg-slate-50">
                 <tr>

@@ -1,7 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
-import { getOutboxMessage, listOutbox, OUTBOX_VIEWS } from '~/admin/emails.server';
+import { getOutboxMessage, listOutbox } from '~/admin/emails.server';
+import { OUTBOX_VIEWS } from '~/admin/views';
 import { noAdminAction, requireAdmin } from '~/admin/guard.server';
 import { Section, StatusBadge, td, th, utc } from '~/admin/ui';
 import { PageHeader } from '~/components/app-shell';
@@ -52,7 +53,7 @@ export default function AdminEmails() {
         ))}
       </nav>
       <div className={`grid gap-6 ${selected ? 'lg:grid-cols-2' : ''}`}>
-        <div className="card overflow-x-auto p-0">
+        <div className="card relative overflow-x-auto p-0">
           {items.length === 0 ? (
             <p className="p-6 text-sm text-slate-600">No {view === 'all' ? '' : `${view} `}messages.</p>
           ) : (

@@ -4,7 +4,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-
 import { z } from 'zod';
 import { requireAdmin } from '~/admin/guard.server';
 import { duration, StatusBadge, td, th, utc } from '~/admin/ui';
-import { INBOX_VIEWS, listInbox, replayAllFailed, replayEvent } from '~/admin/webhooks.server';
+import { INBOX_VIEWS } from '~/admin/views';
+import { listInbox, replayAllFailed, replayEvent } from '~/admin/webhooks.server';
 import { Alert, PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Webhooks · Admin · Acme Cloud' }];
@@ -99,7 +100,7 @@ export default function AdminWebhooks() {
           </Link>
         ))}
       </nav>
-      <div className="card overflow-x-auto p-0">
+      <div className="card relative overflow-x-auto p-0">
         {rows.length === 0 ? (
           <p className="p-6 text-sm text-slate-600">No {view} events.</p>
         ) : (

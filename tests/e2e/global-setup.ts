@@ -90,6 +90,8 @@ export default async function setup(project: TestProject) {
       APP_URL: `http://localhost:${port}`,
       STRIPE_EMULATOR_PUBLIC_URL: `http://localhost:${emulatorPort}`,
       SESSION_SECRET: 'e2e-session-secret-0123456789abcdef0123456789',
+      // The operator account of tests/e2e/admin.e2e.test.ts (any case matches).
+      ADMIN_EMAILS: 'E2E-Ops@example.com',
       // Usage reaches Stripe within seconds, so the usage flow can bill it without a minute's wait.
       USAGE_REPORT_WINDOW_SECONDS: '2',
     },
