@@ -11,7 +11,8 @@ export type BillingErrorCode =
   | 'conflict'
   | 'invalid_plan'
   | 'invalid_review'
-  | 'invalid_details';
+  | 'invalid_details'
+  | 'invalid_code';
 
 const STATUS: Record<BillingErrorCode, number> = {
   already_subscribed: 409,
@@ -23,6 +24,7 @@ const STATUS: Record<BillingErrorCode, number> = {
   invalid_plan: 400,
   invalid_review: 400,
   invalid_details: 400,
+  invalid_code: 400,
 };
 
 export class BillingError extends Error {

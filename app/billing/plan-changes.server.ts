@@ -25,6 +25,7 @@ import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { decidePlanChange, sameChoice, seatsFor, type CurrentPlan, type PlanChangeDecision, type PlanChoice } from './plan-change';
 import { meteredPriceOf, planByLookupKey, PLANS, type Interval, type PlanKey } from './plans';
+import { amountAfter, codeRefusal, findPromotionCode, shareOfCode, shareOfDiscount, type PromotionCode } from './promotions.server';
 import { getBillingState, type BillingState } from './queries.server';
 import { syncCustomer } from './sync.server';
 
@@ -54,6 +55,8 @@ export interface PlanChangeReview {
   dueToday: number;
   lines: ReviewLine[];
   discount: number;
+  /** What the discount line says: which discounts it sums. */
+  discountLabel: string;
   creditApplied: number;
   card: { brand: string; last4: string } | null;
   /** The next regular charge after the change: the wanted plan's amount, and when. */
@@ -65,6 +68,8 @@ export interface PlanChangeReview {
   cancelsAt: string | null;
   /** The scheduled change this one replaces or undoes. */
   pending: (PlanChoice & { name: string; at: string | null }) | null;
+  /** The promotion code: what the customer typed, the code applied (and what it takes off), or Stripe's words for a refusal. */
+  code: { typed: string; applied: { code: string; label: string } | null; error: string | null };
 }
 
 export type PreviewResult = { kind: 'review'; review: PlanChangeReview } | { kind: 'refused'; reason: string; message: string };
@@ -87,6 +92,8 @@ interface TokenBody {
   k: Applying['kind'];
   d: number;
   a: number;
+  /** The promotion code applied (its Stripe id and the code as typed), if any. */
+  c?: { id: string; t: string };
   iat: number;
 }
 
@@ -225,15 +232,39 @@ function lineWords(line: Stripe.InvoiceLineItem): string {
 // --- preview --------------------------------------------------------------------------------------------
 
 /** The review of a change from the user's current subscription to `wanted` (reads Stripe afresh). */
-export async function previewPlanChange({ userId, wanted }: { userId: string; wanted: PlanChoice }): Promise<PreviewResult> {
+export async function previewPlanChange({
+  userId,
+  wanted,
+  code = '',
+}: {
+  userId: string;
+  wanted: PlanChoice;
+  code?: string;
+}): Promise<PreviewResult> {
   try {
-    return await reviewFrom(userId, await fresh(userId), wanted);
+    return await reviewFrom(userId, await fresh(userId), wanted, code);
   } catch (error) {
     throw fromStripeError(error);
   }
 }
 
-async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanChoice): Promise<PreviewResult> {
+/** The discounts on the subscription now (their coupons expanded): the review's renewal counts them. */
+async function ownDiscounts(subscriptionId: string): Promise<Stripe.Discount[]> {
+  const sub = await stripe().subscriptions.retrieve(subscriptionId, { expand: ['discounts.source.coupon'] });
+  return (sub.discounts ?? []).filter((d): d is Stripe.Discount => typeof d !== 'string');
+}
+
+/** The subscription's own discounts kept beside a new code: a code adds to them, never replaces them. */
+async function discountsWith(
+  subscriptionId: string,
+  promotionCodeId: string,
+): Promise<Array<{ discount?: string; promotion_code?: string }>> {
+  const sub = await stripe().subscriptions.retrieve(subscriptionId);
+  const existing = (sub.discounts ?? []).map((d) => ({ discount: typeof d === 'string' ? d : d.id }));
+  return [...existing, { promotion_code: promotionCodeId }];
+}
+
+async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanChoice, typed = ''): Promise<PreviewResult> {
   const sub = state.subscription;
   const current = sub ? currentOf(sub) : null;
   if (!sub || !current)
@@ -247,6 +278,18 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
   if (decision.kind === 'refused') return { kind: 'refused', reason: decision.reason, message: decision.message };
   const prorationDate = clock.nowSeconds();
   const wantedPrice = PLANS[wanted.plan].prices[wanted.interval];
+  const code: PlanChangeReview['code'] = { typed: typed.trim(), applied: null, error: null };
+  let promo: PromotionCode | null = null;
+  if (code.typed && decision.kind !== 'keep_current') {
+    try {
+      promo = await findPromotionCode(code.typed);
+    } catch (error) {
+      if (!(error instanceof BillingError) || error.code !== 'invalid_code') throw error;
+      code.error = error.message;
+    }
+  } else if (code.typed) {
+    code.error = 'Nothing changes here, so there is nothing for a code to take off.';
+  }
   const card = state.defaultPaymentMethod
     ? { brand: state.defaultPaymentMethod.brand ?? state.defaultPaymentMethod.type, last4: state.defaultPaymentMethod.last4 ?? '····' }
     : null;
@@ -259,6 +302,7 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
     dueToday: 0,
     lines: [],
     discount: 0,
+    discountLabel: 'Discount',
     creditApplied: 0,
     card,
     renewal: null,
@@ -266,18 +310,45 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
     trialEnd: sub.status === 'trialing' ? iso(sub.trialEnd) : null,
     cancelsAt: decision.kind !== 'keep_current' && decision.clearsCancel ? iso(cancelsAt(sub)) : null,
     pending: current.pending ? { ...named(current.pending), at: iso(sub.pendingChangeAt) } : null,
+    code,
   };
-  if (decision.kind === 'now' && decision.charge) {
-    const priceId = (await priceByLookupKey(wantedPrice.lookupKey)).id;
-    const preview = await stripe().invoices.createPreview({
-      customer: sub.customerId,
-      subscription: sub.id,
-      subscription_details: {
-        items: await changeItems(sub, wanted, priceId),
-        proration_date: prorationDate,
-        proration_behavior: 'always_invoice',
-      },
-    });
+  const priceId = decision.kind === 'keep_current' ? null : (await priceByLookupKey(wantedPrice.lookupKey)).id;
+  // A code is checked by Stripe the way the change will use it; a refusal is shown beside the field
+  // and the review goes on without it.
+  const withCode = async <T>(run: (discounts: Stripe.InvoiceCreatePreviewParams['discounts']) => Promise<T>): Promise<T> => {
+    if (!promo) return run(undefined);
+    try {
+      return await run(await discountsWith(sub.id, promo.id));
+    } catch (error) {
+      const refused = codeRefusal(error);
+      if (!refused) throw error;
+      code.error = refused.message;
+      promo = null;
+      return run(undefined);
+    }
+  };
+  if (promo && !(decision.kind === 'now' && decision.charge) && priceId) {
+    // Nothing is invoiced today: the code is checked on the invoice the change leads to.
+    const items = await changeItems(sub, wanted, priceId);
+    await withCode((discounts) =>
+      stripe().invoices.createPreview({
+        customer: sub.customerId,
+        subscription: sub.id,
+        subscription_details: { items, proration_behavior: 'none' },
+        ...(discounts ? { discounts } : {}),
+      }),
+    );
+  }
+  if (decision.kind === 'now' && decision.charge && priceId) {
+    const items = await changeItems(sub, wanted, priceId);
+    const preview = await withCode((discounts) =>
+      stripe().invoices.createPreview({
+        customer: sub.customerId,
+        subscription: sub.id,
+        subscription_details: { items, proration_date: prorationDate, proration_behavior: 'always_invoice' },
+        ...(discounts ? { discounts } : {}),
+      }),
+    );
     const lines = preview.lines?.data ?? [];
     review.dueToday = preview.amount_due;
     review.lines = lines.map((line) => ({ description: lineWords(line), amount: line.amount }));
@@ -300,6 +371,26 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
       ? { amount: price.unitAmount * seatsFor(current), date: sub.currentPeriodEnd.toISOString() }
       : null;
   }
+  const applied = promo as PromotionCode | null;
+  if (applied) code.applied = { code: applied.code, label: applied.label };
+  // The next regular charge after the change, less the discounts that still apply then: the
+  // subscription's own and the code's (today's charge, if any, was the first one they met).
+  const own = decision.kind === 'keep_current' && !review.renewal ? [] : await ownDiscounts(sub.id);
+  if (review.renewal && (own.length || applied)) {
+    const shares = own.map(shareOfDiscount).filter((x) => x !== null);
+    if (applied) shares.push(shareOfCode(applied, clock.now()));
+    review.renewal.amount = amountAfter(
+      review.renewal.amount,
+      shares,
+      new Date(review.renewal.date),
+      !(decision.kind === 'now' && decision.charge),
+    );
+  }
+  review.discountLabel = applied
+    ? own.length
+      ? `Discounts (${applied.code} and your current one)`
+      : `Discount (${applied.code})`
+    : 'Discount';
   const token = issueToken({
     v: 1,
     u: userId,
@@ -311,6 +402,7 @@ async function reviewFrom(userId: string, state: BillingState, wantedIn: PlanCho
     k: decision.kind,
     d: prorationDate,
     a: review.dueToday,
+    ...(applied ? { c: { id: applied.id, t: applied.code } } : {}),
     iat: clock.nowMs(),
   });
   return { kind: 'review', review: { ...review, token } };
@@ -369,7 +461,7 @@ export async function confirmPlanChange({
       if (!sub || sub.id !== body.s) throw new BillingError('invalid_review', FORGED_MESSAGE);
       const wanted: PlanChoice = { plan: body.p, interval: body.i, seats: body.q };
       if (clock.nowMs() - body.iat > REVIEW_TTL_MS || fingerprint(state) !== body.f) {
-        return { kind: 'stale', preview: await reviewFrom(userId, state, wanted), message: STALE_MESSAGE };
+        return { kind: 'stale', preview: await reviewFrom(userId, state, wanted, body.c?.t ?? ''), message: STALE_MESSAGE };
       }
       const current = currentOf(sub)!;
       const decision = decidePlanChange(current, wanted);
@@ -387,6 +479,9 @@ export async function confirmPlanChange({
         // Stripe refuses item changes on a subscription a schedule manages: the scheduled change goes first.
         if (sub.scheduleId) await s.subscriptionSchedules.release(sub.scheduleId, {}, { idempotencyKey: `plan-release:${key}` });
         if (decision.charge) {
+          // Stripe takes no `discounts` beside `pending_if_incomplete`: the code goes on first, and comes
+          // off again if the payment fails (docs/billing.md "Promotion codes").
+          if (body.c) await applyCode(sub.id, body.c.id, key);
           const updated = await s.subscriptions.update(
             sub.id,
             {
@@ -399,20 +494,21 @@ export async function confirmPlanChange({
             { idempotencyKey: `plan-change:${key}` },
           );
           if (updated.pending_update) {
-            const outcome = await unpaidOutcome(updated, key, token);
+            const outcome = await unpaidOutcome(updated, key, token, body.c?.id ?? null);
             if (outcome) return outcome;
           }
         } else if (!sameChoice(current, wanted)) {
+          const discounts = body.c ? await discountsWith(sub.id, body.c.id) : undefined;
           await s.subscriptions.update(
             sub.id,
-            { items: await changeItems(sub, wanted, priceId), proration_behavior: 'none' },
+            { items: await changeItems(sub, wanted, priceId), proration_behavior: 'none', ...(discounts ? { discounts } : {}) },
             { idempotencyKey: `plan-change:${key}` },
           );
         }
         if (decision.clearsCancel) await clearCancellation(sub.id, key);
       } else {
         if (decision.clearsCancel) await clearCancellation(sub.id, key);
-        await scheduleAtPeriodEnd(sub, priceId, wanted.seats, key);
+        await scheduleAtPeriodEnd(sub, priceId, wanted.seats, key, body.c?.id ?? null);
       }
       await syncCustomer(sub.customerId);
       return { kind: 'done', message: doneMessage(getBillingState({ userId })) };
@@ -420,6 +516,30 @@ export async function confirmPlanChange({
       throw fromStripeError(error);
     }
   });
+}
+
+/** Puts a promotion code on the subscription beside its own discounts, before a change charged now. */
+async function applyCode(subscriptionId: string, promotionCodeId: string, key: string): Promise<void> {
+  await stripe().subscriptions.update(
+    subscriptionId,
+    { discounts: await discountsWith(subscriptionId, promotionCodeId), proration_behavior: 'none' },
+    { idempotencyKey: `plan-code:${key}` },
+  );
+}
+
+/** Takes the code off again when the change it came with was not paid: the subscription keeps its other discounts. */
+async function removeCode(subscriptionId: string, promotionCodeId: string, key: string): Promise<void> {
+  const sub = await stripe().subscriptions.retrieve(subscriptionId, { expand: ['discounts'] });
+  const all = (sub.discounts ?? []).filter((d): d is Stripe.Discount => typeof d !== 'string');
+  const kept = all.filter(
+    (d) => d.promotion_code !== promotionCodeId && (d.promotion_code as { id?: string } | null)?.id !== promotionCodeId,
+  );
+  if (kept.length === all.length) return;
+  await stripe().subscriptions.update(
+    subscriptionId,
+    { discounts: kept.length ? kept.map((d) => ({ discount: d.id })) : ('' as unknown as undefined), proration_behavior: 'none' },
+    { idempotencyKey: `plan-code-undo:${key}` },
+  );
 }
 
 async function clearCancellation(subscriptionId: string, key: string) {
@@ -434,7 +554,12 @@ async function clearCancellation(subscriptionId: string, key: string) {
  * The proration charge did not go through at once. 3D Secure: the page completes it. A decline: the
  * invoice is voided (which discards the pending update), so nothing changes and nothing is owed.
  */
-async function unpaidOutcome(sub: Stripe.Subscription, key: string, token: string): Promise<ConfirmResult | null> {
+async function unpaidOutcome(
+  sub: Stripe.Subscription,
+  key: string,
+  token: string,
+  promotionCodeId: string | null,
+): Promise<ConfirmResult | null> {
   const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
   if (!invoice || invoice.status !== 'open') return null;
   const piRef = invoice.payments?.data?.map((p) => p.payment?.payment_intent).find(Boolean) ?? null;
@@ -444,6 +569,7 @@ async function unpaidOutcome(sub: Stripe.Subscription, key: string, token: strin
   }
   const message = pi?.last_payment_error?.message ?? 'Your card was declined.';
   await stripe().invoices.voidInvoice(invoice.id, {}, { idempotencyKey: `plan-void:${key}` });
+  if (promotionCodeId) await removeCode(sub.id, promotionCodeId, key);
   await syncCustomer(typeof sub.customer === 'string' ? sub.customer : sub.customer.id);
   throw new BillingError('card_error', `${message} Your plan has not changed.`);
 }
@@ -463,6 +589,7 @@ export async function finishPlanChange({ userId, token }: { userId: string; toke
       if (sub.pending_update) {
         const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
         if (invoice?.status === 'open') await stripe().invoices.voidInvoice(invoice.id, {}, { idempotencyKey: `plan-void:${key}` });
+        if (body.c) await removeCode(sub.id, body.c.id, key);
         await syncCustomer(state0.subscription.customerId);
         throw new BillingError('card_error', 'The payment was not completed, so your plan has not changed.');
       }
@@ -484,7 +611,7 @@ export async function finishPlanChange({ userId, token }: { userId: string; toke
  * two phases, the current items until the period end, then the wanted ones; `end_behavior: release`
  * hands the subscription back afterwards, so it simply continues on the new price.
  */
-async function scheduleAtPeriodEnd(sub: Sub, priceId: string, quantity: number, key: string) {
+async function scheduleAtPeriodEnd(sub: Sub, priceId: string, quantity: number, key: string, promotionCodeId: string | null) {
   const s = stripe();
   const schedule = sub.scheduleId
     ? await s.subscriptionSchedules.retrieve(sub.scheduleId)
@@ -501,13 +628,20 @@ async function scheduleAtPeriodEnd(sub: Sub, priceId: string, quantity: number, 
   const next: Array<{ price: string; quantity?: number }> = [{ price: priceId, quantity }];
   if (wanted.interval === 'month' && sub.items.some((i) => i.usageType === 'metered'))
     next.push({ price: (await priceByLookupKey(meteredPriceOf(PLANS[wanted.plan]).lookupKey)).id });
+  // A code redeems when the new plan starts, beside the discounts the subscription already has.
+  const discounts = promotionCodeId ? await discountsWith(sub.id, promotionCodeId) : undefined;
   await s.subscriptionSchedules.update(
     schedule.id,
     {
       end_behavior: 'release',
       phases: [
         { items: current, start_date: start, end_date: end, proration_behavior: 'none' },
-        { items: next, duration: { interval: wanted.interval, interval_count: 1 }, proration_behavior: 'none' },
+        {
+          items: next,
+          duration: { interval: wanted.interval, interval_count: 1 },
+          proration_behavior: 'none',
+          ...(discounts ? { discounts } : {}),
+        },
       ],
     },
     { idempotencyKey: `plan-schedule-update:${key}` },

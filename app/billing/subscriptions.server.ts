@@ -18,6 +18,7 @@ import { ownerMetadata } from './owner.server';
 import { MAX_SEATS, PLANS, type Interval, type PlanKey } from './plans';
 import { priceByLookupKey } from './catalog.server';
 import { getBillingState, type BillingState } from './queries.server';
+import { codeRefusal, findPromotionCode } from './promotions.server';
 import { syncCustomer } from './sync.server';
 
 /** Subscriptions that hold the user's one subscription slot. */
@@ -87,6 +88,8 @@ export async function startSubscription(input: {
   planKey: PlanKey;
   interval: Interval;
   seats?: number;
+  /** A promotion code as the customer typed it (checked by Stripe when the subscription is created). */
+  code?: string;
   nonce: string;
 }): Promise<StartResult> {
   const plan = PLANS[input.planKey];
@@ -125,15 +128,17 @@ export async function startSubscription(input: {
           throw new BillingError('already_subscribed', 'Your earlier payment went through: you are already subscribed.');
         }
         if (sub.status !== 'incomplete') continue;
-        if (unfinished.priceId === priceId && (unfinished.quantity ?? 1) === quantity) {
+        if (unfinished.priceId === priceId && (unfinished.quantity ?? 1) === quantity && !input.code) {
           const step = stepFrom(sub, input.planKey, input.interval, true);
           if (step) return { kind: 'needs_payment', step };
         } else {
-          // The user changed their mind midway: drop the unpaid attempt so only one remains.
+          // The user changed their mind midway (another plan, or now with a code): drop the unpaid
+          // attempt so only one remains.
           await s.subscriptions.cancel(unfinished.id, {}, { idempotencyKey: `sub-abandon:${unfinished.id}` });
         }
       }
       const trial = plan.trialDays > 0 && !user.hasHadTrial;
+      const promo = input.code ? await findPromotionCode(input.code) : null;
       const params: Stripe.SubscriptionCreateParams = {
         customer: customerId,
         items: [{ price: priceId, quantity }],
@@ -141,11 +146,14 @@ export async function startSubscription(input: {
         payment_settings: { save_default_payment_method: 'on_subscription' },
         expand: EXPAND,
         metadata: { ...ownerMetadata(user.id), planKey: plan.key },
+        ...(promo ? { discounts: [{ promotion_code: promo.id }] } : {}),
         ...(trial ? { trial_period_days: plan.trialDays, trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } } : {}),
       };
-      const sub = await s.subscriptions.create(params, {
-        idempotencyKey: `sub-create:${user.id}:${priceId}:${quantity}:${input.nonce}`,
-      });
+      const sub = await s.subscriptions
+        .create(params, { idempotencyKey: `sub-create:${user.id}:${priceId}:${quantity}:${promo?.id ?? '-'}:${input.nonce}` })
+        .catch((error: unknown) => {
+          throw codeRefusal(error) ?? error;
+        });
       if (trial) db().update(users).set({ hasHadTrial: true }).where(eq(users.id, user.id)).run();
       // The subscription exists now: a failed refresh must not hide its payment step (a retry would
       // create another). The webhook brings the mirror up to date.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CANCELLATION_REASON_OPTIONS } from '~/billing/cancellation';
 import { MAX_SEATS, PLAN_KEYS } from '~/billing/plans';
 import { PAUSE_MONTHS } from '~/billing/subscriptions.server';
+import { PromotionCodeInput } from './promotion-code.server';
 
 const Nonce = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Reload the page and try again.');
 
@@ -17,6 +18,7 @@ export const ActionSchema = z.discriminatedUnion('intent', [
       .min(1, 'At least 1 seat.')
       .max(MAX_SEATS, `At most ${MAX_SEATS} seats; contact us for more.`)
       .optional(),
+    code: PromotionCodeInput.optional(),
     nonce: Nonce,
   }),
   z.object({ intent: z.literal('confirm') }),

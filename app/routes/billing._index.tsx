@@ -77,6 +77,7 @@ export async function action({ request }: ActionFunctionArgs) {
           planKey: input.plan,
           interval: input.interval,
           seats: input.seats,
+          code: input.code || undefined,
           nonce: input.nonce,
         });
         return data<BillingActionResult>({
@@ -142,7 +143,8 @@ export async function action({ request }: ActionFunctionArgs) {
         const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause ?? '');
         console.warn(`billing action ${input.intent} failed: ${cause || error.message}`);
       }
-      return data<BillingActionResult>({ ok: false, intent: input.intent, error: error.message }, { status: error.status });
+      const field = error.code === 'invalid_code' ? ({ field: 'code' } as const) : {};
+      return data<BillingActionResult>({ ok: false, intent: input.intent, error: error.message, ...field }, { status: error.status });
     }
     throw error;
   }
@@ -214,6 +216,7 @@ export default function BillingOverviewPage() {
           wantedPlan={wantedPlan}
           wantedInterval={wantedInterval}
           onChoose={actions.startPlan}
+          codeError={actions.codeError}
         />
       ) : null}
 

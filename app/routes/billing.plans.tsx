@@ -6,6 +6,7 @@ import { flash, requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { getBillingOverview } from '~/billing/overview.server';
 import { confirmPlanChange, finishPlanChange, previewPlanChange, type PreviewResult } from '~/billing/plan-changes.server';
+import { PromotionCodeInput } from '~/forms/promotion-code.server';
 import type { Interval } from '~/billing/plans';
 import { Alert, PageHeader } from '~/components/app-shell';
 import { PlanNextAction } from '~/components/billing/plan-next-action';
@@ -54,8 +55,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
     seats: url.searchParams.get('seats') ?? undefined,
   });
   if (!parsed.success) return pick(firstIssue(parsed.error), 400);
+  // A malformed code is answered beside the field, with the review computed without it.
+  const typed = (url.searchParams.get('code') ?? '').slice(0, 200);
+  const code = PromotionCodeInput.safeParse(typed);
   try {
-    const preview = await previewPlanChange({ userId: user.id, wanted: parsed.data });
+    const preview = await previewPlanChange({ userId: user.id, wanted: parsed.data, code: code.success ? code.data : '' });
+    if (!code.success && preview.kind === 'review')
+      preview.review.code = { typed, applied: null, error: code.error.issues[0]?.message ?? 'Check the code and try again.' };
     if (preview.kind === 'refused') return pick({ message: preview.message, field: null }, 409);
     return data({ ...base, preview: preview as PreviewResult | null, error: null as FieldError | null });
   } catch (caught) {

@@ -152,6 +152,64 @@ describe('changing plan in a real browser', () => {
     await context.close();
   });
 
+  it('promotion codes: on the subscribe step the card form asks for the discounted amount; on the review a bad code gets words beside the field and a good one is charged as shown', async () => {
+    const tag = Date.now().toString(36).toUpperCase();
+    const twenty = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+    await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: twenty.id }, code: `TWENTY${tag}` });
+    const five = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'once' });
+    await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: five.id }, code: `FIVE${tag}` });
+
+    const { page, errors, context } = await newPage(browser);
+    const { email } = await signUp(page, appUrl);
+    await openBilling(page);
+    await page.getByText('Have a code?').first().click();
+    await page.getByLabel(/Promotion code/).fill(`twenty${tag}`.toLowerCase());
+    await shots(page, 'subscribe-code');
+    await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+    const pay = page.getByRole('button', { name: /^Pay \$/ });
+    await pay.waitFor();
+    expect(await pay.textContent()).toContain('$9.60');
+    const f = cardFrame(page);
+    await f.getByLabel('Card number').fill('4242424242424242');
+    await f.getByLabel('Expiration date').fill('12 / 34');
+    await f.getByLabel('Security code').fill('123');
+    await f.getByLabel('ZIP').fill('94103');
+    await pay.click();
+    await expect.poll(() => page.getByTestId('status-badge').first().textContent(), { timeout: 30_000 }).toBe('Active');
+
+    await openReview(page, 'plan=pro&interval=month');
+    const before = cents(await page.getByTestId('due-today').textContent());
+    await page.getByText('Have a code?').click();
+    await page.getByLabel('Promotion code').fill('NOPE');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('promo-code-error').waitFor();
+    expect(await page.getByTestId('promo-code-error').textContent()).toBe(
+      '“NOPE” is not a valid code. Check the spelling, or ask whoever gave it to you for a new one.',
+    );
+    expect(cents(await page.getByTestId('due-today').textContent())).toBe(before);
+    await shots(page, 'plans-review-code-error');
+
+    await page.getByLabel('Promotion code').fill(`FIVE${tag}`);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('promo-code-applied').waitFor();
+    await hydrated(page);
+    expect(await page.getByTestId('promo-code-applied').textContent()).toBe(`FIVE${tag} applied: $5.00 off your next payment.`);
+    expect(await page.getByTestId('review-discount').innerText()).toMatch(/^Discount \(FIVE\w+\)\s+−\$\d+\.\d{2}$/);
+    const due = await page.getByTestId('due-today').textContent();
+    expect(cents(due)).toBeLessThan(before);
+    await shots(page, 'plans-review-code');
+    const answer = await confirm(page);
+    expect(answer.status()).toBeLessThan(400);
+    await page.waitForURL(/\/billing$/);
+    const customer = await customerFor(email);
+    const [upgrade] = (await stripe.invoices.list({ customer: customer.id })).data.filter(
+      (i) => i.billing_reason === 'subscription_update',
+    );
+    expect(upgrade).toMatchObject({ status: 'paid', amount_paid: cents(due) });
+    assertNoConsoleErrors(errors);
+    await context.close();
+  });
+
   it('Team: seats 3 → 5 are charged now, 5 → 2 wait for the period end, month → year is charged now', async () => {
     const { page, errors, context } = await newPage(browser);
     const { email } = await signUp(page, appUrl);

@@ -4,7 +4,7 @@ import type { PaymentStep } from '~/billing/subscriptions.server';
 export type BillingActionResult =
   | { ok: true; intent: 'subscribe'; step: PaymentStep | null; message: string | null }
   | { ok: true; intent: string; step?: undefined; message: string | null }
-  | { ok: false; intent: string; error: string; step?: undefined };
+  | { ok: false; intent: string; error: string; step?: undefined; field?: 'code' };
 
 export interface Outcome {
   kind: 'success' | 'error';

@@ -10,9 +10,11 @@ export function ChoosePlan(props: {
   busy: boolean;
   wantedPlan: PlanKey | null;
   wantedInterval: Interval;
-  onChoose: (plan: PlanKey, interval: Interval, seats?: number) => void;
+  onChoose: (plan: PlanKey, interval: Interval, seats?: number, code?: string) => void;
+  codeError: string | null;
 }) {
   const { trialEligible } = props;
+  const [code, setCode] = useState('');
   return (
     <section aria-labelledby="choose-title" className="space-y-6">
       <div className="card text-center">
@@ -24,6 +26,30 @@ export function ChoosePlan(props: {
           cancel any time.
         </p>
       </div>
+      <details className="card" open={props.codeError ? true : undefined} data-testid="subscribe-code">
+        <summary className="cursor-pointer text-sm font-medium text-slate-800">Have a code?</summary>
+        <div className="mt-3 space-y-2">
+          <label htmlFor="subscribe-code-input" className="block text-sm text-slate-700">
+            Promotion code (applied to the plan you choose below)
+          </label>
+          <input
+            id="subscribe-code-input"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            maxLength={64}
+            className="input w-48 uppercase"
+            aria-invalid={props.codeError ? true : undefined}
+            aria-describedby={props.codeError ? 'subscribe-code-error' : undefined}
+          />
+          {props.codeError ? (
+            <p id="subscribe-code-error" role="alert" className="text-sm text-red-700">
+              {props.codeError}
+            </p>
+          ) : null}
+        </div>
+      </details>
       <PricingTable
         initialInterval={props.wantedInterval}
         renderAction={(plan, interval) => (
@@ -33,7 +59,7 @@ export function ChoosePlan(props: {
             perSeat={plan.perSeat}
             featured={plan.key === (props.wantedPlan ?? 'pro')}
             disabled={props.busy || !props.canPay}
-            onChoose={(seats) => props.onChoose(plan.key, interval, seats)}
+            onChoose={(seats) => props.onChoose(plan.key, interval, seats, code.trim() || undefined)}
           />
         )}
       />

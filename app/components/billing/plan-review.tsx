@@ -12,6 +12,54 @@ function describe(choice: { name: string; interval: Interval; seats: number; pla
   return `${choice.name} (${choice.interval === 'month' ? 'monthly' : 'yearly'}${seats})`;
 }
 
+/**
+ * "Have a code?": a GET back to this review with `code=`, so the amounts shown are Stripe's with the
+ * code applied, and a refusal stands beside the field in Stripe's words.
+ */
+function CodeField({ review }: { review: PlanChangeReview }) {
+  const { code } = review;
+  const navigation = useNavigation();
+  const applying = navigation.state === 'loading' && navigation.location?.search.includes('code=');
+  return (
+    <details className="rounded-md border border-slate-200 px-4 py-3" open={code.typed !== '' || undefined} data-testid="promo-code">
+      <summary className="cursor-pointer text-sm font-medium text-slate-800">Have a code?</summary>
+      <Form method="get" action="/billing/plans" className="mt-3 space-y-2">
+        <input type="hidden" name="plan" value={review.wanted.plan} />
+        <input type="hidden" name="interval" value={review.wanted.interval} />
+        <input type="hidden" name="seats" value={review.wanted.seats} />
+        <label htmlFor="promo-code-input" className="block text-sm text-slate-700">
+          Promotion code
+        </label>
+        <div className="flex flex-wrap gap-2">
+          <input
+            id="promo-code-input"
+            name="code"
+            defaultValue={code.typed}
+            autoComplete="off"
+            spellCheck={false}
+            maxLength={64}
+            className="input w-48 uppercase"
+            aria-invalid={code.error ? true : undefined}
+            aria-describedby={code.error ? 'promo-code-error' : code.applied ? 'promo-code-applied' : undefined}
+          />
+          <button type="submit" className="btn-secondary" disabled={applying}>
+            {applying ? 'Checking…' : 'Apply'}
+          </button>
+        </div>
+        {code.error ? (
+          <p id="promo-code-error" role="alert" className="text-sm text-red-700" data-testid="promo-code-error">
+            {code.error}
+          </p>
+        ) : code.applied ? (
+          <p id="promo-code-applied" role="status" className="text-sm text-emerald-800" data-testid="promo-code-applied">
+            {code.applied.code} applied: {code.applied.label}.
+          </p>
+        ) : null}
+      </Form>
+    </details>
+  );
+}
+
 /** The review step: what changes, what is due today (the preview is the charge), and the confirm button. */
 export function PlanReview({ review }: { review: PlanChangeReview }) {
   const navigation = useNavigation();
@@ -62,8 +110,8 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
               </li>
             ))}
             {review.discount > 0 ? (
-              <li className="flex justify-between gap-4 py-1.5">
-                <span className="text-slate-700">Discount</span>
+              <li className="flex justify-between gap-4 py-1.5" data-testid="review-discount">
+                <span className="text-slate-700">{review.discountLabel}</span>
                 <span className="font-medium tabular-nums">−{money(review.discount)}</span>
               </li>
             ) : null}
@@ -135,6 +183,8 @@ export function PlanReview({ review }: { review: PlanChangeReview }) {
           Your subscription is set to end on {mediumDate(review.cancelsAt)}. Confirming this change keeps it running: it will renew instead.
         </p>
       ) : null}
+
+      {decision.kind !== 'keep_current' ? <CodeField review={review} /> : null}
 
       <Form method="post" className="flex flex-wrap items-center gap-3">
         <input type="hidden" name="intent" value="confirm" />

@@ -42,12 +42,14 @@ export function useBillingActions() {
     step,
     outcome: outcomeOf(answer),
     dialog: dialog && !(dialog.sent && manage.state === 'idle') ? dialog.kind : null,
-    startPlan(plan: PlanKey, interval: Interval, seats?: number) {
+    /** Stripe's refusal of the promotion code typed on the subscribe step, for the field itself. */
+    codeError: subscribe.data && !subscribe.data.ok && subscribe.data.field === 'code' ? subscribe.data.error : null,
+    startPlan(plan: PlanKey, interval: Interval, seats?: number, code?: string) {
       setLatest('subscribe');
       setDismissed(null);
       setConfirming(null);
       subscribe.submit(
-        { intent: 'subscribe', plan, interval, nonce: newNonce(), ...(seats ? { seats: String(seats) } : {}) },
+        { intent: 'subscribe', plan, interval, nonce: newNonce(), ...(seats ? { seats: String(seats) } : {}), ...(code ? { code } : {}) },
         { method: 'post' },
       );
     },

@@ -518,10 +518,19 @@ export class EmulatorApp {
       if (!(field in obj)) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
       value = obj[field];
       if (typeof value === 'string') {
-        const loaded = this.loadById(ctx, value);
+        // Ids without a prefix (a coupon's are chosen by the account) are found under the field's name.
+        const loaded = this.loadById(ctx, value) ?? this.store.get(field, value, { includeDeleted: true }) ?? undefined;
         if (loaded === undefined) {
           if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
         } else value = rendered(structuredClone(loaded));
+      } else if (Array.isArray(value)) {
+        // A list of ids (a subscription's `discounts`): each one expands.
+        value = value.map((v) => {
+          if (typeof v !== 'string') return v;
+          const loaded = this.loadById(ctx, v);
+          if (loaded === undefined) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
+          return rendered(structuredClone(loaded));
+        });
       } else if (value === null) {
         if (!this.expandableNames.has(field) && rest.length === 0)
           throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');

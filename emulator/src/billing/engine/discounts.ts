@@ -23,6 +23,7 @@ export function createDiscounts(
   owner: { customer: string; subscription: string | null; checkout_session?: string | null },
   at: number,
   param = 'discounts',
+  opts: { preview?: boolean } = {},
 ): string[] {
   const out: string[] = [];
   for (const [i, s] of (specs ?? []).entries()) {
@@ -48,6 +49,12 @@ export function createDiscounts(
       if (promo.customer && idOf(promo.customer as string) !== owner.customer) {
         throw errors.invalid(`This promotion code cannot be redeemed by this customer.`, `${param}[${i}][promotion_code]`);
       }
+      if (promo.restrictions?.first_time_transaction && hasPriorTransactions(b, owner.customer)) {
+        throw errors.invalid(
+          'This promotion code cannot be redeemed because the associated customer has prior transactions.',
+          `${param}[${i}][promotion_code]`,
+        );
+      }
       coupon = requireCoupon(b, idOf(promo.promotion.coupon as string)!, `${param}[${i}][promotion_code]`);
     } else if (s.coupon) {
       coupon = requireCoupon(b, s.coupon, `${param}[${i}][coupon]`);
@@ -71,6 +78,9 @@ export function createDiscounts(
       subscription_item: null,
     };
     b.store.put('discount', d as never);
+    out.push(d.id);
+    // A preview redeems nothing: its discounts are dropped once the preview is computed (previewDiscounts).
+    if (opts.preview) continue;
     coupon.times_redeemed += 1;
     if (coupon.max_redemptions != null && coupon.times_redeemed >= coupon.max_redemptions) coupon.valid = false;
     b.store.put('coupon', coupon as never);
@@ -78,9 +88,52 @@ export function createDiscounts(
       promo.times_redeemed += 1;
       b.store.put('promotion_code', promo as never);
     }
-    out.push(d.id);
   }
   return out;
+}
+
+/** Stripe's "first-time customer" rule: no paid invoice and no successful charge yet. */
+function hasPriorTransactions(b: Billing, customer: string): boolean {
+  const paid = (b.store.all('invoice', { where: { customer, status: 'paid' } }) as Stripe.Invoice[]).some((i) => i.amount_paid > 0);
+  return paid || (b.store.all('charge', { where: { customer, status: 'succeeded' } }) as Stripe.Charge[]).length > 0;
+}
+
+/**
+ * The discounts an invoice preview uses: `discounts` absent inherits the subscription's; an empty
+ * value previews none; codes and coupons are checked as a redemption would be, without redeeming:
+ * call `drop` once the preview is computed.
+ */
+export function previewDiscounts(
+  b: Billing,
+  specs: Infer<typeof discountsParam> | null | undefined,
+  inherited: string[],
+  owner: { customer: string; subscription: string | null },
+  at: number,
+): { ids: string[]; drop: () => void } {
+  if (specs === undefined) return { ids: inherited, drop: () => {} };
+  const ids = createDiscounts(b, specs ?? [], owner, at, 'discounts', { preview: true });
+  const made = ids.filter((id, i) => !specs?.[i]?.discount);
+  return { ids, drop: () => made.forEach((id) => b.store.delete('discount', id)) };
+}
+
+/**
+ * A promotion code's `minimum_amount` restriction, checked against the first invoice it discounts
+ * (the subtotal before discounts, in the code's currency).
+ */
+export function checkMinimumAmounts(b: Billing, discountIds: string[], subtotal: number, currency: string): void {
+  for (const id of discountIds) {
+    const d = b.store.get('discount', id) as Stripe.Discount | null;
+    const promoId = idOf(d?.promotion_code as string | null);
+    const promo = promoId ? (b.store.get('promotion_code', promoId) as Stripe.PromotionCode | null) : null;
+    const min = promo?.restrictions?.minimum_amount;
+    const minCurrency = promo?.restrictions?.minimum_amount_currency ?? currency;
+    if (min && minCurrency === currency && subtotal < min) {
+      throw errors.invalid(
+        `This promotion code cannot be redeemed because the order total is below its minimum of ${(min / 100).toFixed(2)} ${currency.toUpperCase()}.`,
+        'discounts[0][promotion_code]',
+      );
+    }
+  }
 }
 
 export function discountLikes(b: Billing, ids: Array<string | { id: string }>, at: number): DiscountLike[] {

@@ -10,6 +10,7 @@ import { clockOfCustomer } from './clock';
 import { getSub, recurrence, requirePrice } from './lookups';
 import { collect } from './invoices';
 import { applyItemsPlan, planItemsUpdate } from './items';
+import { createDiscounts } from './discounts';
 import { cancelSubscription, createSubscription, emitSubUpdated, saveSub } from './subscriptions';
 
 type Schedule = Stripe.SubscriptionSchedule;
@@ -177,10 +178,21 @@ export function resolvePhases(b: Billing, inputs: PhaseInput[], firstStart: numb
     for (const [k, v] of Object.entries(ph.metadata ?? {})) if (v != null) md[k] = v;
     phase.metadata = md;
     if (ph.default_payment_method) phase.default_payment_method = ph.default_payment_method;
+    phase.discounts = phaseDiscounts(b, ph.discounts, `phases[${i}][discounts]`);
     out.push(phase);
     start = end;
   }
   return out;
+}
+
+/** A phase's `discounts`: what it redeems when it starts (checked to exist now, redeemed then). */
+function phaseDiscounts(b: Billing, specs: PhaseInput['discounts'], param: string): Phase['discounts'] {
+  return (specs ?? []).map((d, j) => {
+    if (d.promotion_code && !b.store.get('promotion_code', d.promotion_code))
+      throw errors.noSuch('promotion code', d.promotion_code, `${param}[${j}][promotion_code]`);
+    if (d.coupon && !b.store.get('coupon', d.coupon)) throw errors.noSuch('coupon', d.coupon, `${param}[${j}][coupon]`);
+    return { coupon: d.coupon ?? null, discount: d.discount ?? null, promotion_code: d.promotion_code ?? null };
+  });
 }
 
 export function nextTransition(sch: Schedule): number | null {
@@ -257,6 +269,20 @@ export function applyPhase(b: Billing, subIn: Sub, phase: Phase, at: number): vo
     else inputs.push({ price: w.price, quantity: w.quantity ?? 1 });
   });
   for (const extra of current.slice(wanted.length)) inputs.push({ id: extra.id, deleted: true });
+  // The phase's discounts replace the subscription's when it starts, before its first invoice.
+  if (phase.discounts.length) {
+    const specs = phase.discounts.map((d) => ({
+      coupon: idOf(d.coupon as string | null) ?? undefined,
+      promotion_code: idOf(d.promotion_code as string | null) ?? undefined,
+      discount: idOf(d.discount as string | null) ?? undefined,
+    }));
+    try {
+      sub.discounts = createDiscounts(b, specs, { customer: idOf(sub.customer as string)!, subscription: sub.id }, at);
+    } catch {
+      // A code that lapsed since the phase was set (expired, used up) is skipped: the phase starts
+      // without it rather than stopping the clock (docs/emulator.md, "Discounts").
+    }
+  }
   const plan = planItemsUpdate(b, sub, inputs, phase.proration_behavior as ProrationBehavior, at, at);
   const inv = applyItemsPlan(b, sub, plan, at);
   if (phase.metadata && Object.keys(phase.metadata).length) sub.metadata = { ...phase.metadata };

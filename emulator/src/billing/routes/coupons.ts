@@ -163,7 +163,11 @@ export function register(app: EmulatorApp): void {
       ctx.list(
         'promotion_code',
         params,
-        { where: { active: params.active, code: params.code, 'promotion.coupon': params.coupon, customer: params.customer } },
+        {
+          where: { active: params.active, 'promotion.coupon': params.coupon, customer: params.customer },
+          // Stripe matches `code` case-insensitively.
+          filter: params.code === undefined ? undefined : (o: Stripe.PromotionCode) => o.code.toLowerCase() === params.code!.toLowerCase(),
+        },
         '/v1/promotion_codes',
       ),
   );

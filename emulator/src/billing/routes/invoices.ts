@@ -6,7 +6,7 @@ import { clone, idOf } from '../util';
 import { addDuration } from '../period';
 import { renderInvoicePdf } from '../pdf';
 import type { Inv, LineSpec, Sub } from '../engine/context';
-import { createDiscounts } from '../engine/discounts';
+import { checkMinimumAmounts, createDiscounts, previewDiscounts } from '../engine/discounts';
 import {
   attemptPayment,
   confirmationSecret,
@@ -324,145 +324,156 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         const sub = params.subscription ? requireSub(b, params.subscription, 'subscription') : null;
         const customer = params.customer ?? idOf(sub!.customer as string)!;
         const at = now(customer);
-        const extra: LineSpec[] = (params.invoice_items ?? []).map((ii) => {
-          const price = ii.price ? requirePrice(b, ii.price) : null;
-          const unit = ii.unit_amount ?? price?.unit_amount ?? ii.amount ?? 0;
-          const qty = ii.quantity ?? 1;
-          return {
-            amount: ii.amount ?? unit * qty,
-            description: ii.description ?? (price ? productName(b, price) : ''),
-            quantity: qty,
-            price,
-            unitAmount: unit,
-            period: ii.period ?? { start: at, end: at },
-            proration: false,
-            subscription: null,
-            subscriptionItem: null,
-            invoiceItem: null,
-            discountable: ii.discountable ?? true,
-            metadata: {},
-          };
-        });
-        if (!sub) {
-          if (sd?.items?.length) {
-            // preview of a new subscription
-            const prices = sd.items.map((it, i) => requirePrice(b, it.price ?? '', `subscription_details[items][${i}][price]`));
-            const r = recurrence(prices[0]);
-            const start = sd.start_date ?? at;
-            const period = { start, end: addDuration(start, r) };
-            const fake = { id: 'sub_preview', metadata: {}, customer, currency: prices[0].currency } as unknown as Sub;
-            const specs = sd.items.map((it, i) =>
-              itemLine(b, fake, buildItem(b, 'sub_preview', prices[i], it.quantity ?? 1, period, at), period),
-            );
+        const inherited = (sub?.discounts as string[] | undefined) ?? [];
+        const discounts = previewDiscounts(b, params.discounts, inherited, { customer, subscription: sub?.id ?? null }, at);
+        try {
+          const inv = compute();
+          if (params.discounts) checkMinimumAmounts(b, discounts.ids, inv.subtotal, inv.currency);
+          return inv;
+        } finally {
+          discounts.drop();
+        }
+        function compute(): Inv {
+          const extra: LineSpec[] = (params.invoice_items ?? []).map((ii) => {
+            const price = ii.price ? requirePrice(b, ii.price) : null;
+            const unit = ii.unit_amount ?? price?.unit_amount ?? ii.amount ?? 0;
+            const qty = ii.quantity ?? 1;
+            return {
+              amount: ii.amount ?? unit * qty,
+              description: ii.description ?? (price ? productName(b, price) : ''),
+              quantity: qty,
+              price,
+              unitAmount: unit,
+              period: ii.period ?? { start: at, end: at },
+              proration: false,
+              subscription: null,
+              subscriptionItem: null,
+              invoiceItem: null,
+              discountable: ii.discountable ?? true,
+              metadata: {},
+            };
+          });
+          if (!sub) {
+            if (sd?.items?.length) {
+              // preview of a new subscription
+              const prices = sd.items.map((it, i) => requirePrice(b, it.price ?? '', `subscription_details[items][${i}][price]`));
+              const r = recurrence(prices[0]);
+              const start = sd.start_date ?? at;
+              const period = { start, end: addDuration(start, r) };
+              const fake = { id: 'sub_preview', metadata: {}, customer, currency: prices[0].currency } as unknown as Sub;
+              const specs = sd.items.map((it, i) =>
+                itemLine(b, fake, buildItem(b, 'sub_preview', prices[i], it.quantity ?? 1, period, at), period),
+              );
+              const inv = buildInvoice(b, {
+                customer,
+                currency: prices[0].currency,
+                subscription: null,
+                billingReason: 'subscription_create',
+                specs: [...specs, ...extra],
+                discounts: discounts.ids,
+                at,
+                period: { start: at, end: at },
+              });
+              return asPreview(inv);
+            }
+            const pending = pendingItems(b, customer, undefined).map((ii) => specFromInvoiceItem(b, ii));
+            if (pending.length + extra.length === 0)
+              throw errors.invalid('Nothing to invoice for customer', undefined, 'invoice_upcoming_none');
             const inv = buildInvoice(b, {
               customer,
-              currency: prices[0].currency,
+              currency: params.currency ?? 'usd',
               subscription: null,
-              billingReason: 'subscription_create',
-              specs: [...specs, ...extra],
-              discounts: [],
+              billingReason: 'manual',
+              specs: [...pending, ...extra],
+              discounts: discounts.ids,
               at,
               period: { start: at, end: at },
             });
             return asPreview(inv);
           }
-          const pending = pendingItems(b, customer, undefined).map((ii) => specFromInvoiceItem(b, ii));
-          if (pending.length + extra.length === 0)
-            throw errors.invalid('Nothing to invoice for customer', undefined, 'invoice_upcoming_none');
-          const inv = buildInvoice(b, {
-            customer,
-            currency: params.currency ?? 'usd',
-            subscription: null,
-            billingReason: 'manual',
-            specs: [...pending, ...extra],
-            discounts: [],
-            at,
-            period: { start: at, end: at },
-          });
-          return asPreview(inv);
-        }
-        if (sub.status === 'canceled' || sub.status === 'incomplete_expired')
-          throw errors.invalid('No upcoming invoices for customer', undefined, 'invoice_upcoming_none');
-        const behavior = sd?.proration_behavior ?? 'create_prorations';
-        if (sd?.cancel_now) {
-          const specs = sd.proration_behavior === 'none' ? [] : unusedCredit(b, sub, sd.proration_date ?? at);
-          const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
-          return asPreview(
-            buildInvoice(b, {
+          if (sub.status === 'canceled' || sub.status === 'incomplete_expired')
+            throw errors.invalid('No upcoming invoices for customer', undefined, 'invoice_upcoming_none');
+          const behavior = sd?.proration_behavior ?? 'create_prorations';
+          if (sd?.cancel_now) {
+            const specs = sd.proration_behavior === 'none' ? [] : unusedCredit(b, sub, sd.proration_date ?? at);
+            const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
+            return asPreview(
+              buildInvoice(b, {
+                customer,
+                currency: sub.currency,
+                subscription: sub,
+                billingReason: 'subscription_update',
+                specs: [...pending, ...specs, ...extra],
+                discounts: discounts.ids,
+                at,
+                period: { start: at, end: at },
+              }),
+            );
+          }
+          if (sd?.cancel_at_period_end) {
+            throw errors.invalid('No upcoming invoices for customer', undefined, 'invoice_upcoming_none');
+          }
+          const plan = planItemsUpdate(b, sub, sd?.items, behavior, sd?.proration_date, at);
+          if (plan.resetsPeriod) {
+            // A new interval: the period restarts now and is invoiced at once (credit + the new period in full).
+            const r = recurrence(plan.items.find((it) => !isMetered(it.price))!.price);
+            const period = { start: at, end: addDuration(at, r) };
+            const specs = plan.items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, period));
+            const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
+            return asPreview(
+              buildInvoice(b, {
+                customer,
+                currency: sub.currency,
+                subscription: sub,
+                billingReason: 'subscription_update',
+                specs: [...plan.prorations, ...pending, ...specs, ...extra],
+                discounts: discounts.ids,
+                at,
+                period: { start: at, end: at },
+                prorationDate: plan.at,
+              }),
+            );
+          }
+          if (behavior === 'always_invoice' && plan.prorations.length > 0) {
+            const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
+            const inv = buildInvoice(b, {
               customer,
               currency: sub.currency,
               subscription: sub,
               billingReason: 'subscription_update',
-              specs: [...pending, ...specs, ...extra],
-              discounts: sub.discounts as string[],
-              at,
-              period: { start: at, end: at },
-            }),
-          );
-        }
-        if (sd?.cancel_at_period_end) {
-          throw errors.invalid('No upcoming invoices for customer', undefined, 'invoice_upcoming_none');
-        }
-        const plan = planItemsUpdate(b, sub, sd?.items, behavior, sd?.proration_date, at);
-        if (plan.resetsPeriod) {
-          // A new interval: the period restarts now and is invoiced at once (credit + the new period in full).
-          const r = recurrence(plan.items.find((it) => !isMetered(it.price))!.price);
-          const period = { start: at, end: addDuration(at, r) };
-          const specs = plan.items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, period));
-          const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
-          return asPreview(
-            buildInvoice(b, {
-              customer,
-              currency: sub.currency,
-              subscription: sub,
-              billingReason: 'subscription_update',
-              specs: [...plan.prorations, ...pending, ...specs, ...extra],
-              discounts: sub.discounts as string[],
+              specs: [...plan.prorations, ...pending, ...extra],
+              discounts: discounts.ids,
               at,
               period: { start: at, end: at },
               prorationDate: plan.at,
-            }),
-          );
+            });
+            return asPreview(inv);
+          }
+          if (anchorType(sd?.billing_cycle_anchor) === 'now' || sd?.trial_end === 'now') {
+            const first = plan.items[0];
+            const r = recurrence(first.price);
+            const period = { start: at, end: addDuration(at, r) };
+            const credit = anchorType(sd?.billing_cycle_anchor) === 'now' && behavior !== 'none' ? unusedCredit(b, sub, at) : [];
+            const specs = plan.items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, period));
+            const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
+            return asPreview(
+              buildInvoice(b, {
+                customer,
+                currency: sub.currency,
+                subscription: sub,
+                billingReason: 'subscription_update',
+                specs: [...pending, ...credit, ...specs, ...extra],
+                discounts: discounts.ids,
+                at,
+                period: { start: at, end: at },
+              }),
+            );
+          }
+          const inv = previewUpcoming(b, { ...sub, discounts: discounts.ids }, at, [...plan.prorations, ...extra], plan.items);
+          if (sd?.proration_date !== undefined && inv.parent?.subscription_details)
+            inv.parent.subscription_details.subscription_proration_date = plan.at;
+          return inv;
         }
-        if (behavior === 'always_invoice' && plan.prorations.length > 0) {
-          const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
-          const inv = buildInvoice(b, {
-            customer,
-            currency: sub.currency,
-            subscription: sub,
-            billingReason: 'subscription_update',
-            specs: [...plan.prorations, ...pending, ...extra],
-            discounts: sub.discounts as string[],
-            at,
-            period: { start: at, end: at },
-            prorationDate: plan.at,
-          });
-          return asPreview(inv);
-        }
-        if (anchorType(sd?.billing_cycle_anchor) === 'now' || sd?.trial_end === 'now') {
-          const first = plan.items[0];
-          const r = recurrence(first.price);
-          const period = { start: at, end: addDuration(at, r) };
-          const credit = anchorType(sd?.billing_cycle_anchor) === 'now' && behavior !== 'none' ? unusedCredit(b, sub, at) : [];
-          const specs = plan.items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, period));
-          const pending = pendingItems(b, customer, sub.id).map((ii) => specFromInvoiceItem(b, ii));
-          return asPreview(
-            buildInvoice(b, {
-              customer,
-              currency: sub.currency,
-              subscription: sub,
-              billingReason: 'subscription_update',
-              specs: [...pending, ...credit, ...specs, ...extra],
-              discounts: sub.discounts as string[],
-              at,
-              period: { start: at, end: at },
-            }),
-          );
-        }
-        const inv = previewUpcoming(b, sub, at, [...plan.prorations, ...extra], plan.items);
-        if (sd?.proration_date !== undefined && inv.parent?.subscription_details)
-          inv.parent.subscription_details.subscription_proration_date = plan.at;
-        return inv;
       }),
   );
   // ---- invoice payments

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { applyMetadata, errors, listParams, p, previousAttributes, type EmulatorApp } from '../../core';
 import { clone, idOf } from '../util';
 import type { Inv, Sub } from '../engine/context';
-import { createDiscounts } from '../engine/discounts';
+import { checkMinimumAmounts, createDiscounts } from '../engine/discounts';
 import { collect, voidInvoice } from '../engine/invoices';
 import { applyItemsPlan, planItemsUpdate } from '../engine/items';
 import { getInvoice, requireSub } from '../engine/lookups';
@@ -49,7 +49,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
       });
       if (params.trial_end !== undefined && params.trial_period_days !== undefined)
         throw errors.invalid('You may only specify one of these parameters: trial_end, trial_period_days.', 'trial_end');
-      return createSubscription(b, {
+      const sub = createSubscription(b, {
         customer: params.customer,
         items: params.items.map((it) => ({ price: it.price!, quantity: it.quantity, metadata: it.metadata })),
         payment_behavior: params.payment_behavior,
@@ -70,6 +70,10 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
         days_until_due: params.days_until_due,
         off_session: params.off_session,
       });
+      // A promotion code's minimum amount is checked against the first invoice (the request rolls back).
+      const first = sub.latest_invoice ? getInvoice(b, idOf(sub.latest_invoice as string)!) : null;
+      if (first && params.discounts) checkMinimumAmounts(b, first.discounts as string[], first.subtotal, first.currency);
+      return sub;
     }),
   );
 
