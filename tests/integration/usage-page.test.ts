@@ -172,7 +172,7 @@ describe('/billing/usage', () => {
     }
   });
 
-  it('answers in well under 20 ms for 90 days at 100,000 calls a day', async () => {
+  it('sums 90 days at 100,000 calls a day (its speed is measured by npm run bench, not here)', async () => {
     const { userId } = await customerOnStarter();
     const sqlite = db().$client;
     const start = Date.now() - 89 * 86_400_000;
@@ -192,17 +192,11 @@ describe('/billing/usage', () => {
           report.run(userId, dayStart + w * 60, dayStart + w * 60 + 60, dayStart + w * 60 + 59, `bench:${userId}:${d}:${w}`);
       }
     })();
-    getUsageSummary({ userId }); // warm
-    const times: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
-      const u = getUsageSummary({ userId });
-      times.push(performance.now() - t0);
-      expect(u.history.reduce((s, p) => s + p.calls, 0)).toBeGreaterThan(0);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[10]!;
-    console.info(`usage summary, 90 days × 100,000 calls/day: median ${median.toFixed(2)} ms`);
-    expect(median).toBeLessThan(20);
+    const u = getUsageSummary({ userId });
+    // Every one of the 90 days is counted once across the periods shown (6 periods cover them), split by key 60/40.
+    expect(u.history.reduce((sum, p) => sum + p.calls, 0)).toBe(90 * 100_000);
+    expect(u.total).toBe(u.days.reduce((sum, d) => sum + d.calls, 0));
+    expect(u.byKey.map((k) => k.calls).reduce((a, b) => a + b, 0)).toBe(u.total);
+    expect(u.reported.sent).toBeGreaterThan(0);
   });
 });

@@ -278,19 +278,18 @@ describe('webhooks against the emulator', () => {
     const base = JSON.parse(JSON.stringify((await eventIdsFor(customer.id))[0]!)) as Stripe.Event;
     const ids: string[] = [];
     const started = Date.now();
-    // Well above the yield rate: once the first few have shown the pressure, processing waits.
-    for (let i = 0; i < 60; i++) {
-      const id = `evt_flood_${i}_${started}`;
-      ids.push(id);
-      expect((await postSigned(JSON.stringify({ ...base, id }))).status).toBe(200);
-    }
-    const floodMs = Date.now() - started;
+    // Well above the yield rate (20/s): 60 deliveries at once, as a storm of retries arrives, so the
+    // rate does not depend on how fast one request is answered on a busy machine.
+    for (let i = 0; i < 60; i++) ids.push(`evt_flood_${i}_${started}`);
+    const answers = await Promise.all(ids.map((id) => postSigned(JSON.stringify({ ...base, id }))));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    const floodEnded = Date.now();
     const processedDuringFlood = ids.filter((id) => event(id)?.status === 'processed').length;
-    expect(floodMs, 'the flood must outpace the yield rate').toBeLessThan(60 * 50 * 0.5);
+    expect(floodEnded - started, 'the flood must outpace the yield rate').toBeLessThan(60 * 50);
     expect(processedDuringFlood).toBeLessThanOrEqual(10);
     await waitProcessed(ids, 'flood processed');
-    // processed once the flood stopped, well within the bound
-    expect(Date.now() - started).toBeLessThan(6_000);
+    // Processed once the flood stopped: the yield lasts at most maxYieldMs, then the 60 are worked off.
+    expect(Date.now() - floodEnded).toBeLessThan(1_500 + 5_000);
   });
 
   it('resumes on start an event left between intake and processing by a killed process', async () => {
