@@ -3,8 +3,16 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { db } from '~/db/client.server';
 import { apiKeys, users, type ApiKey, type User } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
+import { env } from '~/lib/env.server';
 
-const KEY_PREFIX = 'bp_live_';
+/**
+ * Keys say which Stripe mode made them: `bp_test_` with test keys or the emulator, `bp_live_` with
+ * live keys (or none). Only the hash is looked up, so keys made under either prefix keep working.
+ */
+function keyPrefix(): string {
+  const mode = env().stripeMode;
+  return mode === 'test' || mode === 'emulator' ? 'bp_test_' : 'bp_live_';
+}
 
 function hashKey(key: string): string {
   return crypto.createHash('sha256').update(key).digest('hex');
@@ -12,14 +20,15 @@ function hashKey(key: string): string {
 
 /** Creates a key; the plain key is returned once and only its hash is stored. */
 export function createApiKey({ userId, name }: { userId: string; name: string }): { key: string; apiKey: ApiKey } {
-  const key = KEY_PREFIX + crypto.randomBytes(24).toString('base64url');
+  const prefix = keyPrefix();
+  const key = prefix + crypto.randomBytes(24).toString('base64url');
   const apiKey = db()
     .insert(apiKeys)
     .values({
       id: `key_${crypto.randomBytes(9).toString('base64url')}`,
       userId,
       name: name.trim(),
-      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      prefix: key.slice(0, prefix.length + 6),
       keyHash: hashKey(key),
       createdAt: clock.now(),
     })

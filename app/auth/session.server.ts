@@ -183,6 +183,23 @@ export function listActiveSessions(userId: string): SessionRow[] {
     .all();
 }
 
+/**
+ * Whether this request is the account's first visit: its session is the only one the user ever had
+ * (the one sign-up opened) and it began less than a day ago. Signing in again makes it a return.
+ */
+export function isFirstVisit(session: SessionRow): boolean {
+  if (machineClock.nowMs() - session.createdAt.getTime() > FIRST_VISIT_MS) return false;
+  const others = db()
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, session.userId), ne(sessions.id, session.id)))
+    .limit(1)
+    .all();
+  return others.length === 0;
+}
+
+const FIRST_VISIT_MS = 24 * 60 * 60 * 1000;
+
 /** Revokes every session of the user except `keepId` (a session row id); returns how many. */
 export function revokeOtherSessions(userId: string, keepId: string | null): number {
   const where = keepId

@@ -292,6 +292,7 @@ async function ensurePortalConfiguration(
     const metadata = { [PRODUCT_KEY]: 'portal', app_digest: digest };
     if (existing && existing.metadata?.app_digest === digest) {
       report({ object: 'portal', key: 'portal', action: 'exists', id: existing.id });
+      portalCache = { at: clock.nowMs(), id: existing.id };
     } else if (dryRun) {
       report({ object: 'portal', key: 'portal', action: existing ? 'updated' : 'created', id: existing?.id ?? '-' });
     } else if (existing) {
@@ -301,12 +302,14 @@ async function ensurePortalConfiguration(
         { idempotencyKey: `setup:portal-update:${existing.id}:${digest}` },
       );
       report({ object: 'portal', key: 'portal', action: 'updated', id: updated.id });
+      portalCache = { at: clock.nowMs(), id: updated.id };
     } else {
       const created = await s.billingPortal.configurations.create(
         { ...params, metadata },
         { idempotencyKey: `setup:portal-create:v2:${digest}` },
       );
       report({ object: 'portal', key: 'portal', action: 'created', id: created.id });
+      portalCache = { at: clock.nowMs(), id: created.id };
     }
   } catch (error) {
     // The portal is an alternative UI; the app works without it, so setup reports and goes on.
@@ -350,4 +353,27 @@ export async function priceByLookupKey(lookupKey: string): Promise<Stripe.Price>
   const price = cache.prices.get(lookupKey);
   if (!price) throw new Error(`No active Stripe price has lookup_key "${lookupKey}". Run \`npm run stripe:setup\`.`);
   return price;
+}
+
+let portalCache: { at: number; id: string | null } | null = null;
+
+/**
+ * The customer-portal configuration `ensureCatalog` manages (found by its metadata, like setup finds
+ * it), looked up once and cached; null when there is none (the portal then falls back to Stripe's
+ * default configuration). A miss is looked up again after the price cache's 5 minutes.
+ */
+export async function managedPortalConfiguration(): Promise<string | null> {
+  const now = clock.nowMs();
+  if (portalCache && (portalCache.id || now - portalCache.at < CACHE_TTL_MS)) return portalCache.id;
+  let id: string | null = null;
+  for await (const c of stripe().billingPortal.configurations.list({ active: true, limit: 100 })) {
+    if (c.metadata?.[PRODUCT_KEY] === 'portal') id = c.id;
+  }
+  portalCache = { at: now, id };
+  return id;
+}
+
+/** A portal session refused our configuration (deactivated or deleted since): look it up again next time. */
+export function forgetPortalConfiguration() {
+  portalCache = null;
 }

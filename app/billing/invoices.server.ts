@@ -25,7 +25,7 @@ import {
   type HistoryCursor,
   type HistoryStatus,
 } from './queries.server';
-import { getBillingOverview } from './overview.server';
+import { getBillingOverview, isTrialStart } from './overview.server';
 import { syncCustomer, syncObject } from './sync.server';
 import type { Tone } from './status';
 
@@ -94,6 +94,10 @@ const isUsage = (line: InvoiceLineRow, priceMap: Map<string, PriceRow>) =>
 
 /** What an invoice was for, in a few words: the plan and its period, a proration, usage, a one-off. */
 function describeInvoice(invoice: InvoiceRow, lines: InvoiceLineRow[], priceMap: Map<string, PriceRow>): string {
+  if (isTrialStart(invoice)) {
+    const plan = lines.map((l) => planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined)).find(Boolean);
+    return plan ? `${plan.replace(/ \((monthly|yearly)\)$/, '')} · Trial started` : 'Trial started';
+  }
   const prorations = lines.filter((l) => l.proration);
   if (prorations.length) {
     const gained = prorations.filter((l) => l.amount > 0).map((l) => planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined))[0];
@@ -478,6 +482,8 @@ export interface NextInvoice {
   currency: string;
   /** ISO date it will be billed. */
   date: string;
+  /** The account credit it uses (already taken off `amount`). */
+  credit: number;
   /** Its lines as Stripe previewed them; empty when only the amount is known. */
   lines: { description: string; amount: number; period: string | null }[];
 }
@@ -494,6 +500,7 @@ export function nextInvoice({ userId }: { userId: string }): NextInvoice | null 
     const priceMap = pricesByIds(stored.lines.map((l) => l.priceId).filter((id): id is string => !!id));
     return {
       amount: stored.amountDue,
+      credit: Math.max(0, stored.total - stored.amountDue),
       currency: stored.currency,
       date: stored.billsAt.toISOString(),
       lines: stored.lines.map((l) => ({

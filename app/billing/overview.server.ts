@@ -1,10 +1,10 @@
 /** The billing overview's data, read from the mirror only (no Stripe calls). */
 import { eq } from 'drizzle-orm';
 import { db } from '~/db/client.server';
-import { prices } from '~/db/schema';
+import { prices, type InvoiceRow } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { cancelsAt, entitlementFor, type Entitlement } from './entitlements';
-import { planByLookupKey, type Interval, type PlanKey } from './plans';
+import { CURRENCY, planByLookupKey, type Interval, type PlanKey } from './plans';
 import { describeStatus, type StatusView } from './status';
 import { getBillingState } from './queries.server';
 
@@ -30,7 +30,10 @@ export interface BillingOverview {
     canChangePlan: boolean;
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number | null; expYear: number | null; expired: boolean } | null;
-  nextInvoice: { amount: number; currency: string; date: string } | null;
+  /** `credit`: the part of the account's credit balance this invoice uses. */
+  nextInvoice: { amount: number; currency: string; date: string; credit: number } | null;
+  /** The account's credit balance (Stripe's customer balance, when it is in the customer's favour). */
+  credit: { amount: number; currency: string } | null;
   /** The newest unpaid invoice's hosted page, where a past-due customer can pay it now. */
   openInvoiceUrl: string | null;
   invoices: {
@@ -42,8 +45,15 @@ export interface BillingOverview {
     created: string;
     hostedInvoiceUrl: string | null;
     invoicePdf: string | null;
+    /** The $0 invoice a trial starts with: shown as "Trial started", not as a payment. */
+    trialStarted: boolean;
   }[];
   entitlement: Entitlement;
+}
+
+/** The $0 invoice Stripe makes when a trial starts: nothing was charged. */
+export function isTrialStart(invoice: Pick<InvoiceRow, 'billingReason' | 'total'>): boolean {
+  return invoice.billingReason === 'subscription_create' && invoice.total === 0;
 }
 
 const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused']);
@@ -62,7 +72,10 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     created: i.stripeCreated.toISOString(),
     hostedInvoiceUrl: i.hostedInvoiceUrl,
     invoicePdf: i.invoicePdf,
+    trialStarted: isTrialStart(i),
   }));
+  const balance = state.customer?.balance ?? 0;
+  const credit = balance < 0 ? { amount: -balance, currency: state.customer?.currency ?? CURRENCY } : null;
   const pm = state.defaultPaymentMethod ?? null;
   const paymentMethod = pm
     ? {
@@ -75,7 +88,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     : null;
   // Ended subscriptions are history; the page then shows the plans again.
   if (!sub || !(LIVE.has(sub.status) || sub.status === 'incomplete')) {
-    return { subscription: null, paymentMethod, nextInvoice: null, openInvoiceUrl: null, invoices, entitlement };
+    return { subscription: null, paymentMethod, nextInvoice: null, credit, openInvoiceUrl: null, invoices, entitlement };
   }
   const resolved = sub.priceLookupKey ? planByLookupKey(sub.priceLookupKey) : null;
   const quantity = sub.quantity ?? 1;
@@ -87,10 +100,11 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
   const nextPriceId = changeApplies ? sub.pendingPriceId : sub.priceId;
   const nextQuantity = changeApplies ? (sub.pendingQuantity ?? quantity) : quantity;
   const price = nextPriceId ? db().select().from(prices).where(eq(prices.id, nextPriceId)).get() : undefined;
-  const credit = Math.max(0, -(state.customer?.balance ?? 0));
+  const gross = price?.unitAmount != null ? price.unitAmount * nextQuantity : 0;
+  const applied = Math.min(gross, credit?.amount ?? 0);
   const nextInvoice =
     price?.unitAmount != null && renewal && !cancelDate && (sub.status === 'active' || sub.status === 'trialing') && !sub.pauseBehavior
-      ? { amount: Math.max(0, price.unitAmount * nextQuantity - credit), currency: price.currency, date: renewal.toISOString() }
+      ? { amount: gross - applied, currency: price.currency, date: renewal.toISOString(), credit: applied }
       : null;
   const view = describeStatus(sub, now, nextInvoice ? { amount: nextInvoice.amount, currency: nextInvoice.currency } : null);
   const ongoing = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
@@ -127,6 +141,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
     },
     paymentMethod,
     nextInvoice,
+    credit,
     openInvoiceUrl:
       sub.status === 'past_due' || sub.status === 'unpaid'
         ? (state.invoices.find((i) => i.status === 'open' && i.subscriptionId === sub.id)?.hostedInvoiceUrl ?? null)

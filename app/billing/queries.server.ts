@@ -11,7 +11,7 @@
  *   pricesByIds(ids)                  catalogue rows for invoice lines (plan names, metered or not).
  *   getCreditBalance({ userId })      credits granted by credit packs, less those taken back by refunds.
  */
-import { and, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, not, or, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
 import {
   customers,
@@ -107,12 +107,25 @@ export function getBillingState({ userId, invoiceLimit = 12 }: { userId: string;
   };
 }
 
-/** The customer's invoices, newest first (drafts hidden: they are not final yet). */
+/**
+ * A subscription's first invoice while nobody has tried to pay it: it is the checkout in progress, not
+ * a debt, so the history leaves it out until it is paid, a payment fails, or it is voided.
+ */
+const unattemptedFirstInvoice = sql`(${invoices.status} = 'open' and ${invoices.billingReason} = 'subscription_create' and ${invoices.attemptCount} = 0)`;
+
+/** The customer's invoices, newest first (drafts hidden: they are not final yet; nor unattempted first invoices). */
 function listInvoicesFor(customerId: string, limit: number): InvoiceRow[] {
   return db()
     .select()
     .from(invoices)
-    .where(and(eq(invoices.customerId, customerId), eq(invoices.deleted, false), or(isNull(invoices.status), ne(invoices.status, 'draft'))))
+    .where(
+      and(
+        eq(invoices.customerId, customerId),
+        eq(invoices.deleted, false),
+        or(isNull(invoices.status), ne(invoices.status, 'draft')),
+        not(unattemptedFirstInvoice),
+      ),
+    )
     .orderBy(desc(invoices.stripeCreated))
     .limit(limit)
     .all();
@@ -192,7 +205,7 @@ export function getHistoryPage({
   // keeps the page's order. (A UNION with one ORDER BY would sort every row of the customer.)
   const invoiceKeys = db().all<{ kind: 'invoice'; id: string; created: number }>(sql`
     select 'invoice' as kind, id, stripe_created as created from ${invoices}
-    where customer_id = ${customerId} and deleted = 0 ${invoiceStatus} ${keyset} ${order} limit ${limit + 1}`);
+    where customer_id = ${customerId} and deleted = 0 ${invoiceStatus} and not ${unattemptedFirstInvoice} ${keyset} ${order} limit ${limit + 1}`);
   const paymentKeys = withPayments
     ? db().all<{ kind: 'payment'; id: string; created: number }>(sql`
     select 'payment' as kind, id, stripe_created as created from ${payments}

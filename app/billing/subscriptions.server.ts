@@ -16,7 +16,7 @@ import { BillingError, fromStripeError } from './errors';
 import { withUserLock } from './locks.server';
 import { ownerMetadata } from './owner.server';
 import { MAX_SEATS, PLANS, type Interval, type PlanKey } from './plans';
-import { priceByLookupKey } from './catalog.server';
+import { forgetPortalConfiguration, managedPortalConfiguration, priceByLookupKey } from './catalog.server';
 import { getBillingState, type BillingState } from './queries.server';
 import { codeRefusal, findPromotionCode } from './promotions.server';
 import { syncCustomer } from './sync.server';
@@ -411,6 +411,42 @@ export async function pauseCollection(input: { userId: string; months: number; n
   });
 }
 
+/**
+ * "Choose another plan" from the card form: the unpaid attempt is cancelled in Stripe (an `incomplete`
+ * subscription, or a trial whose card was never collected) and its unpaid first invoice voided, so
+ * nothing is owed and the plans show again. A trial given up before any card gives the trial back.
+ * Each call is keyed by the subscription it ends, so a repeat changes nothing.
+ */
+export async function abandonUnpaidAttempt({ userId }: { userId: string }) {
+  return withUserLock(userId, async () => {
+    const state = getBillingState({ userId });
+    const customerId = state.customer?.id;
+    if (!customerId) return;
+    const candidates = state.subscriptions.filter(
+      (sub) =>
+        sub.status === 'incomplete' ||
+        (sub.status === 'trialing' && !sub.defaultPaymentMethodId && !state.customer?.defaultPaymentMethodId),
+    );
+    try {
+      for (const row of candidates) {
+        // Decide from Stripe's present state: a payment confirmed a moment ago is never undone.
+        const sub = await stripe().subscriptions.retrieve(row.id, { expand: ['latest_invoice'] });
+        const trialWithoutCard = sub.status === 'trialing' && !sub.default_payment_method;
+        if (sub.status !== 'incomplete' && !trialWithoutCard) continue;
+        await stripe().subscriptions.cancel(sub.id, {}, { idempotencyKey: `sub-abandon:${sub.id}` });
+        const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
+        if (invoice?.id && invoice.status === 'open') {
+          await stripe().invoices.voidInvoice(invoice.id, {}, { idempotencyKey: `invoice-void-abandoned:${invoice.id}` });
+        }
+        if (trialWithoutCard) db().update(users).set({ hasHadTrial: false }).where(eq(users.id, userId)).run();
+      }
+      await syncCustomer(customerId);
+    } catch (error) {
+      throw fromStripeError(error);
+    }
+  });
+}
+
 /** Ends a pause of payment collection (`pause_collection`), so the subscription bills again. */
 export async function resumeSubscription(input: { userId: string; nonce: string }) {
   return withUserLock(input.userId, async () => {
@@ -431,12 +467,15 @@ export async function resumeSubscription(input: { userId: string; nonce: string 
 export async function createPortalSession(input: { userId: string; nonce: string }): Promise<string> {
   const customerId = await ensureStripeCustomer({ userId: input.userId });
   try {
+    // The configuration stripe:setup made (plan changes, cancel reasons), not the account's default.
+    const configuration = await managedPortalConfiguration();
     const session = await stripe().billingPortal.sessions.create(
-      { customer: customerId, return_url: `${env().APP_URL}/billing` },
+      { customer: customerId, return_url: `${env().APP_URL}/billing`, ...(configuration ? { configuration } : {}) },
       { idempotencyKey: `portal-session:${input.userId}:${input.nonce}` },
     );
     return session.url;
   } catch (error) {
+    if ((error as { param?: string }).param === 'configuration') forgetPortalConfiguration();
     throw fromStripeError(error);
   }
 }

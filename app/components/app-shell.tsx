@@ -81,7 +81,7 @@ export function AppShell({ user, dunning, children }: { user: ShellUser; dunning
         </div>
       </header>
       {user && dunning ? <DunningBanner notice={dunning} /> : null}
-      <main id="main" className="flex-1">
+      <main id="main" tabIndex={-1} className="flex-1 focus:outline-none">
         {children}
       </main>
       <footer className="border-t border-slate-200 bg-white">

@@ -1,3 +1,4 @@
+import { useEffect, useId, useRef } from 'react';
 import type { Tone } from '~/billing/status';
 
 const TONES: Record<Tone, string> = {
@@ -19,31 +20,47 @@ export function Badge({ tone, children }: { tone: Tone; children: React.ReactNod
   );
 }
 
-const BRAND_NAMES: Record<string, string> = {
-  visa: 'Visa',
-  mastercard: 'Mastercard',
-  amex: 'American Express',
-  discover: 'Discover',
-  diners: 'Diners Club',
-  jcb: 'JCB',
-  unionpay: 'UnionPay',
+/** Stripe's `card.brand` values (and `display_brand` ones) as people write them. */
+const BRANDS: Record<string, { name: string; short: string }> = {
+  visa: { name: 'Visa', short: 'VISA' },
+  mastercard: { name: 'Mastercard', short: 'MC' },
+  amex: { name: 'American Express', short: 'AMEX' },
+  american_express: { name: 'American Express', short: 'AMEX' },
+  discover: { name: 'Discover', short: 'DISC' },
+  diners: { name: 'Diners Club', short: 'DC' },
+  diners_club: { name: 'Diners Club', short: 'DC' },
+  jcb: { name: 'JCB', short: 'JCB' },
+  unionpay: { name: 'UnionPay', short: 'UP' },
+  china_union_pay: { name: 'UnionPay', short: 'UP' },
+  cartes_bancaires: { name: 'Cartes Bancaires', short: 'CB' },
+  eftpos_au: { name: 'eftpos Australia', short: 'EFT' },
+  interac: { name: 'Interac', short: 'INT' },
+  link: { name: 'Link', short: 'LINK' },
+  card: { name: 'Card', short: 'CARD' },
+  unknown: { name: 'Card', short: 'CARD' },
 };
 
 export function brandName(brand: string): string {
-  return BRAND_NAMES[brand] ?? brand.charAt(0).toUpperCase() + brand.slice(1);
+  return BRANDS[brand]?.name ?? brand.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
 export function CardGlyph({ brand }: { brand: string }) {
   return (
     <span
       aria-hidden
-      className="grid h-8 w-12 place-items-center rounded-md bg-slate-800 text-[10px] font-bold uppercase tracking-wide text-white"
+      className="grid h-8 w-12 flex-none place-items-center rounded-md bg-slate-800 text-[10px] font-bold uppercase tracking-wide text-white"
     >
-      {brand.slice(0, 4)}
+      {BRANDS[brand]?.short ?? 'CARD'}
     </span>
   );
 }
 
+/**
+ * The one modal dialog: the native `<dialog>` opened with `showModal()`, so the browser moves focus in,
+ * keeps Tab inside, closes on Escape and makes the rest of the page inert; `::backdrop` dims the whole
+ * viewport. `open` is the page's state; a close the browser makes (Escape) is reported through
+ * `onClose`. Focus goes back to the element that opened it, or to `#main` when that element is gone.
+ */
 export function Dialog({
   open,
   title,
@@ -55,18 +72,52 @@ export function Dialog({
   children: React.ReactNode;
   onClose: () => void;
 }) {
-  if (!open) return null;
+  const ref = useRef<HTMLDialogElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  const titleId = useId();
+  const close = useRef(onClose);
+  close.current = onClose;
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      dialog.showModal();
+    } else if (!open && dialog.open) {
+      dialog.close();
+    }
+  }, [open]);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const onDialogClose = () => {
+      const back = opener.current;
+      opener.current = null;
+      // The opener may have gone (the action replaced it) or be disabled while the page is busy.
+      const target = back && back.isConnected && !back.matches(':disabled') ? back : document.getElementById('main');
+      target?.focus({ preventScroll: target !== back });
+      close.current();
+    };
+    dialog.addEventListener('close', onDialogClose);
+    return () => dialog.removeEventListener('close', onDialogClose);
+  }, []);
+
   return (
-    <div
-      className="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/40 p-4"
-      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      className="w-[calc(100%-2rem)] max-w-md rounded-xl bg-white p-6 text-slate-900 shadow-xl backdrop:bg-slate-900/50"
     >
-      <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" className="w-full max-w-md rounded-xl bg-white p-6 shadow-xl">
-        <h2 id="dialog-title" className="text-lg font-semibold">
-          {title}
-        </h2>
-        <div className="mt-3">{children}</div>
-      </div>
-    </div>
+      {open ? (
+        <>
+          <h2 id={titleId} className="text-lg font-semibold">
+            {title}
+          </h2>
+          <div className="mt-3">{children}</div>
+        </>
+      ) : null}
+    </dialog>
   );
 }

@@ -23,7 +23,7 @@ function IntervalToggle({ interval, onChange }: { interval: Interval; onChange: 
             className="sr-only"
           />
           {value === 'month' ? 'Monthly' : 'Yearly'}
-          {value === 'year' && saving > 0 ? <span className="ml-1.5 text-emerald-600">save {saving}%</span> : null}
+          {value === 'year' && saving > 0 ? <span className="ml-1.5 text-emerald-800">save {saving}%</span> : null}
         </label>
       ))}
     </fieldset>

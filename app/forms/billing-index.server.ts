@@ -41,4 +41,5 @@ export const ActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('cancel_now'), nonce: Nonce }),
   z.object({ intent: z.literal('portal'), nonce: Nonce }),
   z.object({ intent: z.literal('undo_plan_change'), nonce: Nonce }),
+  z.object({ intent: z.literal('abandon') }),
 ]);

@@ -67,6 +67,15 @@ const EnvSchema = z.object({
       .regex(/^[^,\s@]+@[^,\s@]+(\s*,\s*[^,\s@]+@[^,\s@]+)*,?$/, 'must be a comma-separated list of email addresses')
       .optional(),
   ),
+  /** "Contact support": a help page, else a mailto: of the address; neither = no link. */
+  SUPPORT_URL: optionalString.pipe(
+    z
+      .string()
+      .url()
+      .regex(/^https?:\/\//i, 'must be an http(s) address')
+      .optional(),
+  ),
+  SUPPORT_EMAIL: optionalString.pipe(z.string().email('must be an email address').optional()),
   /**
    * Behind a reverse proxy: how many proxies to trust (`true` = 1). Only then are X-Forwarded-For,
    * X-Forwarded-Host and X-Forwarded-Proto read (docs/deploy.md).
@@ -91,6 +100,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   adminEmails: string[];
   /** MAIL_FROM, or the product's name at billing@ the APP_URL host. */
   mailFrom: string;
+  /** Where "Contact support" leads (SUPPORT_URL, else mailto:SUPPORT_EMAIL), or null to hide it. */
+  supportHref: string | null;
 };
 
 export class EnvError extends Error {}
@@ -120,6 +131,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     APP_URL: appUrl,
     mailFrom: raw.MAIL_FROM ?? `${PRODUCT_NAME} <billing@${new URL(appUrl).hostname}>`,
     stripeMode,
+    supportHref: raw.SUPPORT_URL ?? (raw.SUPPORT_EMAIL ? `mailto:${raw.SUPPORT_EMAIL}` : null),
     trustProxyHops:
       !raw.TRUST_PROXY || /^false$/i.test(raw.TRUST_PROXY) ? 0 : /^true$/i.test(raw.TRUST_PROXY) ? 1 : Number(raw.TRUST_PROXY),
     adminEmails: (raw.ADMIN_EMAILS ?? '')

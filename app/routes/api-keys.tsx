@@ -5,6 +5,7 @@ import { ActionSchema } from '~/forms/api-keys.server';
 import { createApiKey, listApiKeys, revokeApiKey } from '~/auth/api-keys.server';
 import { requireUser } from '~/auth/session.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
+import { CopyButton } from '~/components/copy-button';
 
 export const meta: MetaFunction = () => [{ title: 'API keys · Acme Cloud' }];
 
@@ -69,6 +70,7 @@ export default function ApiKeys() {
           >
             {result.created.key}
           </code>
+          <CopyButton text={result.created.key} label={`Copy the key “${result.created.name}”`} />
         </div>
       ) : null}
       {result?.error ? <Alert kind="error">{result.error}</Alert> : null}
@@ -83,7 +85,7 @@ export default function ApiKeys() {
           </button>
         </Form>
       </div>
-      <div className="card overflow-x-auto p-0">
+      <div className="card relative overflow-x-auto p-0" role="region" aria-label="Your API keys" tabIndex={0}>
         {keys.length === 0 ? (
           <p className="p-6 text-sm text-slate-600">No keys yet. Create one above to call the API.</p>
         ) : (
@@ -109,7 +111,7 @@ export default function ApiKeys() {
             </thead>
             <tbody className="divide-y divide-slate-100">
               {keys.map((k) => (
-                <tr key={k.id} className={k.revokedAt ? 'text-slate-400' : ''}>
+                <tr key={k.id} className={k.revokedAt ? 'text-slate-500' : ''}>
                   <td className="px-4 py-3 font-medium">{k.name}</td>
                   <td className="px-4 py-3 font-mono">{k.prefix}…</td>
                   <td className="px-4 py-3">{fmt(k.createdAt)}</td>

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
-import { Link, useLoaderData } from '@remix-run/react';
+import { useLoaderData } from '@remix-run/react';
 import { readFlash, requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { endedNotice } from '~/billing/dunning.server';
@@ -8,6 +8,7 @@ import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
 import { CURRENCY, isPlanKey, type Interval } from '~/billing/plans';
 import {
+  abandonUnpaidAttempt,
   cancelAtPeriodEnd,
   cancelNow,
   completeSubscription,
@@ -32,6 +33,7 @@ import { useBillingActions, useConfirmAfterRedirect } from '~/components/billing
 import { ActionSchema } from '~/forms/billing-index.server';
 import { UsageOverviewCard } from '~/components/usage/usage-overview';
 import { env } from '~/lib/env.server';
+import { formatMoney } from '~/lib/money';
 import { getUsageBar } from '~/usage/summary.server';
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -52,6 +54,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       trialEligible: !user.hasHadTrial,
       publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null,
       appUrl: env().APP_URL,
+      supportHref: env().supportHref,
       wantedPlan: wanted && isPlanKey(wanted) ? wanted : null,
       wantedInterval: (url.searchParams.get('interval') === 'year' ? 'year' : 'month') as Interval,
     },
@@ -129,6 +132,13 @@ export async function action({ request }: ActionFunctionArgs) {
         return data<BillingActionResult>({ ok: true, intent: 'cancel_now', message: 'Your subscription is cancelled.' });
       case 'portal':
         return redirect(await createPortalSession({ userId: user.id, nonce: input.nonce }));
+      case 'abandon':
+        await abandonUnpaidAttempt({ userId: user.id });
+        return data<BillingActionResult>({
+          ok: true,
+          intent: 'abandon',
+          message: 'The unpaid attempt is cancelled and nothing is owed. Choose a plan.',
+        });
       case 'undo_plan_change':
         return data<BillingActionResult>({
           ok: true,
@@ -151,8 +161,19 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 export default function BillingOverviewPage() {
-  const { flash, overview, usage, trialEligible, publishableKey, appUrl, wantedPlan, wantedInterval, cancelNowPreview, ended } =
-    useLoaderData<typeof loader>();
+  const {
+    flash,
+    overview,
+    usage,
+    trialEligible,
+    publishableKey,
+    appUrl,
+    supportHref,
+    wantedPlan,
+    wantedInterval,
+    cancelNowPreview,
+    ended,
+  } = useLoaderData<typeof loader>();
   const actions = useBillingActions();
   useConfirmAfterRedirect(actions.confirmPayment);
   const { busy, step } = actions;
@@ -160,24 +181,34 @@ export default function BillingOverviewPage() {
 
   return (
     <>
-      <PageHeader
-        title="Billing"
-        description="Your plan, payment method and invoices."
-        actions={
-          overview.subscription || overview.invoices.length ? (
-            <ManageButton intent="portal" busy={busy} className="btn-secondary" onSubmit={actions.manageSubmitted}>
-              Open Stripe customer portal
-            </ManageButton>
-          ) : null
-        }
-      />
-      {actions.outcome ? (
-        <Alert kind={actions.outcome.kind}>{actions.outcome.text}</Alert>
-      ) : flash ? (
-        <Alert kind={flash.kind}>
-          <span data-testid="flash">{flash.message}</span>
-        </Alert>
-      ) : null}
+      {/* The header and, in one region that is always there, what the last action did: screen readers
+          announce the change (a region inserted together with its text may go unannounced). */}
+      <div>
+        <PageHeader
+          title="Billing"
+          description="Your plan, payment method and invoices."
+          actions={
+            overview.subscription || overview.invoices.length ? (
+              <ManageButton intent="portal" busy={busy} className="btn-secondary" onSubmit={actions.manageSubmitted}>
+                Open Stripe customer portal
+              </ManageButton>
+            ) : null
+          }
+        />
+        <div aria-live="polite" data-testid="billing-status">
+          {actions.outcome ? (
+            <div className="mt-6">
+              <Alert kind={actions.outcome.kind}>{actions.outcome.text}</Alert>
+            </div>
+          ) : flash ? (
+            <div className="mt-6">
+              <Alert kind={flash.kind}>
+                <span data-testid="flash">{flash.message}</span>
+              </Alert>
+            </div>
+          ) : null}
+        </div>
+      </div>
 
       {ended && !sub ? (
         <div data-testid="ended-notice">
@@ -195,7 +226,7 @@ export default function BillingOverviewPage() {
           publishableKey={publishableKey}
           appUrl={appUrl}
           onConfirmed={() => actions.confirmPayment(step.clientSecret)}
-          onCancel={sub ? undefined : actions.dismissStep}
+          onCancel={actions.abandonAttempt}
         />
       ) : null}
 
@@ -205,6 +236,7 @@ export default function BillingOverviewPage() {
           overview={overview}
           busy={busy}
           onFinishPayment={() => actions.startPlan(sub.planKey!, sub.interval!, sub.quantity)}
+          onChooseAnother={actions.abandonAttempt}
           onManageSubmit={actions.manageSubmitted}
           onOpenDialog={actions.openDialog}
         />
@@ -222,6 +254,18 @@ export default function BillingOverviewPage() {
 
       {sub?.status === 'active' && !sub.canResume && !sub.cancelsAt ? (
         <PausePayments busy={busy} onSubmit={actions.manageSubmitted} />
+      ) : null}
+
+      {overview.credit ? (
+        <section aria-labelledby="credit-title" className="card" data-testid="credit-balance">
+          <h2 id="credit-title" className="text-sm font-medium text-slate-600">
+            Account credit
+          </h2>
+          <p className="mt-2 text-slate-700">
+            <span className="text-2xl font-bold text-slate-900">{formatMoney(overview.credit.amount, overview.credit.currency)}</span>
+            <span className="ml-2 text-sm">is taken off your next invoices before your card is charged.</span>
+          </p>
+        </section>
       ) : null}
 
       <UsageOverviewCard usage={usage} />
@@ -242,12 +286,18 @@ export default function BillingOverviewPage() {
         onSubmit={actions.manageSubmitted}
         onClose={actions.closeDialog}
       />
-      <p className="text-xs text-slate-500">
-        Prices in {CURRENCY.toUpperCase()}. Questions about a charge?{' '}
-        <Link to="/dashboard" className="underline">
-          Contact support
-        </Link>
-        .
+      <p className="text-xs text-slate-600">
+        Prices in {CURRENCY.toUpperCase()}.
+        {supportHref ? (
+          <>
+            {' '}
+            Questions about a charge?{' '}
+            <a href={supportHref} className="underline" data-testid="support-link">
+              Contact support
+            </a>
+            .
+          </>
+        ) : null}
       </p>
     </>
   );

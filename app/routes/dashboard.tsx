@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
 import { listApiKeys } from '~/auth/api-keys.server';
-import { requireUser } from '~/auth/session.server';
+import { currentSession, isFirstVisit, requireUser } from '~/auth/session.server';
 import { PageHeader } from '~/components/app-shell';
 import { Badge } from '~/components/billing-ui';
 import { getBillingOverview } from '~/billing/overview.server';
@@ -12,7 +12,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const keys = listApiKeys({ userId: user.id });
   const billing = getBillingOverview({ userId: user.id });
+  const session = (await currentSession(request))?.session;
+  const firstVisit = session ? isFirstVisit(session) : false;
   return {
+    firstVisit,
     plan: billing.subscription
       ? {
           name: billing.subscription.planName,
@@ -33,7 +36,7 @@ export default function Dashboard() {
   const first = d.name.split(' ')[0];
   return (
     <div className="mx-auto max-w-6xl space-y-8 px-4 py-10 sm:px-6">
-      <PageHeader title={`Welcome back, ${first}`} description="Your workspace at a glance." />
+      <PageHeader title={d.firstVisit ? `Welcome, ${first}` : `Welcome back, ${first}`} description="Your workspace at a glance." />
       <div className="grid gap-6 md:grid-cols-3">
         <div className="card">
           <h2 className="text-sm font-medium text-slate-500">Plan</h2>
@@ -69,7 +72,7 @@ export default function Dashboard() {
             {d.lastUsed ? new Date(d.lastUsed).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' }) : 'No calls yet'}
           </p>
           <p className="mt-4 text-sm text-slate-500">
-            Try it: <code className="rounded bg-slate-100 px-1.5 py-0.5">GET /api/v1/hello</code>
+            Try it: <code className="rounded bg-slate-100 px-1.5 py-0.5 text-slate-800">GET /api/v1/hello</code>
           </p>
         </div>
       </div>

@@ -32,7 +32,8 @@ describe('accounts in a real browser', () => {
   it('signs up, reaches the dashboard, logs out and logs back in', async () => {
     const { page, errors, context } = await newPage(browser);
     const { email, password } = await signUp(page, appUrl, { name: 'Margaret Hamilton' });
-    await page.getByRole('heading', { name: 'Welcome back, Margaret' }).waitFor();
+    // A new account is welcomed; after signing in again it is welcomed back.
+    await page.getByRole('heading', { name: 'Welcome, Margaret' }).waitFor();
     expect(await page.getByTestId('signed-in-user').textContent()).toBe('Margaret Hamilton');
     await screenshot(page, 'dashboard');
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -44,6 +45,7 @@ describe('accounts in a real browser', () => {
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/dashboard$/);
+    await page.getByRole('heading', { name: 'Welcome back, Margaret' }).waitFor();
     assertNoConsoleErrors(errors);
     await context.close();
   });

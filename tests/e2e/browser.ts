@@ -97,3 +97,41 @@ export async function signUp(page: Page, appUrl: string, opts: { name?: string; 
   await page.waitForURL(/\/dashboard$/);
   return { email, password };
 }
+
+export interface A11yViolation {
+  id: string;
+  impact: string | null | undefined;
+  help: string;
+  nodes: string[];
+}
+
+const AXE_SOURCE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page as it is now, its frames included (the card form, the 3D Secure
+ * challenge), and returns the serious and critical violations. axe is injected through the
+ * debugging protocol, so the page's Content-Security-Policy neither blocks nor changes it.
+ */
+export async function axeCheck(page: Page): Promise<A11yViolation[]> {
+  await Promise.all(page.frames().map((frame) => frame.evaluate(AXE_SOURCE).catch(() => undefined)));
+  return page.evaluate(async () => {
+    type AxeResult = {
+      violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
+    };
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResult> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'], iframes: true });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')} :: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`),
+      }));
+  });
+}
+
+/** How wide the document is at the current viewport (wider than the viewport = it scrolls sideways). */
+export async function documentWidth(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}

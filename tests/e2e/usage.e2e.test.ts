@@ -143,7 +143,7 @@ describe('usage in a real browser', () => {
     const created = await submit(page, '/api-keys', () => page.getByRole('button', { name: /create/i }).click());
     expect(created.status()).toBe(200);
     const key = (await page.getByTestId('new-api-key').textContent())!.trim();
-    expect(key).toMatch(/^bp_live_/);
+    expect(key).toMatch(/^bp_test_/);
 
     // A few calls: the page and the overview show them at once (the ledger is written before the answer).
     await call(key, 37);

@@ -192,7 +192,7 @@ describe('Cache-Control on authenticated responses', () => {
   async function createKey(): Promise<{ key: string }> {
     const res = await post(`${portal.url}/api-keys`, { intent: 'create', name: 'cache test' }, { cookie });
     const text = await res.text();
-    const key = text.match(/bp_live_[A-Za-z0-9_-]+/)?.[0];
+    const key = text.match(/bp_(?:test|live)_[A-Za-z0-9_-]+/)?.[0];
     if (!key) throw new Error(`no key in the answer (${res.status})`);
     return { key };
   }

@@ -28,6 +28,11 @@ export function UpcomingInvoice({ upcoming }: { upcoming: NextInvoice }) {
           ))}
         </ul>
       ) : null}
+      {upcoming.credit > 0 ? (
+        <p className="mt-3 text-sm text-slate-700" data-testid="upcoming-credit">
+          Account credit applied: −{money(upcoming.credit)}
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -26,8 +26,12 @@ export function RecentInvoices({ invoices }: { invoices: BillingOverview['invoic
               <span className="w-32 font-medium">{mediumDate(inv.created)}</span>
               <span className="w-36 whitespace-nowrap font-mono text-xs text-slate-500">{inv.number ?? 'Draft'}</span>
               <span className="w-24 font-semibold">{formatMoney(inv.total, inv.currency)}</span>
-              <span className="w-24 capitalize">
-                <Badge tone={inv.status === 'paid' ? 'green' : inv.status === 'open' ? 'amber' : 'gray'}>{inv.status ?? 'draft'}</Badge>
+              <span className={inv.trialStarted ? 'w-28 whitespace-nowrap' : 'w-24 capitalize'}>
+                {inv.trialStarted ? (
+                  <Badge tone="blue">Trial started</Badge>
+                ) : (
+                  <Badge tone={inv.status === 'paid' ? 'green' : inv.status === 'open' ? 'amber' : 'gray'}>{inv.status ?? 'draft'}</Badge>
+                )}
               </span>
               <span className="ml-auto flex gap-4">
                 {inv.status && inv.status !== 'draft' ? (

@@ -16,6 +16,7 @@ export function SubscriptionSummary(props: {
   overview: Pick<BillingOverview, 'paymentMethod' | 'nextInvoice' | 'openInvoiceUrl'>;
   busy: boolean;
   onFinishPayment: () => void;
+  onChooseAnother: () => void;
   onManageSubmit: (event: FormEvent<HTMLFormElement>) => void;
   onOpenDialog: (kind: DialogKind) => void;
 }) {
@@ -75,9 +76,14 @@ export function SubscriptionSummary(props: {
         ) : null}
         <div className="mt-6 flex flex-wrap gap-3">
           {sub.needsPayment && sub.planKey && sub.interval ? (
-            <button type="button" className="btn-primary" disabled={busy} onClick={props.onFinishPayment}>
-              Finish payment
-            </button>
+            <>
+              <button type="button" className="btn-primary" disabled={busy} onClick={props.onFinishPayment}>
+                Finish payment
+              </button>
+              <button type="button" className="btn-secondary" disabled={busy} onClick={props.onChooseAnother}>
+                Choose another plan
+              </button>
+            </>
           ) : null}
           {overview.openInvoiceUrl ? (
             <a href={overview.openInvoiceUrl} className="btn-primary" target="_blank" rel="noreferrer">
@@ -150,7 +156,12 @@ export function SubscriptionSummary(props: {
           {overview.nextInvoice ? (
             <p className="mt-3" data-testid="next-invoice">
               <span className="text-2xl font-bold">{formatMoney(overview.nextInvoice.amount, overview.nextInvoice.currency)}</span>
-              <span className="ml-2 text-sm text-slate-500">on {longDate(overview.nextInvoice.date)}</span>
+              <span className="ml-2 text-sm text-slate-600">on {longDate(overview.nextInvoice.date)}</span>
+              {overview.nextInvoice.credit > 0 ? (
+                <span className="mt-1 block text-sm text-slate-600" data-testid="next-invoice-credit">
+                  After {formatMoney(overview.nextInvoice.credit, overview.nextInvoice.currency)} of account credit.
+                </span>
+              ) : null}
             </p>
           ) : (
             <p className="mt-3 text-sm text-slate-600">

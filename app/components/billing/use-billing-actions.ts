@@ -54,8 +54,11 @@ export function useBillingActions() {
       );
     },
     confirmPayment,
-    dismissStep() {
+    /** Back to the plans from the card form: the unpaid attempt is cancelled in Stripe. */
+    abandonAttempt() {
       if (offered) setDismissed(offered.clientSecret);
+      setLatest('manage');
+      manage.submit({ intent: 'abandon' }, { method: 'post' });
     },
     /** `onSubmit` of every manage form (they post through the `manage` fetcher themselves). */
     manageSubmitted(event: FormEvent<HTMLFormElement>) {

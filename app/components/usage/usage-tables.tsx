@@ -8,7 +8,7 @@ const num = 'px-3 py-2 text-right text-sm tabular-nums text-slate-800';
 /** The chart's numbers as a table (for screen readers, and for people who prefer one). */
 export function DailyTable({ days, allowance }: { days: DayPoint[]; allowance: number | null }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200">
         <caption className="sr-only">API calls per day this period</caption>
         <thead>
@@ -54,7 +54,7 @@ export function KeyTable({
   total: number;
 }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200">
         <caption className="sr-only">API calls this period by API key</caption>
         <thead>
@@ -92,7 +92,7 @@ export function KeyTable({
 
 export function HistoryTable({ history }: { history: { firstDay: string; lastDay: string; calls: number }[] }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200">
         <caption className="sr-only">API calls in the last 6 periods</caption>
         <thead>

@@ -26,8 +26,9 @@ export function merchantHeader(backUrl: string | null, backLabel = 'Back'): Html
   return html`<div class="merchant">
     ${
       backUrl
-        ? html`<a class="back" href="${backUrl}" aria-label="${backLabel}"
-            ><span aria-hidden="true">←</span> ${logo} <span style="color:var(--text);font-weight:600">${name}</span></a
+        ? html`<a class="back" href="${backUrl}"
+            ><span aria-hidden="true">←</span><span class="sr-only">${backLabel}:</span> ${logo}
+            <span style="color:var(--text);font-weight:600">${name}</span></a
           >`
         : html`${logo}<span>${name}</span>`
     }<span class="testbadge">Test mode</span>
@@ -92,14 +93,14 @@ function statusPage(s: Session, title: string, text: string): RawResponse {
   return RawResponse.html(
     page(
       title,
-      html`<div class="center">
+      html`<main class="center">
         ${merchantHeader(null)}
         <div class="card">
           <h1>${title}</h1>
           <p class="muted">${text}</p>
           ${s.cancel_url && s.status !== 'complete' ? html`<a class="btn secondary" href="${s.cancel_url}">Return to ${businessName()}</a>` : ''}
         </div>
-      </div>`,
+      </main>`,
     ),
     s.status === 'complete' ? 200 : 410,
   );
@@ -117,12 +118,12 @@ export function registerCheckoutPages(app: EmulatorApp, completeCheckoutSession:
         return RawResponse.html(
           page(
             'Checkout',
-            html`<div class="center">
+            html`<main class="center">
               <div class="card">
                 <h1>Something went wrong</h1>
                 <p class="muted">This checkout link is invalid.</p>
               </div>
-            </div>`,
+            </main>`,
           ),
           404,
         );
@@ -220,8 +221,14 @@ export function registerCheckoutPages(app: EmulatorApp, completeCheckoutSession:
         subtotal,
         dueToday,
       };
-      const body = html`<div class="split">
-          <div class="left"><div class="col">${merchantHeader(s.cancel_url, 'Back to the merchant')}${heading}${summary}</div></div>
+      const body = html`<main class="split">
+          <div class="left">
+            <div class="col">
+              ${merchantHeader(s.cancel_url, 'Back to the merchant')}
+              <h1 class="sr-only">Checkout</h1>
+              ${heading}${summary}
+            </div>
+          </div>
           <div class="right">
             <div class="col">
               <form id="checkout" novalidate>
@@ -253,7 +260,7 @@ export function registerCheckoutPages(app: EmulatorApp, completeCheckoutSession:
               <div class="footer"><span>Powered by the Stripe emulator</span><span>Test mode — no real charges</span></div>
             </div>
           </div>
-        </div>
+        </main>
         <script src="/js/stripe.js"></script>
         <script>
           window.__checkout = ${jsonScript(config)};

@@ -74,13 +74,15 @@ export function interval(recurring: { interval: string; interval_count: number }
 }
 
 const STYLES = `
-:root { --primary: #635bff; --text: #1a1f36; --muted: #697386; --border: #e3e8ee; --bg: #f6f9fc; --danger: #df1b41; --ok: #0e6245; --radius: 6px; }
+:root { --primary: #635bff; --link: #4f46e5; --text: #1a1f36; --muted: #697386; --border: #e3e8ee; --bg: #f6f9fc; --danger: #df1b41; --ok: #0e6245; --radius: 6px; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 html, body { margin: 0; }
 body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Ubuntu, sans-serif; color: var(--text);
   background: #fff; font-size: 15px; line-height: 1.45; -webkit-font-smoothing: antialiased; }
-a { color: var(--primary); text-decoration: none; } a:hover { text-decoration: underline; }
+a { color: var(--link); text-decoration: none; }
+a:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible { outline: 2px solid var(--link); outline-offset: 2px; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; } a:hover { text-decoration: underline; }
 .testbadge { display: inline-block; font-size: 11px; font-weight: 700; letter-spacing: .04em; text-transform: uppercase; color: #a04100;
   background: #ffde92; border-radius: 4px; padding: 2px 6px; vertical-align: middle; margin-left: 8px; }
 .split { display: grid; grid-template-columns: 1fr 1fr; min-height: 100vh; }
@@ -127,7 +129,9 @@ input.txt:focus { border-color: var(--primary); box-shadow: 0 0 0 3px rgba(99,91
 .pill.orange { background: #fcedb9; color: #a82c00; }
 .pill.red { background: #ffe7f2; color: #b3093c; }
 .card { border: 1px solid var(--border); border-radius: 8px; padding: 20px; margin-bottom: 20px; background: #fff; }
-.row { display: flex; justify-content: space-between; align-items: center; gap: 12px; }
+.row { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: 12px; }
+.row > * { min-width: 0; overflow-wrap: anywhere; }
+.scroll-x { overflow-x: auto; }
 .stack > * + * { margin-top: 10px; }
 table.tbl { width: 100%; border-collapse: collapse; font-size: 14px; }
 table.tbl th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; padding: 8px 0; border-bottom: 1px solid var(--border); }
@@ -143,7 +147,7 @@ table.tbl td.r, table.tbl th.r { text-align: right; }
 .plan { display: flex; justify-content: space-between; align-items: center; gap: 12px; border: 1px solid var(--border); border-radius: 8px; padding: 14px 16px; }
 .plan + .plan { margin-top: 10px; }
 .plan.current { border-color: var(--primary); box-shadow: 0 0 0 1px var(--primary); }
-.pm { display: flex; align-items: center; gap: 10px; }
+.pm { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; }
 .brand { display: inline-flex; align-items: center; justify-content: center; min-width: 40px; height: 24px; border-radius: 4px; background: #1434cb;
   color: #fff; font-size: 10px; font-weight: 700; text-transform: uppercase; padding: 0 6px; }
 .brand.mastercard { background: #252525; } .brand.amex { background: #2e77bc; } .brand.discover { background: #f48120; }

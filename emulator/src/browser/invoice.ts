@@ -21,12 +21,12 @@ export function registerInvoicePages(app: EmulatorApp): void {
         return RawResponse.html(
           page(
             'Invoice',
-            html`<div class="center">
+            html`<main class="center">
               <div class="card">
                 <h1>Invoice not found</h1>
                 <p class="muted">This invoice link is invalid.</p>
               </div>
-            </div>`,
+            </main>`,
           ),
           404,
         );
@@ -44,11 +44,11 @@ export function registerInvoicePages(app: EmulatorApp): void {
               : inv.due_date
                 ? html`<span class="pill orange">Due ${date(inv.due_date)}</span>`
                 : html`<span class="pill orange">Open</span>`;
-      const body = html`<div class="split">
+      const body = html`<main class="split">
         <div class="left">
           <div class="col">
             ${merchantHeader(null)}
-            <div class="muted">Invoice ${inv.number ?? inv.id}</div>
+            <h1 class="muted" style="font-size:15px;font-weight:400">Invoice ${inv.number ?? inv.id}</h1>
             <div class="big" id="amount">${money(payable ? inv.amount_remaining : inv.total, inv.currency)}</div>
             <div style="margin:6px 0 20px">${statusText}</div>
             <div class="card stack">
@@ -111,7 +111,7 @@ export function registerInvoicePages(app: EmulatorApp): void {
             }
           </div>
         </div>
-      </div>`;
+      </main>`;
       return RawResponse.html(page(`Invoice ${inv.number ?? inv.id}`, body));
     },
   });

@@ -87,12 +87,12 @@ export function registerPortalPages(app: EmulatorApp): void {
     RawResponse.html(
       page(
         'Billing portal',
-        html`<div class="center">
+        html`<main class="center">
           <div class="card">
             <h1>This link has expired</h1>
             <p class="muted">Return to the merchant's website to open the billing portal again.</p>
           </div>
-        </div>`,
+        </main>`,
       ),
       404,
     );
@@ -300,31 +300,33 @@ export function registerPortalPages(app: EmulatorApp): void {
               <div class="card">
                 ${
                   invoices.length
-                    ? html`<table class="tbl">
-                        <thead>
-                          <tr>
-                            <th>Date</th>
-                            <th>Amount</th>
-                            <th>Status</th>
-                            <th class="r"></th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          ${invoices.map(
-                            (i) =>
-                              html`<tr>
-                                <td>${date(i.status_transitions?.finalized_at ?? i.created)}</td>
-                                <td>${money(i.total, i.currency)}</td>
-                                <td>
-                                  <span class="pill ${i.status === 'paid' ? 'green' : i.status === 'open' ? 'orange' : ''}"
-                                    >${i.status === 'paid' ? 'Paid' : i.status === 'open' ? 'Open' : i.status === 'void' ? 'Void' : i.status === 'uncollectible' ? 'Uncollectible' : i.status}</span
-                                  >
-                                </td>
-                                <td class="r">${i.hosted_invoice_url ? html`<a href="${i.hosted_invoice_url}">View</a>` : ''}</td>
-                              </tr>`,
-                          )}
-                        </tbody>
-                      </table>`
+                    ? html`<div class="scroll-x" tabindex="0" role="region" aria-label="Invoice history">
+                        <table class="tbl">
+                          <thead>
+                            <tr>
+                              <th>Date</th>
+                              <th>Amount</th>
+                              <th>Status</th>
+                              <th class="r"><span class="sr-only">Invoice</span></th>
+                            </tr>
+                          </thead>
+                          <tbody>
+                            ${invoices.map(
+                              (i) =>
+                                html`<tr>
+                                  <td>${date(i.status_transitions?.finalized_at ?? i.created)}</td>
+                                  <td>${money(i.total, i.currency)}</td>
+                                  <td>
+                                    <span class="pill ${i.status === 'paid' ? 'green' : i.status === 'open' ? 'orange' : ''}"
+                                      >${i.status === 'paid' ? 'Paid' : i.status === 'open' ? 'Open' : i.status === 'void' ? 'Void' : i.status === 'uncollectible' ? 'Uncollectible' : i.status}</span
+                                    >
+                                  </td>
+                                  <td class="r">${i.hosted_invoice_url ? html`<a href="${i.hosted_invoice_url}">View</a>` : ''}</td>
+                                </tr>`,
+                            )}
+                          </tbody>
+                        </table>
+                      </div>`
                     : html`<p class="muted" style="margin:0">No invoices yet.</p>`
                 }
               </div>`
@@ -343,10 +345,11 @@ export function registerPortalPages(app: EmulatorApp): void {
           <p style="margin-top:28px"><a href="${s.return_url ?? '#'}" id="return-link">← Return to ${businessName()}</a></p>
           <div class="footer" style="margin-top:60px"><span>Powered by the Stripe emulator</span></div>
         </div>
-        <div class="right">
-          ${notice ? html`<div class="msg ok" role="status">${notice}</div>` : ''}${error ? html`<div class="msg error" role="alert">${error}</div>` : ''}
-          ${main}
-        </div>
+        <main class="right">
+          <h1>Billing</h1>
+          <div aria-live="polite">${notice ? html`<div class="msg ok" role="status">${notice}</div>` : ''}</div>
+          ${error ? html`<div class="msg error" role="alert">${error}</div>` : ''} ${main}
+        </main>
       </div>`;
       return RawResponse.html(page(`${businessName()} — Billing`, body));
     },
