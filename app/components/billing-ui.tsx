@@ -55,6 +55,25 @@ export function CardGlyph({ brand }: { brand: string }) {
   );
 }
 
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab from the last control goes to the first and Shift+Tab back again, never to the browser's own UI. */
+function keepTabInside(event: React.KeyboardEvent<HTMLDialogElement>) {
+  if (event.key !== 'Tab') return;
+  const controls = [...event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const first = controls[0];
+  const last = controls.at(-1);
+  if (!first || !last) return;
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 /**
  * The one modal dialog: the native `<dialog>` opened with `showModal()`, so the browser moves focus in,
  * keeps Tab inside, closes on Escape and makes the rest of the page inert; `::backdrop` dims the whole
@@ -108,6 +127,7 @@ export function Dialog({
     <dialog
       ref={ref}
       aria-labelledby={titleId}
+      onKeyDown={keepTabInside}
       className="w-[calc(100%-2rem)] max-w-md rounded-xl bg-white p-6 text-slate-900 shadow-xl backdrop:bg-slate-900/50"
     >
       {open ? (
