@@ -56,7 +56,7 @@ export function CardGlyph({ brand }: { brand: string }) {
 }
 
 const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /** Tab from the last control goes to the first and Shift+Tab back again, never to the browser's own UI. */
 function keepTabInside(event: React.KeyboardEvent<HTMLDialogElement>) {
