@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import axe from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
@@ -105,7 +106,7 @@ export interface A11yViolation {
   nodes: string[];
 }
 
-const AXE_SOURCE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+const AXE_SOURCE = axe.source;
 
 /**
  * Runs axe-core on the page as it is now, its frames included (the card form, the 3D Secure
@@ -118,8 +119,8 @@ export async function axeCheck(page: Page): Promise<A11yViolation[]> {
     type AxeResult = {
       violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
     };
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResult> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'], iframes: true });
+    const runner = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResult> } }).axe;
+    const result = await runner.run(document, { resultTypes: ['violations'], iframes: true });
     return result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => ({
