@@ -1,3 +1,4 @@
+// Over 500 lines: every subscription action (start, confirm, cancel, reactivate, pause, resume, portal, abandon) shares one lock and one sync path.
 /**
  * Subscribing and managing a subscription, owner-scoped: every function takes the signed-in user's
  * id and finds the Stripe objects from it; no Stripe id ever comes from the browser. Each Stripe
