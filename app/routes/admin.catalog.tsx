@@ -1,15 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, useActionData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { CatalogAction } from '~/forms/admin.server';
 import { catalogueState } from '~/admin/catalog.server';
 import { requireAdmin } from '~/admin/guard.server';
 import { StatusBadge, td, th } from '~/admin/ui';
 import { Alert, PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Catalogue · Admin · Acme Cloud' }];
-
-const ActionSchema = z.object({ intent: z.literal('check', { error: 'Use “Compare with Stripe” to check the catalogue.' }) });
 
 const WORDS: Record<string, string> = {
   created: 'would be created',
@@ -27,7 +25,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   await requireAdmin(request);
-  const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = CatalogAction.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return data({ ok: false as const, message: parsed.error.issues[0]!.message, rows: null }, { status: 400 });
   try {
     const { rows, changes } = await catalogueState();

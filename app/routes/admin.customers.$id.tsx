@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { CustomerAction, CustomerId } from '~/forms/admin.server';
 import { getAdminCustomer, resyncCustomer } from '~/admin/customers.server';
 import { reportCustomerDrift, type Difference } from '~/admin/drift.server';
 import { requireAdmin } from '~/admin/guard.server';
@@ -11,15 +11,10 @@ import { formatMoney } from '~/lib/money';
 
 export const meta: MetaFunction = () => [{ title: 'Customer · Admin · Acme Cloud' }];
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'That is not a customer id.');
-const ActionSchema = z.object({
-  intent: z.enum(['resync', 'drift'], { error: 'Choose “Resync from Stripe” or “Check drift”.' }),
-});
-
 const ms = (d: Date | null | undefined) => (d ? d.getTime() : null);
 
 function load(id: string | undefined) {
-  const parsed = IdSchema.safeParse(id);
+  const parsed = CustomerId.safeParse(id);
   const view = parsed.success ? getAdminCustomer(parsed.data) : null;
   if (!view) throw new Response('No such customer in the mirror.', { status: 404 });
   return view;
@@ -92,7 +87,7 @@ type ActionResult =
 export async function action({ request, params }: ActionFunctionArgs) {
   const actor = await requireAdmin(request);
   const view = load(params.id);
-  const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = CustomerAction.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success)
     return data<ActionResult>({ ok: false, intent: null, message: parsed.error.issues[0]!.message, drift: null }, { status: 400 });
   const { intent } = parsed.data;

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
+import { CustomerSearch } from '~/forms/admin.server';
 import { searchCustomers } from '~/admin/customers.server';
 import { noAdminAction, requireAdmin } from '~/admin/guard.server';
 import { SearchBox, StatusBadge, td, th } from '~/admin/ui';
@@ -9,15 +9,10 @@ import { Alert, PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Customers · Admin · Acme Cloud' }];
 
-const QuerySchema = z.object({
-  q: z.string().max(200, 'Search for at most 200 characters.').default(''),
-  page: z.coerce.number().int('The page is a whole number.').min(1, 'Pages start at 1.').max(10_000, 'That page is too far.').default(1),
-});
-
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request);
   const params = Object.fromEntries(new URL(request.url).searchParams);
-  const parsed = QuerySchema.safeParse(params);
+  const parsed = CustomerSearch.safeParse(params);
   if (!parsed.success) {
     return data(
       { q: String(params.q ?? '').slice(0, 200), page: 1, hits: [], hasMore: false, error: parsed.error.issues[0]!.message },

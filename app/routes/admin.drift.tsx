@@ -2,15 +2,13 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
 import { useEffect } from 'react';
-import { z } from 'zod';
+import { DriftAction } from '~/forms/admin.server';
 import { latestDriftJob, startDriftAll, type DriftAllResult } from '~/admin/drift.server';
 import { requireAdmin } from '~/admin/guard.server';
 import { Section, StatusBadge, td, th, utc } from '~/admin/ui';
 import { Alert, PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Drift · Admin · Acme Cloud' }];
-
-const ActionSchema = z.object({ intent: z.literal('start', { error: 'Use “Check every customer” to start a drift report.' }) });
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request);
@@ -34,7 +32,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireAdmin(request);
-  const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = DriftAction.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return data({ ok: false, message: parsed.error.issues[0]!.message }, { status: 400 });
   const { started, jobId } = startDriftAll({ actor });
   return started

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
+import { EmailsQuery } from '~/forms/admin.server';
 import { getOutboxMessage, listOutbox } from '~/admin/emails.server';
 import { OUTBOX_VIEWS } from '~/admin/views';
 import { noAdminAction, requireAdmin } from '~/admin/guard.server';
@@ -9,15 +9,9 @@ import { PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Emails · Admin · Acme Cloud' }];
 
-const QuerySchema = z.object({
-  status: z.enum(OUTBOX_VIEWS, { error: 'Choose all, pending, sending, sent or failed.' }).default('all'),
-  before: z.coerce.number().int().positive('That page link is malformed.').optional(),
-  id: z.coerce.number().int().positive('That is not an outbox message number.').optional(),
-});
-
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request);
-  const parsed = QuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  const parsed = EmailsQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) throw new Response(parsed.error.issues[0]!.message, { status: 400 });
   const { status, before, id } = parsed.data;
   const page = listOutbox({ view: status, before: before ?? null });

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { z } from 'zod';
+import { WebhooksAction, WebhooksQuery } from '~/forms/admin.server';
 import { requireAdmin } from '~/admin/guard.server';
 import { duration, StatusBadge, td, th, utc } from '~/admin/ui';
 import { INBOX_VIEWS } from '~/admin/views';
@@ -10,30 +10,10 @@ import { Alert, PageHeader } from '~/components/app-shell';
 
 export const meta: MetaFunction = () => [{ title: 'Webhooks · Admin · Acme Cloud' }];
 
-const QuerySchema = z.object({
-  status: z.enum(INBOX_VIEWS, { error: 'Choose failed, pending, processed or ignored.' }).default('failed'),
-  before: z
-    .string()
-    .regex(/^\d{1,15}:[A-Za-z0-9_]{1,100}$/, 'That page link is malformed; start again from the first page.')
-    .optional(),
-});
-
-const ActionSchema = z.discriminatedUnion(
-  'intent',
-  [
-    z.object({
-      intent: z.literal('replay'),
-      eventId: z.string().regex(/^evt_[A-Za-z0-9_]{1,100}$/, 'That is not a Stripe event id (evt_…).'),
-    }),
-    z.object({ intent: z.literal('replay-failed') }),
-  ],
-  { error: 'Choose “Replay” on one event or “Replay all failed”.' },
-);
-
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAdmin(request);
   const params = Object.fromEntries(new URL(request.url).searchParams);
-  const parsed = QuerySchema.safeParse(params);
+  const parsed = WebhooksQuery.safeParse(params);
   if (!parsed.success) throw new Response(parsed.error.issues[0]!.message, { status: 400 });
   const { status, before } = parsed.data;
   const [at, id] = before ? before.split(':') : [];
@@ -52,7 +32,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const actor = await requireAdmin(request);
-  const parsed = ActionSchema.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = WebhooksAction.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return data({ ok: false, message: parsed.error.issues[0]!.message }, { status: 400 });
   const outcome = parsed.data.intent === 'replay' ? replayEvent({ actor, eventId: parsed.data.eventId }) : replayAllFailed({ actor });
   return outcome.ok
