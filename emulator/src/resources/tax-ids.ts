@@ -64,13 +64,14 @@ function createTaxId(ctx: Ctx, params: { type: string; value: string }, customer
     verification: VERIFIED_TYPES.has(params.type) ? { status: 'pending', verified_address: null, verified_name: null } : null,
   };
   ctx.store.put('tax_id', t as never);
-  ctx.emit(customer ? 'customer.tax_id.created' : 'tax_id.created', t as never);
+  // Only a customer's tax IDs have events at the pinned version (customer.tax_id.*); the account's own have none.
+  if (customer) ctx.emit('customer.tax_id.created', t as never);
   return t;
 }
 
 function deleteTaxId(ctx: Ctx, t: Stripe.TaxId): { id: string; object: string; deleted: true } {
   const tomb = { id: t.id, object: 'tax_id', deleted: true as const };
-  ctx.emit(t.customer ? 'customer.tax_id.deleted' : 'tax_id.deleted', t as never);
+  if (t.customer) ctx.emit('customer.tax_id.deleted', t as never);
   ctx.store.delete('tax_id', t.id, tomb);
   return tomb;
 }

@@ -1,7 +1,7 @@
 /** Invoice items: create, retrieve, list, update, delete. */
 import type Stripe from 'stripe';
-import { applyMetadata, errors, listParams, p, previousAttributes, type EmulatorApp } from '../../core';
-import { clone, idOf } from '../util';
+import { applyMetadata, errors, listParams, p, type EmulatorApp } from '../../core';
+import { idOf } from '../util';
 import type { LineSpec } from '../engine/context';
 import { createInvoiceItem } from '../engine/invoices';
 import { lineFromSpec, recomputeDraft } from '../engine/lines';
@@ -107,14 +107,12 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
             'invoice_not_editable',
           );
       }
-      const before = clone(ii);
+      // Stripe has no invoiceitem.updated event at the pinned version: an update emits nothing.
       if (params.amount !== undefined) ii.amount = params.amount;
       if (params.description !== undefined) ii.description = params.description;
       if (params.metadata !== undefined) ii.metadata = applyMetadata(ii.metadata, params.metadata);
       if (params.discountable !== undefined) ii.discountable = params.discountable;
       store.put('invoiceitem', ii as never);
-      const prev = previousAttributes(before as never, ii as never);
-      if (prev) ctx.emit('invoiceitem.updated', ii as never, prev);
       return ii;
     },
   );

@@ -173,8 +173,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
           };
           next.net_amount = next.amount;
           store.put('invoiceitem', next as never);
-          const prev = previousAttributes(ii, next);
-          if (prev) ctx.emit('invoiceitem.updated', next as never, prev);
+          // No event: there is no invoiceitem.updated at the pinned version.
           const rebuilt = lineFromSpec(b, specFromInvoiceItem(b, next), inv.id, inv.currency, []);
           inv.lines.data = inv.lines.data.map((x) => (x.id === line.id ? { ...rebuilt, id: line.id } : x));
         });
