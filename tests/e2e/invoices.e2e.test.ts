@@ -123,17 +123,22 @@ describe('invoices', () => {
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.waitForURL(/cursor=a\./);
     await settled(page);
+    // Idle router, but the new rows may not be drawn yet: the second page has 3 (27 one-off invoices + the subscription's first = 28).
+    await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(3);
     const secondPage = await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    expect(secondPage).toHaveLength(3); // 27 one-off invoices + the subscription's first = 28
+    expect(secondPage).toHaveLength(3);
     expect(new Set([...firstPage, ...secondPage]).size).toBe(28);
     await page.getByRole('link', { name: '← Previous' }).click();
     await page.waitForURL(/cursor=b\./);
     await settled(page);
+    await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(25);
     expect(await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(firstPage);
 
     await page.getByRole('link', { name: 'Paid', exact: true }).click();
     await page.waitForURL(/status=paid/);
     await settled(page);
+    // The router is idle a moment before React has drawn the filtered page: wait for what only that page shows.
+    await expect.poll(() => page.getByRole('link', { name: 'Paid', exact: true }).getAttribute('aria-current')).toBe('page');
     const badges = await page.getByTestId('invoice-history').getByTestId('status-badge').allTextContents();
     expect(badges.length).toBe(25);
     expect(new Set(badges)).toEqual(new Set(['Paid']));
