@@ -11,7 +11,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIfNeeded } from '../../scripts/build-if-needed';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp';
 import { assertNoConsoleErrors, hydrated, launch, newPage, screenshot, signUp, submit } from './browser';
+import { freePort } from '../helpers/ports';
 
 let browser: Browser;
 let smtp: SmtpListener;
@@ -30,17 +30,6 @@ let appUrl: string;
 let emulatorUrl: string;
 let stripe: Stripe;
 let output = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   buildIfNeeded();
