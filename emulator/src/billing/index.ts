@@ -13,6 +13,7 @@ import { register as alerts } from './routes/alerts';
 import { register as billingPortal } from './routes/billing-portal';
 import { register as checkout, type CompleteCheckoutSession } from './routes/checkout';
 import { register as coupons } from './routes/coupons';
+import { register as creditGrants } from './routes/credit-grants';
 import { register as creditNotes } from './routes/credit-notes';
 import { register as discounts } from './routes/discounts';
 import { register as invoiceItems } from './routes/invoice-items';
@@ -63,6 +64,7 @@ export function register(app: EmulatorApp): BillingModule {
   meters(app, rt);
   meterEventAdjustments(app, rt);
   alerts(app, rt);
+  creditGrants(app, rt);
   const { completeCheckoutSession } = checkout(app, rt);
   billingPortal(app);
 

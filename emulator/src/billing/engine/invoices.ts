@@ -9,6 +9,7 @@ import { applyBalance } from '../invoice-math';
 import { apiList, DAY, dec, decOrNull, idOf } from '../util';
 import { type Billing, type Sub, type Inv, type LineSpec } from './context';
 import { clockOfCustomer, nowForCustomer } from './clock';
+import { applyCredits, reinstateCredits } from './credits';
 import { defaultPaymentMethod, getInvoice, getSub, invState, setInvState } from './lookups';
 import { buildInvoice, type BuildInvoiceOpts, recomputeDraft, specFromInvoiceItem } from './lines';
 
@@ -104,6 +105,7 @@ export function finalize(b: Billing, inv: Inv, at: number): Inv {
   const customer = idOf(inv.customer as string)!;
   const c = b.host.getCustomer(customer);
   recomputeDraft(b, inv);
+  applyCredits(b, inv, at);
   const bal = applyBalance(inv.total, c?.balance ?? 0);
   inv.starting_balance = bal.starting_balance;
   inv.ending_balance = bal.ending_balance;
@@ -301,6 +303,7 @@ export function voidInvoice(b: Billing, inv: Inv, at: number): Inv {
   }
   b.store.put('invoice', inv as never);
   b.host.emit('invoice.voided', inv);
+  reinstateCredits(b, inv, at);
   return inv;
 }
 
