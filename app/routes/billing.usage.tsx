@@ -4,7 +4,7 @@ import { requireUser } from '~/auth/session.server';
 import { PageHeader } from '~/components/app-shell';
 import { longDate, n } from '~/components/usage/format';
 import { UsageAlert, UsageBar } from '~/components/usage/usage-bar';
-import { CumulativeLine, DailyBars } from '~/components/usage/usage-charts';
+import { CumulativeLine, DailyBars } from '~/components/usage/lazy-charts';
 import { DailyTable, HistoryTable, KeyTable } from '~/components/usage/usage-tables';
 import { formatMoney } from '~/lib/money';
 import { getUsageSummary } from '~/usage/summary.server';
