@@ -28,6 +28,7 @@ import {
 import { getBillingOverview, isTrialStart } from './overview.server';
 import { syncCustomer, syncObject } from './sync.server';
 import type { Tone } from './status';
+import { meteredTerms, unitPriceWords, usageWords } from './usage-line';
 
 export interface Badge {
   label: string;
@@ -214,7 +215,7 @@ export function invoiceHistory({
 interface InvoiceLineView {
   id: string;
   description: string;
-  /** "12,345 calls × $0.01" for usage, "2 × $15.00" for seats, null for a single unit. */
+  /** "12,345 calls × $0.01 beyond 10,000 included" for usage (app/billing/usage-line.ts), "2 × $15.00" for seats, null for a single unit. */
   quantityWords: string | null;
   period: string | null;
   amount: number;
@@ -252,34 +253,28 @@ export interface InvoiceDetail {
   canPay: boolean;
 }
 
-/** Unit price in minor units (a decimal string: usage prices may be fractions of a cent) as money. */
-function unitMoney(decimal: string | null, currency: string): string | null {
-  if (!decimal) return null;
-  const n = Number(decimal);
-  if (!Number.isFinite(n)) return null;
-  if (Number.isInteger(n)) return formatMoney(n, currency);
-  // Fractions of a cent: show as many decimals as the price has (e.g. $0.005).
-  return `$${(n / 100).toFixed(Math.min(6, (decimal.split('.')[1]?.length ?? 0) + 2))}`;
-}
-
 function lineView(line: InvoiceLineRow, invoice: InvoiceRow, priceMap: Map<string, PriceRow>): InvoiceLineView {
   const price = line.priceId ? priceMap.get(line.priceId) : undefined;
   const usage = price?.usageType === 'metered';
-  const unit =
-    unitMoney(line.unitAmountDecimal, invoice.currency) ??
-    (price?.unitAmount != null ? formatMoney(price.unitAmount, invoice.currency) : null);
   const qty = line.quantity ?? null;
-  const quantityWords = usage
-    ? `${(qty ?? 0).toLocaleString('en-US')} ${METERED.price.per}${qty === 1 ? '' : 's'}${unit ? ` × ${unit}` : ''}`
-    : qty !== null && qty !== 1 && unit && !line.proration
-      ? `${qty.toLocaleString('en-US')} × ${unit}`
-      : null;
   const plan = planNameOf(price);
-  const fallback = line.proration
-    ? `${line.amount < 0 ? 'Unused time on' : 'Remaining time on'} ${plan ?? 'your plan'}`
-    : usage
-      ? `${METERED.name} usage`
-      : (plan ?? 'Item');
+  if (usage) {
+    // Stripe's own description of a tiered usage line is terse ("API calls: 22,345 × tiers"): the words say it.
+    return {
+      id: line.id,
+      description: METERED.name,
+      quantityWords: usageWords({ calls: qty ?? 0, terms: meteredTerms(price.tiers), unit: METERED.price.per, currency: invoice.currency }),
+      period: periodWords(line.periodStart, line.periodEnd),
+      amount: line.amount,
+      proration: line.proration,
+      usage,
+    };
+  }
+  const unit =
+    unitPriceWords(line.unitAmountDecimal, invoice.currency) ??
+    (price?.unitAmount != null ? formatMoney(price.unitAmount, invoice.currency) : null);
+  const quantityWords = qty !== null && qty !== 1 && unit && !line.proration ? `${qty.toLocaleString('en-US')} × ${unit}` : null;
+  const fallback = line.proration ? `${line.amount < 0 ? 'Unused time on' : 'Remaining time on'} ${plan ?? 'your plan'}` : (plan ?? 'Item');
   return {
     id: line.id,
     description: line.description ?? fallback,
@@ -484,8 +479,8 @@ export interface NextInvoice {
   date: string;
   /** The account credit it uses (already taken off `amount`). */
   credit: number;
-  /** Its lines as Stripe previewed them; empty when only the amount is known. */
-  lines: { description: string; amount: number; period: string | null }[];
+  /** Its lines as Stripe previewed them (usage so far in words); empty when only the amount is known. */
+  lines: { description: string; quantityWords: string | null; amount: number; period: string | null }[];
 }
 
 /**
@@ -503,11 +498,18 @@ export function nextInvoice({ userId }: { userId: string }): NextInvoice | null 
       credit: Math.max(0, stored.total - stored.amountDue),
       currency: stored.currency,
       date: stored.billsAt.toISOString(),
-      lines: stored.lines.map((l) => ({
-        description: l.description ?? planNameOf(l.priceId ? priceMap.get(l.priceId) : undefined) ?? 'Item',
-        amount: l.amount,
-        period: periodWords(l.periodStart ? new Date(l.periodStart * 1000) : null, l.periodEnd ? new Date(l.periodEnd * 1000) : null),
-      })),
+      lines: stored.lines.map((l) => {
+        const price = l.priceId ? priceMap.get(l.priceId) : undefined;
+        const usage = price?.usageType === 'metered';
+        return {
+          description: usage ? `${METERED.name} so far` : (l.description ?? planNameOf(price) ?? 'Item'),
+          quantityWords: usage
+            ? usageWords({ calls: l.quantity ?? 0, terms: meteredTerms(price.tiers), unit: METERED.price.per, currency: stored.currency })
+            : null,
+          amount: l.amount,
+          period: periodWords(l.periodStart ? new Date(l.periodStart * 1000) : null, l.periodEnd ? new Date(l.periodEnd * 1000) : null),
+        };
+      }),
     };
   }
   return estimate ? { ...estimate, lines: [] } : null;

@@ -122,7 +122,7 @@ export async function fetchSnapshot(kind: SyncKind, id: string): Promise<Snapsho
     case 'product':
       return { kind, id, object: await orNull(s.products.retrieve(id)) };
     case 'price':
-      return { kind, id, object: await orNull(s.prices.retrieve(id)) };
+      return { kind, id, object: await orNull(s.prices.retrieve(id, { expand: ['tiers'] })) };
   }
 }
 
@@ -411,6 +411,13 @@ function writePrice(tx: Tx, price: Stripe.Price, fetchedAt: Date) {
     intervalCount: price.recurring?.interval_count ?? null,
     usageType: price.recurring?.usage_type ?? null,
     meterId: price.recurring?.meter ?? null,
+    tiers:
+      price.tiers?.map((t) => ({
+        upTo: t.up_to,
+        unitAmount: t.unit_amount,
+        unitAmountDecimal: decimalString(t.unit_amount_decimal),
+        flatAmount: t.flat_amount,
+      })) ?? null,
     deleted: false,
     stripeCreated: toDate(price.created),
     syncedAt: fetchedAt,

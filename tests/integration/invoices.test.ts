@@ -4,13 +4,18 @@
  * owner check on every invoice route, the PDF streamed through, and paying an open invoice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCatalog } from '~/billing/catalog.server';
+import { ensureCatalog, priceByLookupKey } from '~/billing/catalog.server';
 import { ensureStripeCustomer } from '~/billing/customers.server';
 import { invoiceDetail, invoiceHistory, nextInvoice, parseCursor } from '~/billing/invoices.server';
 import { completeSubscription, startSubscription } from '~/billing/subscriptions.server';
 import { getUpcomingInvoice } from '~/billing/queries.server';
 import { syncCustomer, syncObject } from '~/billing/sync.server';
 import { getUserByEmail } from '~/auth/users.server';
+import { ownerMetadata } from '~/billing/owner.server';
+import { db } from '~/db/client.server';
+import { ensureMeteredItems } from '~/usage/metered-items.server';
+import { users } from '~/db/schema';
+import { and, eq, isNull } from 'drizzle-orm';
 import { loader as historyLoader } from '~/routes/billing.invoices._index';
 import { action as invoiceAction, loader as invoiceLoader } from '~/routes/billing.invoices.$id';
 import { loader as pdfLoader } from '~/routes/billing.invoices.$id.pdf';
@@ -253,6 +258,70 @@ describe('one invoice', () => {
     );
     expect(done.data).toMatchObject({ ok: true, message: 'Payment received. Thank you!' });
     expect(invoiceDetail({ userId: user.id, invoiceId })).toMatchObject({ badge: { label: 'Paid' }, amountRemaining: 0 });
+  });
+});
+
+describe('usage lines', () => {
+  it('words a metered line from its price’s tiers: the calls beyond the included ones at the paid tier’s price, or "within"', async () => {
+    const email = `inv-usage-${Date.now()}-${n++}@example.com`;
+    await settle(() =>
+      signupAction({ request: formRequest('/signup', { name: 'Usage', email, password: 'invoice-password-1' }), params: {}, context: {} }),
+    );
+    const user = getUserByEmail(email)!;
+    // The customer lives on its own test clock, so its renewals do not move this file's other customers. The
+    // user row is linked to it the way a backfill links an existing customer; the app subscribes it as usual.
+    const { now } = (await h.control('GET', '/clock')) as { now: number };
+    const clock = await h.stripe.testHelpers.testClocks.create({ frozen_time: now, name: 'usage words' });
+    const customer = await h.stripe.customers.create({ email, name: 'Usage', metadata: ownerMetadata(user.id), test_clock: clock.id });
+    db()
+      .update(users)
+      .set({ stripeCustomerId: customer.id })
+      .where(and(eq(users.id, user.id), isNull(users.stripeCustomerId)))
+      .run();
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: `nonce-usage-${n++}` });
+    if (started.kind !== 'needs_payment') throw new Error('expected a payment step');
+    await h.stripe.paymentIntents.confirm(started.step.clientSecret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+    await completeSubscription({ userId: user.id });
+    // The usage reporter's round that gives a monthly subscription its plan's metered price.
+    const [sub] = (await h.stripe.subscriptions.list({ customer: customer.id })).data;
+    expect(await ensureMeteredItems({ subscriptionIds: [sub!.id] })).toEqual([
+      { subscriptionId: sub!.id, action: 'added', lookupKey: 'api_calls_starter_monthly' },
+    ]);
+    // 22,345 calls in the first month (Starter includes 10,000), none in the second.
+    await h.stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '22345' } });
+    // The next invoice (Stripe's preview, mirrored) has the usage so far in the same words.
+    await syncCustomer(customer.id);
+    expect(nextInvoice({ userId: user.id })!.lines).toContainEqual(
+      expect.objectContaining({
+        description: 'API calls so far',
+        quantityWords: '12,345 calls × $0.01 beyond 10,000 included',
+        amount: 12_345,
+      }),
+    );
+    let at = clock.frozen_time;
+    for (const month of [1, 2]) {
+      at += (month === 1 ? 31 : 30) * 86_400 + 7200;
+      await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: at });
+      await expect.poll(async () => (await h.stripe.testHelpers.testClocks.retrieve(clock.id)).status).toBe('ready');
+    }
+    await syncCustomer(customer.id);
+
+    const renewals = (await h.stripe.invoices.list({ customer: customer.id })).data
+      .filter((i) => i.billing_reason === 'subscription_cycle')
+      .sort((a, b) => a.created - b.created);
+    expect(renewals).toHaveLength(2);
+    const usageLine = (invoiceId: string) => invoiceDetail({ userId: user.id, invoiceId })!.lines.find((l) => l.usage)!;
+    expect(usageLine(renewals[0]!.id)).toMatchObject({
+      description: 'API calls',
+      quantityWords: '12,345 calls × $0.01 beyond 10,000 included',
+      amount: 12_345,
+    });
+    expect(usageLine(renewals[1]!.id)).toMatchObject({ quantityWords: '0 calls, within 10,000 included', amount: 0 });
+    // A price read again from Stripe (as after a price.* webhook) keeps its tiers in the mirror, and so the words.
+    await syncObject('price', (await priceByLookupKey('api_calls_starter_monthly')).id);
+    expect(usageLine(renewals[0]!.id).quantityWords).toBe('12,345 calls × $0.01 beyond 10,000 included');
+    // The plan's line keeps Stripe's words.
+    expect(invoiceDetail({ userId: user.id, invoiceId: renewals[0]!.id })!.lines.find((l) => !l.usage)).toMatchObject({ amount: 1200 });
   });
 });
 

@@ -21,7 +21,9 @@ export function UpcomingInvoice({ upcoming }: { upcoming: NextInvoice }) {
             <li key={i} className="flex flex-wrap justify-between gap-x-6 py-2">
               <span className="min-w-0 flex-1 text-slate-700">
                 {line.description}
-                {line.period ? <span className="block text-xs text-slate-500">{line.period}</span> : null}
+                {line.quantityWords || line.period ? (
+                  <span className="block text-xs text-slate-500">{[line.quantityWords, line.period].filter(Boolean).join(' · ')}</span>
+                ) : null}
               </span>
               <span className="tabular-nums">{money(line.amount)}</span>
             </li>

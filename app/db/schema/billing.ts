@@ -27,6 +27,14 @@ export interface TaxIdView {
   /** `verification.status` where Stripe verifies (EU VAT…): pending, verified, unverified, unavailable. */
   verification: string | null;
 }
+/** One tier of a tiered price (`price.tiers`, expanded on read); `upTo` null is the last ("and up"). */
+export interface PriceTierView {
+  upTo: number | null;
+  unitAmount: number | null;
+  /** Minor units as a decimal string (fractions of a cent). */
+  unitAmountDecimal: string | null;
+  flatAmount: number | null;
+}
 /** One payment of an invoice (`invoice.payments`, expanded on read). */
 export interface InvoicePaymentView {
   id: string;
@@ -62,6 +70,8 @@ export const prices = sqliteTable(
     intervalCount: integer('interval_count'),
     usageType: text('usage_type'),
     meterId: text('meter_id'),
+    /** `tiers` of a tiered price (graduated metered prices: the included calls, then the per-call price). */
+    tiers: text('tiers', { mode: 'json' }).$type<PriceTierView[] | null>(),
     deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
     stripeCreated: stripeTime('stripe_created'),
     syncedAt: syncedAt(),
