@@ -22,8 +22,7 @@ import { fetchSnapshot, writeSnapshot, type Tx } from './sync.server';
 import { idOf } from './stripe-fields';
 import { paymentBadge, paymentName, type Badge } from './invoices.server';
 
-/** Credits in one pack (the pricing page says 5,000). */
-const CREDITS_PER_PACK = 5000;
+const CREDITS_PER_PACK = ONE_TIME.credit_pack.credits;
 
 export interface PurchaseStep {
   intentType: 'payment';

@@ -106,7 +106,15 @@ export const ONE_TIME = {
     name: 'Credit pack',
     lookupKey: 'credit_pack',
     unitAmount: 2500,
-    description: '5,000 API credits that never expire.',
+    /** Credits in one pack. */
+    credits: 5000,
+    /**
+     * What one credit is worth in Stripe, in minor units: one call beyond the allowance
+     * (`METERED.price.unitAmount`). The pack is a Stripe credit grant of `credits × creditValue`
+     * that pays the metered line before anything is charged (app/billing/credit-grants.server.ts).
+     */
+    creditValue: 1,
+    description: '5,000 API credits that never expire, spent on calls beyond your plan before they are billed.',
   },
 } as const;
 

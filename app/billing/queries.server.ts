@@ -9,7 +9,7 @@
  *   currentSubscription(subs)         the subscription a page should show (pure).
  *   getHistoryPage({ userId, … })     one page of the billing history (invoices and one-time payments), keyset.
  *   pricesByIds(ids)                  catalogue rows for invoice lines (plan names, metered or not).
- *   getCreditBalance({ userId })      credits granted by credit packs, less those taken back by refunds.
+ *   getCreditBalance({ userId })      credits granted by credit packs, less refunds and what Stripe spent.
  */
 import { and, desc, eq, inArray, isNull, ne, not, or, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
@@ -280,15 +280,17 @@ export function listPayments({ userId, kind, limit = 50 }: { userId: string; kin
 
 /**
  * The user's credits: Σ `credit_grant` effects less Σ `credit_revoke` effects (a refund takes back
- * what was not spent). Each effect is recorded once per payment, whichever path got there first.
+ * what was not spent), less what Stripe spent on finalized invoices (`credit_spend`), plus what
+ * voided invoices gave back (`credit_unspend`). Each effect is recorded once, whichever path got
+ * there first (app/billing/credit-grants.server.ts).
  */
 export function getCreditBalance({ userId }: { userId: string }): number {
-  const row = db().get<{ granted: number | null; revoked: number | null }>(sql`
+  const row = db().get<{ added: number | null; taken: number | null }>(sql`
     select
-      sum(case when kind = 'credit_grant' then coalesce(json_extract(data, '$.credits'), 0) end) as granted,
-      sum(case when kind = 'credit_revoke' then coalesce(json_extract(data, '$.credits'), 0) end) as revoked
-    from ${webhookEffects} where user_id = ${userId} and kind in ('credit_grant', 'credit_revoke')`);
-  return Math.max(0, (row?.granted ?? 0) - (row?.revoked ?? 0));
+      sum(case when kind in ('credit_grant', 'credit_unspend') then coalesce(json_extract(data, '$.credits'), 0) end) as added,
+      sum(case when kind in ('credit_revoke', 'credit_spend') then coalesce(json_extract(data, '$.credits'), 0) end) as taken
+    from ${webhookEffects} where user_id = ${userId} and kind in ('credit_grant', 'credit_revoke', 'credit_spend', 'credit_unspend')`);
+  return Math.max(0, (row?.added ?? 0) - (row?.taken ?? 0));
 }
 
 /** The next invoice as last previewed from Stripe (`upcoming_invoices`), or null. */

@@ -15,6 +15,7 @@
  *     `failed` with Stripe's message (shown by `npm run stripe:usage-reconcile`).
  */
 import type Database from 'better-sqlite3';
+import { syncCreditGrants } from '~/billing/credit-grants.server';
 import { db } from '~/db/client.server';
 import { clock, machineClock } from '~/lib/clock.server';
 import { stripe } from '~/stripe/client.server';
@@ -22,7 +23,7 @@ import { checkUsageAlerts } from './alerts.server';
 import { usageLedger } from './ledger.server';
 import { ensureMeteredItems } from './metered-items.server';
 
-/** How often the reporter checks that subscriptions carry their plan's metered price. */
+/** How often the reporter checks that subscriptions carry their plan's metered price and packs their grants. */
 const METERED_ITEMS_EVERY_MS = 5_000;
 
 export interface ReporterOptions {
@@ -134,6 +135,7 @@ export class UsageReporter {
         if (machineClock.nowMs() - this.meteredItemsAt >= METERED_ITEMS_EVERY_MS) {
           this.meteredItemsAt = machineClock.nowMs();
           await ensureMeteredItems().catch((e) => console.warn(`metered items: ${e instanceof Error ? e.message : String(e)}`));
+          await syncCreditGrants().catch((e) => console.warn(`credit grants: ${e instanceof Error ? e.message : String(e)}`));
         }
         return { opened, ...sent };
       } catch (error) {

@@ -9,11 +9,13 @@
  *  - the projection: calls so far + the recent daily rate × the days left, the rate being the average
  *    of the last 7 full days when the period is a week old, else the calls so far ÷ the days elapsed
  *    since the period started (at least one, so an hour's burst is not taken for a daily rate);
- *  - cost beyond the allowance: the plan's graduated price (first tier free, then METERED's unit).
+ *  - cost beyond the allowance: the plan's graduated price (first tier free, then METERED's unit),
+ *    less what the credit packs pay: Stripe spends their grants on the metered line first, a credit
+ *    a call (app/billing/credit-grants.server.ts), so the projection counts the credits left.
  */
 import { db } from '~/db/client.server';
-import { getBillingState } from '~/billing/queries.server';
-import { CURRENCY, METERED, PLANS, planByLookupKey, type PlanKey } from '~/billing/plans';
+import { getBillingState, getCreditBalance } from '~/billing/queries.server';
+import { CURRENCY, METERED, ONE_TIME, PLANS, planByLookupKey, type PlanKey } from '~/billing/plans';
 import { clock } from '~/lib/clock.server';
 import { utcDay } from './ledger.server';
 
@@ -37,7 +39,10 @@ export interface UsageSummary {
   total: number;
   days: { date: string; calls: number; cumulative: number }[];
   byKey: { apiKeyId: string; name: string; prefix: string | null; revoked: boolean; calls: number }[];
-  projection: { total: number; dailyRate: number; method: string; overage: number; cost: number } | null;
+  /** `overage` calls beyond the allowance, `fromCredits` of them paid with credits, `cost` the rest. */
+  projection: { total: number; dailyRate: number; method: string; overage: number; fromCredits: number; cost: number } | null;
+  /** Credit-pack credits left (one pays for one call beyond the allowance). */
+  credits: number;
   history: { start: string; end: string; firstDay: string; lastDay: string; calls: number }[];
   reported: { sent: number; pending: number; failed: number };
   threshold: 0 | 80 | 100;
@@ -73,10 +78,15 @@ function period(p: { start: Date; end: Date }): UsagePeriod {
   };
 }
 
-/** Cost in minor units of `calls` on a plan: the allowance free, the rest at METERED's unit amount. */
-export function overageCost(calls: number, allowance: number): { overage: number; cost: number } {
+/**
+ * Cost in minor units of `calls` on a plan: the allowance free, then credits (each pays
+ * `creditValue` of a call's price), the rest at METERED's unit amount.
+ */
+export function overageCost(calls: number, allowance: number, credits = 0): { overage: number; fromCredits: number; cost: number } {
   const overage = Math.max(0, calls - allowance);
-  return { overage, cost: overage * METERED.price.unitAmount };
+  const unit = METERED.price.unitAmount;
+  const fromCredits = Math.min(overage, Math.floor((credits * ONE_TIME.credit_pack.creditValue) / unit));
+  return { overage, fromCredits, cost: (overage - fromCredits) * unit };
 }
 
 /** The user's plan and usage anchor from the mirror. */
@@ -174,7 +184,9 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (counted as at least 1) (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
   }
   const projectedTotal = Math.round(total + dailyRate * leftDays);
-  const projection = total > 0 ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, allowance ?? 0) } : null;
+  const credits = getCreditBalance({ userId });
+  const projection =
+    total > 0 ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, allowance ?? 0, credits) } : null;
 
   // The last 6 periods (the current one first).
   const history: UsageSummary['history'] = [];
@@ -225,6 +237,7 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     days,
     byKey,
     projection,
+    credits,
     history,
     reported: { sent, failed, pending },
     threshold: thresholdOf(total, allowance),

@@ -9,6 +9,7 @@
 import type Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
 import { resolveOwner } from '~/billing/owner.server';
+import { recordCreditSpend } from '~/billing/credit-grants.server';
 import { applyCreditPackEffects } from '~/billing/payments.server';
 import type { Snapshot, SyncKind, Tx } from '~/billing/sync.server';
 import { users, webhookEffects } from '~/db/schema';
@@ -171,7 +172,13 @@ const subscriptionUpdated: Handler = {
     willCancel(ctx);
   },
 };
-const invoiceEvent: Handler = { target: self('invoice') };
+/** Billing credits a finalized invoice spent (or a voided one gave back), once per invoice. */
+function creditSpend(ctx: EffectContext) {
+  const invoice = invoiceOf(ctx);
+  if (invoice) recordCreditSpend(ctx.tx, invoice, resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata), ctx.event.id);
+}
+
+const invoiceEvent: Handler = { target: self('invoice'), effects: creditSpend };
 const paymentMethodEvent: Handler = { target: self('payment_method') };
 const paymentIntentEvent: Handler = { target: self('payment_intent') };
 const scheduleEvent: Handler = {
@@ -263,6 +270,7 @@ const HANDLERS: Record<string, Handler> = {
   'invoice.paid': {
     target: self('invoice'),
     effects(ctx) {
+      creditSpend(ctx);
       const invoice = invoiceOf(ctx);
       if (!invoice || invoice.status !== 'paid' || invoice.amount_paid <= 0) return;
       const userId = resolveOwner(ctx.tx, str(invoice.customer), invoice.metadata);
@@ -280,6 +288,7 @@ const HANDLERS: Record<string, Handler> = {
   'invoice.payment_failed': {
     target: self('invoice'),
     effects(ctx) {
+      creditSpend(ctx);
       const invoice = invoiceOf(ctx);
       // The first invoice is paid in the page, where the customer sees the decline: no email then.
       if (!invoice || invoice.status !== 'open' || invoice.billing_reason === 'subscription_create') return;

@@ -30,8 +30,14 @@ describe('usage periods, thresholds and the window setting', () => {
   it('alerts at 80% and 100%, and costs only the calls beyond the allowance', () => {
     expect([7_999, 8_000, 9_999, 10_000, 12_000].map((n) => thresholdOf(n, 10_000))).toEqual([0, 80, 80, 100, 100]);
     expect(thresholdOf(50, null)).toBe(0);
-    expect(overageCost(12_345, 10_000)).toEqual({ overage: 2_345, cost: 2_345 });
-    expect(overageCost(9_000, 10_000)).toEqual({ overage: 0, cost: 0 });
+    expect(overageCost(12_345, 10_000)).toEqual({ overage: 2_345, fromCredits: 0, cost: 2_345 });
+    expect(overageCost(9_000, 10_000)).toEqual({ overage: 0, fromCredits: 0, cost: 0 });
+  });
+
+  it('pays the calls beyond the allowance with credits first, a credit a call', () => {
+    expect(overageCost(12_345, 10_000, 2_000)).toEqual({ overage: 2_345, fromCredits: 2_000, cost: 345 });
+    expect(overageCost(12_345, 10_000, 5_000)).toEqual({ overage: 2_345, fromCredits: 2_345, cost: 0 });
+    expect(overageCost(9_000, 10_000, 5_000)).toEqual({ overage: 0, fromCredits: 0, cost: 0 });
   });
 
   it('reads USAGE_REPORT_WINDOW_SECONDS and names it when it is wrong', () => {

@@ -23,7 +23,7 @@ type Txn = Stripe.Billing.CreditBalanceTransaction;
 
 const money = (currency: string, value: number) => ({ type: 'monetary' as const, monetary: { currency, value } });
 
-export function grantCurrency(g: Grant): string {
+function grantCurrency(g: Grant): string {
   return g.amount.monetary?.currency ?? 'usd';
 }
 
@@ -32,7 +32,7 @@ function ledger(b: Billing, grantId: string): Txn[] {
 }
 
 /** What is left on a grant's ledger (expired or voided grants keep 0 after their closing debit). */
-export function grantBalance(b: Billing, grantId: string): number {
+function grantBalance(b: Billing, grantId: string): number {
   return ledger(b, grantId).reduce((sum, t) => sum + (t.credit?.amount.monetary?.value ?? 0) - (t.debit?.amount.monetary?.value ?? 0), 0);
 }
 
