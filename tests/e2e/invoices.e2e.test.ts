@@ -4,6 +4,7 @@
  * details and the credit pack. Changes "made in Stripe" go through the emulator's API, and reach the
  * app by webhooks as they would in production.
  */
+import Database from 'better-sqlite3';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -20,11 +21,22 @@ const stripe = new Stripe('sk_test_emulator_e2e', {
   maxNetworkRetries: 0,
 });
 let browser: Browser;
+let sql: Database.Database | null = null;
+
+/** The portal's database, for the one link a backfill makes (a user row to an existing customer) and reads of the mirror. */
+function appDb(): Database.Database {
+  if (!sql) {
+    sql = new Database(inject('appDatabasePath'), { fileMustExist: true });
+    sql.pragma('busy_timeout = 5000');
+  }
+  return sql;
+}
 
 beforeAll(async () => {
   browser = await launch();
 });
 afterAll(async () => {
+  sql?.close();
   await browser?.close();
 });
 
@@ -94,13 +106,44 @@ async function screenshots(page: Page, name: string) {
 }
 
 describe('invoices', () => {
-  it('pages through every invoice, filters Paid, opens one and downloads its PDF', async () => {
+  it('pages through a year of renewals on a test clock and the one-offs, filters Paid, opens the one with usage and downloads its PDF', async () => {
     const { page, errors, context } = await newPage(browser);
     const { email } = await signUp(page, appUrl);
+    // The customer lives on a test clock of its own, so a year of its renewals leaves the emulator's
+    // global clock (and every other test's customer) where it is. The app creates customers itself, so
+    // the test makes this one in Stripe with the owner metadata the app resolves owners by, and links the
+    // user row to it as `npm run stripe:backfill` finds a customer made elsewhere; the app then
+    // subscribes it like any other (app/billing/customers.server.ts returns the linked customer).
+    const userId = appDb().prepare('select id from users where email = ?').pluck().get(email) as string;
+    const { now } = (await (await fetch(`${emulatorUrl}/_emulator/clock`)).json()) as { now: number };
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: now, name: 'a year of renewals' });
+    const customer = await stripe.customers.create({ email, name: 'Test User', metadata: { userId }, test_clock: clock.id });
+    expect(
+      appDb().prepare('update users set stripe_customer_id = ? where id = ? and stripe_customer_id is null').run(customer.id, userId)
+        .changes,
+    ).toBe(1);
     await subscribeStarter(page);
-    const customer = await customerFor(email);
-    // As if billed from the Stripe dashboard: 26 paid one-off invoices and an open one.
-    for (let i = 0; i < 27; i++) {
+    const [sub] = (await stripe.subscriptions.list({ customer: customer.id })).data;
+    // The app's usage reporter gives a monthly subscription its plan's metered price (every few seconds).
+    await expect
+      .poll(
+        async () => (await stripe.subscriptions.retrieve(sub!.id)).items.data.some((i) => i.price.recurring?.usage_type === 'metered'),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe(true);
+    // 22,345 API calls reach Stripe in the first month: Starter includes 10,000, the rest is $0.01 each.
+    await stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '22345' } });
+
+    // Twelve renewals, a month at a time (to just past each period's end, so the renewal is finalized and paid).
+    for (let month = 1; month <= 12; month++) {
+      const periodEnd = (await stripe.subscriptions.retrieve(sub!.id)).items.data[0]!.current_period_end;
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 2 * 3600 });
+      await expect.poll(async () => (await stripe.testHelpers.testClocks.retrieve(clock.id)).status, { timeout: 30_000 }).toBe('ready');
+    }
+    // And, as if billed from the Stripe dashboard at the end of that year, 13 paid one-off invoices and an open one.
+    for (let i = 0; i < 14; i++) {
       const draft = await stripe.invoices.create({
         customer: customer.id,
         collection_method: 'send_invoice',
@@ -110,29 +153,45 @@ describe('invoices', () => {
       });
       await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 10_000 + i, currency: 'usd' });
       await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
-      if (i < 26) await stripe.invoices.pay(draft.id, { paid_out_of_band: true });
+      if (i < 13) await stripe.invoices.pay(draft.id, { paid_out_of_band: true });
     }
-    await eventually(page, '/billing/invoices?status=open', () => page.getByTestId('invoice-row').count(), 1);
-    await eventually(page, '/billing/invoices?status=paid', () => page.getByText('Support retainer 26').count(), 1);
+    const inStripe = (await stripe.invoices.list({ customer: customer.id, limit: 100 })).data.filter((i) => i.status !== 'draft');
+    const renewals = inStripe.filter((i) => i.billing_reason === 'subscription_cycle').sort((a, b) => a.created - b.created);
+    expect(renewals).toHaveLength(12);
+    expect(inStripe).toHaveLength(27); // the first invoice, 12 renewals, 14 one-offs
+    const paidInStripe = inStripe.filter((i) => i.status === 'paid').map((i) => i.id);
+    expect(paidInStripe).toHaveLength(26);
+    // Webhooks bring them to the mirror in their own time: wait until it holds each as Stripe does.
+    const mirrored = () =>
+      appDb().prepare(`select id, status from invoices where customer_id = ? and status in ('paid', 'open')`).all(customer.id) as {
+        id: string;
+        status: string;
+      }[];
+    await expect
+      .poll(() => mirrored().filter((r) => r.status === 'paid').length, { timeout: 90_000, interval: 1_000 })
+      .toBe(paidInStripe.length);
+    await expect.poll(() => mirrored().length, { timeout: 30_000 }).toBe(inStripe.length);
 
     await open(page, '/billing/invoices');
     expect(await page.getByRole('link', { name: 'Invoices' }).getAttribute('aria-current')).toBe('page');
     expect(await page.getByTestId('invoice-row').count()).toBe(25);
-    const firstPage = await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    const rowIds = () => page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    const firstPage = await rowIds();
     await screenshots(page, 'invoices');
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.waitForURL(/cursor=a\./);
     await settled(page);
-    // Idle router, but the new rows may not be drawn yet: the second page has 3 (27 one-off invoices + the subscription's first = 28).
-    await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(3);
-    const secondPage = await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    expect(secondPage).toHaveLength(3);
-    expect(new Set([...firstPage, ...secondPage]).size).toBe(28);
+    // Idle router, but the new rows may not be drawn yet: the second page has the other 2 of 27.
+    await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(2);
+    const secondPage = await rowIds();
+    expect(await page.getByRole('link', { name: 'Next →' }).count()).toBe(0);
+    // Every invoice exactly once across the pages, and nothing else.
+    expect([...firstPage, ...secondPage].sort()).toEqual(inStripe.map((i) => i.id).sort());
     await page.getByRole('link', { name: '← Previous' }).click();
     await page.waitForURL(/cursor=b\./);
     await settled(page);
     await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(25);
-    expect(await page.getByTestId('invoice-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(firstPage);
+    expect(await rowIds()).toEqual(firstPage);
 
     await page.getByRole('link', { name: 'Paid', exact: true }).click();
     await page.waitForURL(/status=paid/);
@@ -142,22 +201,39 @@ describe('invoices', () => {
     const badges = await page.getByTestId('invoice-history').getByTestId('status-badge').allTextContents();
     expect(badges.length).toBe(25);
     expect(new Set(badges)).toEqual(new Set(['Paid']));
-
-    // The subscription's invoice is the oldest: on the last page of Paid.
+    const paidFirst = await rowIds();
     await page.getByRole('link', { name: 'Next →' }).click();
-    await page.waitForURL(/cursor=a\./);
+    await page.waitForURL(/status=paid.*cursor=a\.|cursor=a\..*status=paid/);
     await settled(page);
-    const starter = page.getByTestId('invoice-row').filter({ hasText: 'Starter (monthly)' });
-    await starter.getByRole('link', { name: /^View invoice/ }).click();
+    await expect.poll(() => page.getByTestId('invoice-row').count()).toBe(1);
+    expect([...paidFirst, ...(await rowIds())].sort()).toEqual([...paidInStripe].sort());
+    expect(await page.getByTestId('invoice-history').getByTestId('status-badge').allTextContents()).toEqual(['Paid']);
+
+    // The first renewal billed the month's usage: it is on the first page of Paid, with its usage in words.
+    await page.getByRole('link', { name: '← Previous' }).click();
+    await page.waitForURL(/cursor=b\./);
+    await settled(page);
+    const usageRow = page.locator(`[data-testid="invoice-row"][data-id="${renewals[0]!.id}"]`);
+    expect(await usageRow.getByTestId('invoice-for').textContent()).toMatch(/^Starter \(monthly\) · .+ · with usage$/);
+    await usageRow.getByRole('link', { name: /^View invoice/ }).click();
     await page.waitForURL(/\/billing\/invoices\/in_/);
     await hydrated(page);
-    expect(await page.getByTestId('invoice-lines').textContent()).toContain('$12.00');
-    expect(await page.getByTestId('amount-paid').textContent()).toContain('$12.00');
-    await screenshots(page, 'invoice-detail');
+    const lines = await page.getByTestId('invoice-lines').textContent();
+    expect(lines).toContain('$12.00');
+    expect(lines).toContain('API calls');
+    expect(lines).toContain('12,345 calls × $0.01 beyond 10,000 included');
+    expect(lines).toContain('$123.45');
+    expect(await page.getByTestId('amount-paid').textContent()).toContain('$135.45');
+    await screenshots(page, 'invoice-detail-usage');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PDF' }).click()]);
     const file = await download.path();
     const fs = await import('node:fs');
     expect(fs.readFileSync(file!).subarray(0, 5).toString()).toBe('%PDF-');
+
+    // A later month had no usage: "within" the allowance, nothing to pay for it.
+    await open(page, `/billing/invoices/${renewals[1]!.id}`);
+    expect(await page.getByTestId('invoice-lines').textContent()).toContain('0 calls, within 10,000 included');
+    expect(await page.getByTestId('amount-paid').textContent()).toContain('$12.00');
     assertNoConsoleErrors(errors);
     await context.close();
   });

@@ -64,8 +64,10 @@ export function InvoiceDetailView({ invoice }: { invoice: InvoiceDetail }) {
             <li key={line.id} className="flex flex-wrap items-baseline justify-between gap-x-6 gap-y-1 py-3 text-sm">
               <div className="min-w-0 flex-1">
                 <p className="font-medium text-slate-900">{line.description}</p>
+                {/* Usage: the words are what the line charges for ("12,345 calls × $0.01 beyond 10,000 included"). */}
+                {line.usage && line.quantityWords ? <p className="text-slate-700">{line.quantityWords}</p> : null}
                 <p className="text-xs text-slate-500">
-                  {[line.quantityWords, line.period, line.proration ? 'Proration' : null].filter(Boolean).join(' · ')}
+                  {[line.usage ? null : line.quantityWords, line.period, line.proration ? 'Proration' : null].filter(Boolean).join(' · ')}
                 </p>
               </div>
               <span className="font-medium tabular-nums">{money(line.amount)}</span>
