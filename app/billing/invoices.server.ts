@@ -239,6 +239,8 @@ export interface InvoiceDetail {
   discount: number;
   tax: number;
   total: number;
+  /** Billing credits (credit packs, as Stripe credit grants) applied before tax. */
+  billingCredits: number;
   /** Customer credit balance used to pay part of it. */
   creditApplied: number;
   amountDue: number;
@@ -308,6 +310,7 @@ export function invoiceDetail({ userId, invoiceId }: { userId: string; invoiceId
     discount: invoice.discountTotal,
     tax: invoice.taxTotal,
     total: invoice.total,
+    billingCredits: invoice.pretaxCreditTotal,
     creditApplied: Math.max(0, invoice.total - invoice.amountDue),
     amountDue: invoice.amountDue,
     amountPaid: invoice.amountPaid,

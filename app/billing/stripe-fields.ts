@@ -55,6 +55,7 @@ export function invoiceDetails(invoice: Stripe.Invoice) {
   return {
     description: invoice.description ?? null,
     discountTotal: sum(invoice.total_discount_amounts),
+    pretaxCreditTotal: sum((invoice.total_pretax_credit_amounts ?? []).filter((c) => c.type === 'credit_balance_transaction')),
     taxTotal: sum(invoice.total_taxes),
     startingBalance: invoice.starting_balance ?? 0,
     endingBalance: invoice.ending_balance ?? null,

@@ -262,7 +262,7 @@ describe('one invoice', () => {
 });
 
 describe('usage lines', () => {
-  it('words a metered line from its price’s tiers: the calls beyond the included ones at the paid tier’s price, or "within"', async () => {
+  it('words a metered line from its price’s tiers (the calls beyond the included ones at the paid tier’s price, or "within") and shows the credits that paid it', async () => {
     const email = `inv-usage-${Date.now()}-${n++}@example.com`;
     await settle(() =>
       signupAction({ request: formRequest('/signup', { name: 'Usage', email, password: 'invoice-password-1' }), params: {}, context: {} }),
@@ -287,6 +287,14 @@ describe('usage lines', () => {
     expect(await ensureMeteredItems({ subscriptionIds: [sub!.id] })).toEqual([
       { subscriptionId: sub!.id, action: 'added', lookupKey: 'api_calls_starter_monthly' },
     ]);
+    // $50.00 of billing credits (as a credit pack becomes in Stripe) pay part of the overage.
+    await h.stripe.billing.creditGrants.create({
+      customer: customer.id,
+      amount: { type: 'monetary', monetary: { currency: 'usd', value: 5000 } },
+      applicability_config: { scope: { price_type: 'metered' } },
+      category: 'paid',
+      name: 'Credit pack',
+    });
     // 22,345 calls in the first month (Starter includes 10,000), none in the second.
     await h.stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '22345' } });
     // The next invoice (Stripe's preview, mirrored) has the usage so far in the same words.
@@ -317,6 +325,13 @@ describe('usage lines', () => {
       amount: 12_345,
     });
     expect(usageLine(renewals[1]!.id)).toMatchObject({ quantityWords: '0 calls, within 10,000 included', amount: 0 });
+    // The credits paid $50.00 of it: the sums say so, and the rest was charged.
+    expect(invoiceDetail({ userId: user.id, invoiceId: renewals[0]!.id })).toMatchObject({
+      subtotal: 13_545,
+      billingCredits: 5000,
+      total: 8545,
+      amountPaid: 8545,
+    });
     // A price read again from Stripe (as after a price.* webhook) keeps its tiers in the mirror, and so the words.
     await syncObject('price', (await priceByLookupKey('api_calls_starter_monthly')).id);
     expect(usageLine(renewals[0]!.id).quantityWords).toBe('12,345 calls × $0.01 beyond 10,000 included');

@@ -37,7 +37,7 @@ export function InvoiceDetailView({ invoice }: { invoice: InvoiceDetail }) {
             {invoice.paidAt ? ` · paid ${longDate(invoice.paidAt)}` : ''}
           </p>
         </div>
-        <div className="flex flex-col items-end gap-2">
+        <div className="flex flex-col items-start gap-2 sm:items-end">
           <Badge tone={invoice.badge.tone}>{invoice.badge.label}</Badge>
           <p className="text-2xl font-semibold tabular-nums">{money(invoice.total)}</p>
           <div className="flex gap-4 text-sm">
@@ -101,6 +101,9 @@ export function InvoiceDetailView({ invoice }: { invoice: InvoiceDetail }) {
           <dl className="divide-y divide-slate-100">
             <Row label="Subtotal" value={money(invoice.subtotal)} />
             {invoice.discount > 0 ? <Row label="Discount" value={`−${money(invoice.discount)}`} /> : null}
+            {invoice.billingCredits > 0 ? (
+              <Row label="Credits applied" value={`−${money(invoice.billingCredits)}`} testId="billing-credits" />
+            ) : null}
             {invoice.tax > 0 ? <Row label="Tax" value={money(invoice.tax)} /> : null}
             <Row label="Total" value={money(invoice.total)} strong />
             {invoice.creditApplied > 0 ? <Row label="Credit balance applied" value={`−${money(invoice.creditApplied)}`} /> : null}

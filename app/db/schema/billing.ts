@@ -198,6 +198,8 @@ export const invoices = sqliteTable(
     description: text('description'),
     /** Σ total_discount_amounts and Σ total_taxes, in minor units. */
     discountTotal: integer('discount_total').notNull().default(0),
+    /** Billing credits (credit grants) applied before tax: `total_pretax_credit_amounts` of type credit_balance_transaction. */
+    pretaxCreditTotal: integer('pretax_credit_total').notNull().default(0),
     taxTotal: integer('tax_total').notNull().default(0),
     /** Customer balance before/after this invoice: negative is credit (applied = starting − ending). */
     startingBalance: integer('starting_balance').notNull().default(0),

@@ -1,0 +1,1 @@
+ALTER TABLE `invoices` ADD `pretax_credit_total` integer DEFAULT 0 NOT NULL;
