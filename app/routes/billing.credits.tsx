@@ -65,9 +65,23 @@ export default function CreditsPage() {
 
   return (
     <>
-      <PageHeader title="Credits" description="API credits you buy once and use whenever you like." />
-      {answer && !answer.ok ? <Alert kind="error">{answer.error}</Alert> : null}
-      {answer?.ok && answer.message ? <Alert kind="success">{answer.message}</Alert> : null}
+      {/* The header and, in one region that is always there, what the last action did: screen readers
+          announce the change (a region inserted together with its text may go unannounced). */}
+      <div>
+        <PageHeader title="Credits" description="API credits you buy once and use whenever you like." />
+        <div aria-live="polite" data-testid="credits-status">
+          {answer && !answer.ok ? (
+            <div className="mt-6">
+              <Alert kind="error">{answer.error}</Alert>
+            </div>
+          ) : null}
+          {answer?.ok && answer.message ? (
+            <div className="mt-6">
+              <Alert kind="success">{answer.message}</Alert>
+            </div>
+          ) : null}
+        </div>
+      </div>
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="balance-title" className="card">
           <h2 id="balance-title" className="text-base font-semibold">

@@ -71,9 +71,23 @@ export default function PaymentMethodsPage() {
 
   return (
     <>
-      <PageHeader title="Payment methods" description="The cards we charge for your subscription, invoices and purchases." />
-      {answer && !answer.ok ? <Alert kind="error">{answer.error}</Alert> : null}
-      {answer?.ok && answer.message ? <Alert kind="success">{answer.message}</Alert> : null}
+      {/* The header and, in one region that is always there, what the last action did: screen readers
+          announce the change (a region inserted together with its text may go unannounced). */}
+      <div>
+        <PageHeader title="Payment methods" description="The cards we charge for your subscription, invoices and purchases." />
+        <div aria-live="polite" data-testid="cards-status">
+          {answer && !answer.ok ? (
+            <div className="mt-6">
+              <Alert kind="error">{answer.error}</Alert>
+            </div>
+          ) : null}
+          {answer?.ok && answer.message ? (
+            <div className="mt-6">
+              <Alert kind="success">{answer.message}</Alert>
+            </div>
+          ) : null}
+        </div>
+      </div>
       <section aria-labelledby="cards-title" className="card p-0">
         <div className="flex flex-wrap items-center justify-between gap-3 px-6 pt-5">
           <h2 id="cards-title" className="text-base font-semibold">
