@@ -1,10 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { useEffect, useState } from 'react';
 import { ActionSchema } from '~/forms/api-keys.server';
 import { createApiKey, listApiKeys, revokeApiKey } from '~/auth/api-keys.server';
 import { requireUser } from '~/auth/session.server';
 import { Alert, Field, PageHeader } from '~/components/app-shell';
+import { Dialog } from '~/components/billing-ui';
 import { CopyButton } from '~/components/copy-button';
 
 export const meta: MetaFunction = () => [{ title: 'API keys · Acme Cloud' }];
@@ -56,6 +58,17 @@ export default function ApiKeys() {
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const busy = navigation.state !== 'idle';
+  // The key being revoked: asked in a dialog, which stays open until the revocation has finished
+  // ("sent" → "busy" while the post and the reload run → closed; focus then goes to the page).
+  const [revoking, setRevoking] = useState<{ id: string; name: string; phase: 'asking' | 'sent' | 'busy' } | null>(null);
+  useEffect(() => {
+    if (!revoking || revoking.phase === 'asking') return;
+    if (navigation.state !== 'idle') {
+      if (revoking.phase === 'sent') setRevoking({ ...revoking, phase: 'busy' });
+    } else if (revoking.phase === 'busy') {
+      setRevoking(null);
+    }
+  }, [navigation.state, revoking]);
   return (
     <div className="mx-auto max-w-4xl space-y-6 px-4 py-10 sm:px-6">
       <PageHeader title="API keys" description="Keys authenticate calls to the Acme API. Calls are metered on your plan." />
@@ -120,23 +133,15 @@ export default function ApiKeys() {
                     {k.revokedAt ? (
                       <span className="text-xs">Revoked {fmt(k.revokedAt)}</span>
                     ) : (
-                      <Form
-                        method="post"
-                        onSubmit={(e) => {
-                          if (!confirm(`Revoke “${k.name}”? Apps using it will stop working.`)) e.preventDefault();
-                        }}
+                      <button
+                        type="button"
+                        className="text-sm font-medium text-red-600 hover:underline"
+                        disabled={busy}
+                        aria-label={`Revoke ${k.name}`}
+                        onClick={() => setRevoking({ id: k.id, name: k.name, phase: 'asking' })}
                       >
-                        <input type="hidden" name="intent" value="revoke" />
-                        <input type="hidden" name="keyId" value={k.id} />
-                        <button
-                          type="submit"
-                          className="text-sm font-medium text-red-600 hover:underline"
-                          disabled={busy}
-                          aria-label={`Revoke ${k.name}`}
-                        >
-                          Revoke
-                        </button>
-                      </Form>
+                        Revoke
+                      </button>
                     )}
                   </td>
                 </tr>
@@ -145,6 +150,27 @@ export default function ApiKeys() {
           </table>
         )}
       </div>
+      <Dialog open={revoking !== null} title="Revoke this API key?" onClose={() => setRevoking(null)}>
+        <Form
+          method="post"
+          className="space-y-4"
+          onSubmit={() => setRevoking((current) => (current ? { ...current, phase: 'sent' } : null))}
+        >
+          <input type="hidden" name="intent" value="revoke" />
+          <input type="hidden" name="keyId" value={revoking?.id ?? ''} />
+          <p className="text-sm text-slate-700">
+            Apps using <strong>“{revoking?.name}”</strong> stop working at once: their calls are refused. This cannot be undone.
+          </p>
+          <div className="flex justify-end gap-3">
+            <button type="button" className="btn-secondary" onClick={() => setRevoking(null)}>
+              Keep the key
+            </button>
+            <button type="submit" className="btn-danger" disabled={busy}>
+              Revoke key
+            </button>
+          </div>
+        </Form>
+      </Dialog>
     </div>
   );
 }

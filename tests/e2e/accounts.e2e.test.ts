@@ -156,8 +156,9 @@ describe('accounts in a real browser', () => {
     const ok = await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } });
     expect(ok.status).toBe(402); // a valid key; no plan yet
     await screenshot(page, 'api-keys');
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Revoke Laptop' }).click();
+    const confirmRevoke = page.getByRole('dialog', { name: 'Revoke this API key?' });
+    await submit(page, '/api-keys', () => confirmRevoke.getByRole('button', { name: 'Revoke key' }).click());
     await expect.poll(() => page.getByText(/^Revoked /).isVisible()).toBe(true);
     expect((await fetch(`${appUrl}/api/v1/hello`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(401);
     assertNoConsoleErrors(errors);
