@@ -128,6 +128,39 @@ describe('the invoice history', () => {
     expect((none.data as { history: { entries: unknown[] } }).history.entries).toEqual([]);
   });
 
+  it('tells a plan change’s proration and refunds apart: "Proration for the change to Pro", Partially refunded, Refunded', async () => {
+    const { user, customerId } = await signedUp('Changer');
+    const started = await startSubscription({ userId: user.id, planKey: 'starter', interval: 'month', nonce: `nonce-change-${n++}` });
+    if (started.kind !== 'needs_payment') throw new Error('expected a payment step');
+    const paymentIntent = started.step.clientSecret.split('_secret_')[0]!;
+    await h.stripe.paymentIntents.confirm(paymentIntent, { payment_method: 'pm_card_visa' });
+    await completeSubscription({ userId: user.id });
+    const first = invoiceHistory({ userId: user.id, status: null, cursor: null }).entries;
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ amount: 1200, badge: { label: 'Paid' } });
+    expect(first[0]!.description).toMatch(/^Starter \(monthly\) · /);
+
+    // Changed in Stripe (as the customer portal does it: prorations invoiced at once).
+    const [sub] = (await h.stripe.subscriptions.list({ customer: customerId })).data;
+    await h.stripe.subscriptions.update(sub!.id, {
+      items: [{ id: sub!.items.data[0]!.id, price: (await priceByLookupKey('pro_monthly')).id }],
+      proration_behavior: 'always_invoice',
+    });
+    // A refund made in Stripe on the first invoice's payment: a part, then the rest.
+    await h.stripe.refunds.create({ payment_intent: paymentIntent, amount: 500 });
+    await syncCustomer(customerId);
+    const badgeOf = (id: string) =>
+      invoiceHistory({ userId: user.id, status: null, cursor: null }).entries.find((e) => e.id === id)?.badge.label;
+    const proration = invoiceHistory({ userId: user.id, status: null, cursor: null }).entries.find((e) => e.id !== first[0]!.id);
+    expect(proration?.description).toBe('Proration for the change to Pro');
+    expect(badgeOf(first[0]!.id)).toBe('Partially refunded');
+    await h.stripe.refunds.create({ payment_intent: paymentIntent });
+    await syncObject('invoice', first[0]!.id);
+    expect(badgeOf(first[0]!.id)).toBe('Refunded');
+    // The Paid filter is Stripe's status: a refunded invoice is still a paid one there.
+    expect(invoiceHistory({ userId: user.id, status: 'paid', cursor: null }).entries.map((e) => e.id)).toContain(first[0]!.id);
+  });
+
   it('answers a bad status or cursor with 400 and words', async () => {
     const { cookie } = await signedUp('Bad');
     const status = await historyOf(cookie, '?status=refunded');
@@ -306,10 +339,10 @@ describe('usage lines', () => {
         amount: 12_345,
       }),
     );
-    let at = clock.frozen_time;
-    for (const month of [1, 2]) {
-      at += (month === 1 ? 31 : 30) * 86_400 + 7200;
-      await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: at });
+    // Two renewals: each time to just past the period's end (months differ in length).
+    for (let month = 1; month <= 2; month++) {
+      const periodEnd = (await h.stripe.subscriptions.retrieve(sub!.id)).items.data[0]!.current_period_end;
+      await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 7200 });
       await expect.poll(async () => (await h.stripe.testHelpers.testClocks.retrieve(clock.id)).status).toBe('ready');
     }
     await syncCustomer(customer.id);
