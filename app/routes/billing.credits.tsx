@@ -90,7 +90,10 @@ export default function CreditsPage() {
           <p className="mt-2 text-3xl font-bold tracking-tight" data-testid="credit-balance">
             Credits: {credits.toLocaleString('en-US')}
           </p>
-          <p className="mt-1 text-sm text-slate-600">Credits never expire. Refunded packs take back their unused credits.</p>
+          <p className="mt-1 text-sm text-slate-600">
+            One credit pays for one API call beyond your plan’s included calls: at the end of each billing period they are spent before
+            anything is charged. Credits never expire. Refunded packs take back their unused credits.
+          </p>
         </section>
         <section aria-labelledby="pack-title" className="card">
           <h2 id="pack-title" className="text-base font-semibold">

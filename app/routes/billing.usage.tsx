@@ -54,12 +54,25 @@ export default function UsagePage() {
               <>
                 {' '}
                 ·{' '}
-                {u.projection.overage > 0
-                  ? `${n(u.projection.overage)} beyond the ${n(u.allowance)} included, about ${formatMoney(u.projection.cost, u.currency)} at ${formatMoney(u.unitAmount, u.currency)} a call`
-                  : `within the ${n(u.allowance)} included, nothing extra to pay`}
+                {u.projection.overage === 0
+                  ? `within the ${n(u.allowance)} included, nothing extra to pay`
+                  : u.projection.fromCredits === 0
+                    ? `${n(u.projection.overage)} beyond the ${n(u.allowance)} included, about ${formatMoney(u.projection.cost, u.currency)} at ${formatMoney(u.unitAmount, u.currency)} a call`
+                    : u.projection.cost === 0
+                      ? `${n(u.projection.overage)} beyond the ${n(u.allowance)} included, all paid with your credits, nothing extra to pay`
+                      : `${n(u.projection.overage)} beyond the ${n(u.allowance)} included: ${n(u.projection.fromCredits)} paid with your credits, about ${formatMoney(u.projection.cost, u.currency)} for the rest at ${formatMoney(u.unitAmount, u.currency)} a call`}
               </>
             ) : null}
             . Method: {u.projection.method}.
+          </p>
+        ) : null}
+        {u.credits > 0 ? (
+          <p className="text-sm text-slate-600" data-testid="usage-credits">
+            Credits: <strong>{n(u.credits)}</strong> left. Each pays for one call beyond your plan’s included calls, before anything is
+            charged.{' '}
+            <Link to="/billing/credits" className="font-medium text-brand-700 underline">
+              Credits and purchases
+            </Link>
           </p>
         ) : null}
         <p className="text-sm text-slate-600" data-testid="usage-reported">

@@ -2,8 +2,8 @@
  * Usage-based billing in Chromium against the emulator (issue "Usage-based billing and usage charts"):
  * subscribe to Starter, create an API key, call the API, watch the page and the overview bar move,
  * pass 80% (banner + one outbox email), go over the allowance, move the clock past the period end and
- * find the calls beyond the allowance on the invoice at 1¢ each. Screenshots: empty, light, over, at
- * 1280 and 390 px. Moves the shared emulator clock, like the billing suite's last test.
+ * find the calls beyond the allowance on the invoice at 1¢ each, paid with the credit pack bought on the
+ * way. Screenshots: empty, light, over, with credits, at 1280 and 390 px. Moves the shared emulator clock, like the billing suite's last test.
  */
 import Database from 'better-sqlite3';
 import Stripe from 'stripe';
@@ -35,15 +35,19 @@ function cardFrame(page: Page) {
   return page.frameLocator('iframe[name^="__privateStripeFrame"][title="Secure payment input frame"]');
 }
 
-async function subscribeStarter(page: Page) {
-  await page.goto(`${appUrl}/billing`);
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+async function fillCard(page: Page) {
   const f = cardFrame(page);
   await f.getByLabel('Card number').fill('4242424242424242', { timeout: 45_000 });
   await f.getByLabel('Expiration date').fill('12 / 34');
   await f.getByLabel('Security code').fill('123');
   await f.getByLabel('ZIP').fill('94103');
+}
+
+async function subscribeStarter(page: Page) {
+  await page.goto(`${appUrl}/billing`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Subscribe to Starter' }).click();
+  await fillCard(page);
   await page.getByRole('button', { name: 'Pay $12.00' }).click();
   await expect
     .poll(async () => (await page.getByTestId('status-badge').first().textContent({ timeout: 20_000 }))?.trim(), { timeout: 30_000 })
@@ -189,12 +193,32 @@ describe('usage in a real browser', () => {
       .toContain('Reported to Stripe: 10,100 of 10,100 calls (0 pending)');
     await both(page, 'usage-over');
 
+    // A credit pack: its credits pay for the calls beyond the allowance before anything is charged.
+    await page.goto(`${appUrl}/billing/credits`);
+    await hydrated(page);
+    await submit(page, '/billing/credits', () => page.getByRole('button', { name: 'Buy for $25.00' }).click());
+    await fillCard(page);
+    await page.getByRole('button', { name: 'Pay $25.00' }).click();
+    await page.getByText('Thank you! Your credits are ready: 5,000 in total.').waitFor({ timeout: 30_000 });
+    await openUsage(page);
+    expect(await page.getByTestId('usage-credits').textContent()).toContain('Credits: 5,000 left.');
+    expect(await page.getByTestId('usage-projection').textContent()).toMatch(
+      /beyond the 10,000 included: 5,000 paid with your credits, about \$[\d,.]+ for the rest/,
+    );
+    await both(page, 'usage-credits');
+
     // The subscription carries Starter's metered price; past the period end the invoice bills 100 calls × 1¢.
     const customer = (await stripe.customers.list({ email, limit: 1 })).data[0]!;
     const sub = (await stripe.subscriptions.list({ customer: customer.id, limit: 1 })).data[0]!;
     await expect
       .poll(async () => (await stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.price.lookup_key).sort(), { timeout: 20_000 })
       .toEqual(['api_calls_starter_monthly', 'starter_monthly']);
+    // The pack is a Stripe credit grant on the metered prices (made by the reporter) before the period ends.
+    await expect
+      .poll(async () => (await stripe.billing.creditGrants.list({ customer: customer.id })).data.map((g) => g.amount.monetary?.value), {
+        timeout: 30_000,
+      })
+      .toEqual([5_000]);
     const end = sub.items.data[0]!.current_period_end;
     const moved = await fetch(`${emulatorUrl}/_emulator/clock/advance`, {
       method: 'POST',
@@ -209,6 +233,7 @@ describe('usage in a real browser', () => {
     const usageLine = invoice.lines.data.find((l) => l.description?.startsWith('API calls'))!;
     expect(usageLine.description).toBe('API calls: 10,100 × tiers');
     expect(usageLine.amount).toBe(100); // (10,100 − 10,000) × $0.01
+    expect(usageLine.pretax_credit_amounts?.filter((c) => c.type === 'credit_balance_transaction').map((c) => c.amount)).toEqual([100]);
     // The invoice reaches the mirror by webhook: wait until its page exists (same session, no browser
     // load) before opening it, so the browser never logs a 404 and the console check stays strict.
     await expect
@@ -230,7 +255,19 @@ describe('usage in a real browser', () => {
         },
         { timeout: 60_000, interval: 1_000 },
       )
-      .toMatch(/API calls: 10,100 × tiers[\s\S]*\$1\.00/);
+      .toMatch(/API calls[\s\S]*100 calls × \$0\.01 beyond 10,000 included[\s\S]*\$1\.00/);
+    expect(await page.getByTestId('billing-credits').textContent()).toBe('Credits applied−$1.00');
+    await both(page, 'invoice-credits');
+    // What the invoice spent is off the balance.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${appUrl}/billing/credits`);
+          return page.getByTestId('credit-balance').textContent();
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe('Credits: 4,900');
     assertNoConsoleErrors(errors);
   });
 });

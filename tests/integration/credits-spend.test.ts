@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUserByEmail } from '~/auth/users.server';
 import { ensureCatalog, priceByLookupKey } from '~/billing/catalog.server';
 import { syncCreditGrants } from '~/billing/credit-grants.server';
+import { invoiceDetail } from '~/billing/invoices.server';
 import { completeCreditPackPurchase, creditsOverview, startCreditPackPurchase } from '~/billing/payments.server';
 import { syncCustomer } from '~/billing/sync.server';
 import { db } from '~/db/client.server';
@@ -123,6 +124,8 @@ describe('credit packs pay the overage', () => {
       timeoutMs: 15_000,
     });
     expect(creditsOverview({ userId }).credits).toBe(5_000 - 2_345);
+    // The invoice page says so: "Credits applied −$23.45", and the total is what was charged.
+    expect(invoiceDetail({ userId, invoiceId: invoice.id })).toMatchObject({ billingCredits: 2_345, total: plan, amountPaid: plan });
     expect(await available(customer)).toBe(5_000 - 2_345);
 
     // $10 of the $25 pack refunded: 2,000 credits taken back, the 655 left are granted again.
