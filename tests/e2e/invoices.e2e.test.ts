@@ -374,7 +374,8 @@ describe('cards and credits', () => {
     await eventually(
       page,
       `/billing/invoices/${draft.id}`,
-      async () => (await page.getByTestId('billed-to').textContent()) ?? '',
+      // Not mirrored yet is a 404 page without the section: read nothing then, rather than wait for it.
+      async () => ((await page.getByTestId('billed-to').count()) ? ((await page.getByTestId('billed-to').textContent()) ?? '') : ''),
       /Acme Customer Ltd.*10 Downing Street.*London.*GB123456789/,
     );
     assertNoConsoleErrors(errors);
