@@ -265,7 +265,13 @@ function lineView(line: InvoiceLineRow, invoice: InvoiceRow, priceMap: Map<strin
     return {
       id: line.id,
       description: METERED.name,
-      quantityWords: usageWords({ calls: qty ?? 0, terms: meteredTerms(price.tiers), unit: METERED.price.per, currency: invoice.currency }),
+      quantityWords: usageWords({
+        calls: qty ?? 0,
+        amount: line.amount,
+        terms: meteredTerms(price.tiers),
+        unit: METERED.price.per,
+        currency: invoice.currency,
+      }),
       period: periodWords(line.periodStart, line.periodEnd),
       amount: line.amount,
       proration: line.proration,
@@ -507,7 +513,13 @@ export function nextInvoice({ userId }: { userId: string }): NextInvoice | null 
         return {
           description: usage ? `${METERED.name} so far` : (l.description ?? planNameOf(price) ?? 'Item'),
           quantityWords: usage
-            ? usageWords({ calls: l.quantity ?? 0, terms: meteredTerms(price.tiers), unit: METERED.price.per, currency: stored.currency })
+            ? usageWords({
+                calls: l.quantity ?? 0,
+                amount: l.amount,
+                terms: meteredTerms(price.tiers),
+                unit: METERED.price.per,
+                currency: stored.currency,
+              })
             : null,
           amount: l.amount,
           period: periodWords(l.periodStart ? new Date(l.periodStart * 1000) : null, l.periodEnd ? new Date(l.periodEnd * 1000) : null),

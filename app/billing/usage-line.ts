@@ -55,15 +55,20 @@ const count = (n: number, unit: string) => `${n.toLocaleString('en-US')} ${unit}
 /**
  * The words for `calls` on a metered price: with an allowance, the calls beyond it at the unit price
  * or "within" it; without one (a per-call price, or terms the mirror does not know), the calls and,
- * when known, the unit price.
+ * when known, the unit price. A line's quantity is the period's calls; should Stripe bill a graduated
+ * price as a line per tier, the paid tier's line holds only the calls beyond: its `amount` (the
+ * quantity times the unit price) tells the two apart.
  */
 export function usageWords({
   calls,
+  amount,
   terms,
   unit = 'call',
   currency,
 }: {
   calls: number;
+  /** The line's amount in minor units, when known. */
+  amount?: number;
   terms: MeteredTerms | null;
   unit?: string;
   currency: string;
@@ -71,6 +76,9 @@ export function usageWords({
   const price = terms ? unitPriceWords(terms.unit, currency) : null;
   if (!terms || terms.included === 0) return price ? `${count(calls, unit)} × ${price}` : count(calls, unit);
   const included = terms.included.toLocaleString('en-US');
-  if (calls <= terms.included) return `${count(calls, unit)}, within ${included} included`;
-  return `${count(calls - terms.included, unit)} × ${price ?? 'the plan’s price'} beyond ${included} included`;
+  const perCall = Number(terms.unit ?? NaN);
+  const billsEveryCall = amount !== undefined && amount > 0 && perCall > 0 && Math.round(calls * perCall) === amount;
+  const beyond = billsEveryCall ? calls : calls - terms.included;
+  if (beyond <= 0) return `${count(calls, unit)}, within ${included} included`;
+  return `${count(beyond, unit)} × ${price ?? 'the plan’s price'} beyond ${included} included`;
 }

@@ -76,6 +76,20 @@ describe('usageWords', () => {
     expect(words(10_001)).toBe('1 call × $0.01 beyond 10,000 included');
     expect(usageWords({ calls: 1, terms: { included: 0, unit: '0.5' }, currency: 'usd' })).toBe('1 call × $0.005');
   });
+  it('tells the period’s calls from a paid tier’s own line by the amount', () => {
+    // One line for the period: 22,345 calls, $123.45.
+    expect(usageWords({ calls: 22_345, amount: 12_345, terms: starter, currency: 'usd' })).toBe(
+      '12,345 calls × $0.01 beyond 10,000 included',
+    );
+    // A line per tier: the free tier's 10,000 calls, then the paid tier's 12,345 at $123.45.
+    expect(usageWords({ calls: 10_000, amount: 0, terms: starter, currency: 'usd' })).toBe('10,000 calls, within 10,000 included');
+    expect(usageWords({ calls: 12_345, amount: 12_345, terms: starter, currency: 'usd' })).toBe(
+      '12,345 calls × $0.01 beyond 10,000 included',
+    );
+    expect(usageWords({ calls: 5, amount: 5, terms: starter, currency: 'usd' })).toBe('5 calls × $0.01 beyond 10,000 included');
+    // Nothing beyond: the amount is 0 whichever way it is billed.
+    expect(usageWords({ calls: 8_000, amount: 0, terms: starter, currency: 'usd' })).toBe('8,000 calls, within 10,000 included');
+  });
   it('has the calls alone, or with the price, when there is no allowance to speak of', () => {
     expect(usageWords({ calls: 12_345, terms: { included: 0, unit: '1' }, currency: 'usd' })).toBe('12,345 calls × $0.01');
     expect(usageWords({ calls: 12_345, terms: null, currency: 'usd' })).toBe('12,345 calls');
