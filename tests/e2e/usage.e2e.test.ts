@@ -154,6 +154,8 @@ describe('usage in a real browser', () => {
     await openUsage(page);
     expect(await headline(page)).toBe('37 calls this period');
     expect(await page.getByRole('table', { name: 'API calls this period by API key' }).textContent()).toContain('Production');
+    // The charts are a chunk the page loads after it is interactive (app/components/usage/lazy-charts.tsx).
+    await page.locator('.recharts-bar-rectangle').first().waitFor();
     expect(await page.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('usage-projection').textContent()).toMatch(/Method: the calls so far ÷/);
     await both(page, 'usage-light');
