@@ -127,7 +127,7 @@ export function InvoiceDetailView({ invoice }: { invoice: InvoiceDetail }) {
           <ul className="mt-2 space-y-1 text-slate-700">
             {invoice.payments.map((p) => (
               <li key={p.id}>
-                {money(p.amount)} · {p.status === 'paid' ? 'paid' : p.status}
+                {money(p.amount)} · {p.status === 'paid' ? 'paid' : p.status === 'open' ? 'not paid yet' : p.status}
                 {p.date ? ` on ${mediumDate(p.date)}` : ''}
               </li>
             ))}
