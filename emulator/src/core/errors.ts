@@ -49,13 +49,15 @@ export class StripeError extends Error {
     this.headers = init.headers;
   }
 
-  toJSON(): { error: Record<string, unknown> } {
+  /** The body; with the request's id, `request_log_url` names its (test mode) log, as on Stripe. */
+  toJSON(request?: { id: string; at: number }): { error: Record<string, unknown> } {
     const error: Record<string, unknown> = {};
     if (this.code !== undefined) error.code = this.code;
     if (this.decline_code !== undefined) error.decline_code = this.decline_code;
     if (this.code) error.doc_url = `https://stripe.com/docs/error-codes/${this.code.replace(/_/g, '-')}`;
     error.message = this.message;
     if (this.param !== undefined) error.param = this.param;
+    if (request) error.request_log_url = `https://dashboard.stripe.com/test/logs/${request.id}?t=${request.at}`;
     if (this.extra) Object.assign(error, this.extra);
     error.type = this.type;
     return { error };

@@ -316,7 +316,7 @@ export class EmulatorServer {
       } catch (e) {
         if (!(e instanceof StripeError)) throw e;
         status = e.status;
-        bodyText = JSON.stringify(e.toJSON(), null, 2);
+        bodyText = JSON.stringify(e.toJSON(isApi ? { id: requestId, at: this.app.clock.now() } : undefined), null, 2);
         extraHeaders = e.headers ?? {};
         if (useIdem && e.idempotent) this.saveIdempotent(idemKey!, method, path, hash, status, bodyText);
         throw Object.assign(e, { _body: bodyText });
@@ -339,7 +339,9 @@ export class EmulatorServer {
         err = errors.api(`An unknown error occurred in the emulator: ${e instanceof Error ? e.message : String(e)}`);
       }
       finish(err.status);
-      const body = (err as StripeError & { _body?: string })._body ?? JSON.stringify(err.toJSON(), null, 2);
+      const body =
+        (err as StripeError & { _body?: string })._body ??
+        JSON.stringify(err.toJSON(isApi ? { id: requestId, at: this.app.clock.now() } : undefined), null, 2);
       const headers: Record<string, string> = { ...baseHeaders, ...(err.headers ?? {}), 'Content-Type': 'application/json' };
       if (err.status >= 500) headers['Stripe-Should-Retry'] = 'true';
       if (!res.headersSent) {

@@ -318,10 +318,13 @@ export function markUncollectible(b: Billing, inv: Inv, at: number): Inv {
   return inv;
 }
 
-/** Finalize (if draft) and charge a subscription invoice automatically. */
+/**
+ * Finalize (if draft) and charge a subscription invoice automatically; a `send_invoice` one is
+ * finalized and left open for the customer to pay by its due date.
+ */
 export function collect(b: Billing, inv: Inv, sub: Sub | null, at: number, offSession = true): Inv {
   let cur = inv.status === 'draft' ? finalize(b, inv, at) : inv;
-  if (cur.status === 'open') {
+  if (cur.status === 'open' && cur.collection_method !== 'send_invoice') {
     const pm = defaultPaymentMethod(b, sub, idOf(cur.customer as string)!);
     attemptPayment(b, cur, pm, at, { offSession, automatic: true });
     cur = getInvoice(b, cur.id) ?? cur;

@@ -273,7 +273,9 @@ export function buildInvoice(b: Billing, opts: BuildInvoiceOpts): Inv {
     } as unknown as Stripe.Invoice.AutomaticTax,
     automatically_finalizes_at: null,
     billing_reason: opts.billingReason,
-    collection_method: 'charge_automatically',
+    // A subscription's invoices are collected as the subscription is; a sent one is due
+    // `days_until_due` days after it is made (Stripe's default is 30).
+    collection_method: opts.subscription?.collection_method ?? 'charge_automatically',
     created: opts.at,
     currency: opts.currency,
     custom_fields: null,
@@ -291,7 +293,7 @@ export function buildInvoice(b: Billing, opts: BuildInvoiceOpts): Inv {
     default_tax_rates: [],
     description: null,
     discounts: dls.map((d) => d.id),
-    due_date: null,
+    due_date: opts.subscription?.collection_method === 'send_invoice' ? opts.at + (opts.subscription.days_until_due ?? 30) * 86_400 : null,
     effective_at: null,
     ending_balance: null,
     footer: null,

@@ -193,7 +193,7 @@ export function createSubscription(b: Billing, params: SubscriptionInput): Sub {
     saveSub(b, sub);
     inv = finalize(b, inv, at);
     let cur = requireSub(b, id);
-    if (inv.status === 'paid') {
+    if (inv.status === 'paid' || inv.collection_method === 'send_invoice') {
       cur.status = trialEnd ? 'trialing' : 'active';
     } else if (behavior === 'default_incomplete') {
       cur.status = 'incomplete';

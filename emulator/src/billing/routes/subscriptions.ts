@@ -44,6 +44,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.post('/v1/subscriptions', subscriptionCreate, (ctx, params) =>
     run(ctx, () => {
       if (!params.items || params.items.length === 0) throw errors.missingParam('items');
+      if (params.collection_method === 'send_invoice' && params.days_until_due == null) throw errors.missingParam('days_until_due');
       params.items.forEach((it, i) => {
         if (!it.price) throw errors.missingParam(`items[${i}][price]`);
       });
