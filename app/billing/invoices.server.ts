@@ -24,8 +24,9 @@ import {
   pricesByIds,
   type HistoryCursor,
   type HistoryStatus,
+  subscriptionSyncedAt,
 } from './queries.server';
-import { getBillingOverview, isTrialStart } from './overview.server';
+import { getBillingOverview, isTrialStart, type BillingOverview } from './overview.server';
 import { syncCustomer, syncObject } from './sync.server';
 import type { Tone } from './status';
 import { meteredTerms, unitPriceWords, usageWords } from './usage-line';
@@ -494,13 +495,22 @@ export interface NextInvoice {
 
 /**
  * The next invoice from the mirror: Stripe's preview when the worker or an action has stored one
- * (plan, scheduled changes, credit, usage so far), else the overview's estimate from the plan's price.
+ * (plan, scheduled changes, credit, usage so far) since the subscription last changed, else the
+ * overview's estimate from the plan's price (a preview older than the subscription row is stale: the
+ * worker refreshes it when the change's webhook is processed).
  */
-export function nextInvoice({ userId }: { userId: string }): NextInvoice | null {
-  const overview = getBillingOverview({ userId });
+export function nextInvoice({
+  userId,
+  overview = getBillingOverview({ userId }),
+}: {
+  userId: string;
+  overview?: BillingOverview;
+}): NextInvoice | null {
   const estimate = overview.nextInvoice;
   const stored = getUpcomingInvoice({ userId });
-  if (stored && stored.billsAt && stored.billsAt > clock.now() && overview.subscription) {
+  const subSynced = stored?.subscriptionId ? subscriptionSyncedAt(stored.subscriptionId) : null;
+  const fresh = !!stored && (!subSynced || stored.syncedAt >= subSynced);
+  if (stored && fresh && stored.billsAt && stored.billsAt > clock.now() && overview.subscription) {
     const priceMap = pricesByIds(stored.lines.map((l) => l.priceId).filter((id): id is string => !!id));
     return {
       amount: stored.amountDue,

@@ -293,6 +293,11 @@ export function getCreditBalance({ userId }: { userId: string }): number {
   return Math.max(0, (row?.added ?? 0) - (row?.taken ?? 0));
 }
 
+/** When a subscription's mirror row was last written (null when there is none). */
+export function subscriptionSyncedAt(subscriptionId: string): Date | null {
+  return db().select({ at: subscriptions.syncedAt }).from(subscriptions).where(eq(subscriptions.id, subscriptionId)).get()?.at ?? null;
+}
+
 /** The next invoice as last previewed from Stripe (`upcoming_invoices`), or null. */
 export function getUpcomingInvoice({ userId }: { userId: string }): UpcomingInvoiceRow | null {
   const customerId = customerIdOf(userId);

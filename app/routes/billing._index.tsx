@@ -4,6 +4,7 @@ import { useLoaderData } from '@remix-run/react';
 import { readFlash, requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { endedNotice } from '~/billing/dunning.server';
+import { nextInvoice } from '~/billing/invoices.server';
 import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
 import { CURRENCY, isPlanKey, type Interval } from '~/billing/plans';
@@ -46,7 +47,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data(
     {
       flash,
-      overview,
+      // The next invoice with its lines (Stripe's stored preview), as on the invoices page.
+      overview: { ...overview, nextInvoice: nextInvoice({ userId: user.id, overview }) },
       usage: getUsageBar({ userId: user.id }),
       cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
       // How the last subscription ended, when it did (a failed-payment ending says how to start again).

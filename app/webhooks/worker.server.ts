@@ -132,7 +132,8 @@ export class WebhookWorker {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.wakeTimer = this.pollTimer = null;
     await this.current?.catch(() => undefined);
-    await Promise.all([...this.followUps]);
+    // A follow-up may start another as it ends (a second preview): wait until none is left.
+    while (this.followUps.size) await Promise.all([...this.followUps]);
   }
 
   private noteInsert() {
@@ -332,13 +333,23 @@ export class WebhookWorker {
 
   /** Customers whose next invoice is being re-previewed (one preview in flight per customer). */
   private readonly upcomingInFlight = new Set<string>();
+  /** Customers that changed again while their preview was in flight: previewed once more after it. */
+  private readonly upcomingAgain = new Set<string>();
 
   /** A subscription or invoice changed: the next invoice in the mirror follows (docs/billing.md). */
   private refreshUpcoming(snapshot: Snapshot) {
     if ((snapshot.kind !== 'subscription' && snapshot.kind !== 'invoice') || !snapshot.object) return;
     const c = snapshot.object.customer;
     const customerId = typeof c === 'string' ? c : (c?.id ?? null);
-    if (!customerId || this.upcomingInFlight.has(customerId)) return;
+    if (customerId) this.previewUpcoming(customerId);
+  }
+
+  private previewUpcoming(customerId: string) {
+    // A preview already asked for may predate this change: ask once more when it is done.
+    if (this.upcomingInFlight.has(customerId)) {
+      this.upcomingAgain.add(customerId);
+      return;
+    }
     // Only the app's users' customers: the preview is for their pages.
     if (!db().select({ userId: customers.userId }).from(customers).where(eq(customers.id, customerId)).get()?.userId) return;
     this.upcomingInFlight.add(customerId);
@@ -347,6 +358,7 @@ export class WebhookWorker {
       .finally(() => {
         this.upcomingInFlight.delete(customerId);
         this.followUps.delete(job);
+        if (this.upcomingAgain.delete(customerId) && !this.stopping) this.previewUpcoming(customerId);
       });
     this.followUps.add(job);
   }

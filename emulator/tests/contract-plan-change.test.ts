@@ -248,6 +248,11 @@ describe('a change at the period end with a schedule, and its release', () => {
       [ts('2027-10-01T00:00:00Z'), ts('2027-11-01T00:00:00Z')],
     ]);
     expect((await t.stripe.subscriptions.retrieve(sub.id)).schedule).toBe(schedule.id);
+    // The next invoice is previewed as the phase that starts with it: Starter, not Pro.
+    const upcoming = await t.stripe.invoices.createPreview({ subscription: sub.id });
+    const plans = upcoming.lines.data.map((l) => l.pricing?.price_details?.price).filter((p) => p === starter.id || p === pro.id);
+    expect(plans).toEqual([starter.id]);
+    expect(upcoming.total).toBe(starter.unit_amount);
     const released = await t.stripe.subscriptionSchedules.release(schedule.id);
     expect(released).toMatchObject({ status: 'released', released_subscription: sub.id, subscription: null });
     const after = await t.stripe.subscriptions.retrieve(sub.id);

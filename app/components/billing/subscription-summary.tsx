@@ -1,5 +1,6 @@
 import { Link } from '@remix-run/react';
 import type { FormEvent } from 'react';
+import type { NextInvoice } from '~/billing/invoices.server';
 import type { BillingOverview } from '~/billing/overview.server';
 import { PLANS } from '~/billing/plans';
 import { Badge, brandName, CardGlyph } from '~/components/billing-ui';
@@ -13,7 +14,7 @@ type Subscription = NonNullable<BillingOverview['subscription']>;
 /** The current subscription with what can be done with it, beside the card on file and the next invoice. */
 export function SubscriptionSummary(props: {
   sub: Subscription;
-  overview: Pick<BillingOverview, 'paymentMethod' | 'nextInvoice' | 'openInvoiceUrl'>;
+  overview: Pick<BillingOverview, 'paymentMethod' | 'openInvoiceUrl'> & { nextInvoice: NextInvoice | null };
   busy: boolean;
   onFinishPayment: () => void;
   onChooseAnother: () => void;
@@ -163,7 +164,21 @@ export function SubscriptionSummary(props: {
                 </span>
               ) : null}
             </p>
-          ) : (
+          ) : null}
+          {overview.nextInvoice?.lines.length ? (
+            <ul className="mt-3 space-y-1 border-t border-slate-100 pt-3 text-sm" data-testid="next-invoice-lines">
+              {overview.nextInvoice.lines.map((line, i) => (
+                <li key={i} className="flex justify-between gap-3">
+                  <span className="min-w-0 text-slate-700">
+                    {line.description}
+                    {line.quantityWords ? <span className="block text-xs text-slate-500">{line.quantityWords}</span> : null}
+                  </span>
+                  <span className="tabular-nums text-slate-700">{formatMoney(line.amount, overview.nextInvoice!.currency)}</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {overview.nextInvoice ? null : (
             <p className="mt-3 text-sm text-slate-600">
               {sub.cancelsAt ? 'None: your subscription ends before then.' : 'Nothing scheduled.'}
             </p>

@@ -3,9 +3,10 @@ import type Stripe from 'stripe';
 import { nextBoundaryAfter } from '../period';
 import { clone, idOf } from '../util';
 import { type Billing, type Sub, type Inv, type LineSpec } from './context';
-import { defaultPaymentMethod, getInvoice, getSub, isMetered, recurrence } from './lookups';
+import { defaultPaymentMethod, getInvoice, getSub, isMetered, recurrence, requirePrice } from './lookups';
 import { consumeOnceDiscounts, discountLikes } from './discounts';
-import { asPreview, buildInvoice, itemLine, specFromInvoiceItem, usageLine } from './lines';
+import { asPreview, buildInvoice, buildItem, itemLine, specFromInvoiceItem, usageLine } from './lines';
+import { getSchedule } from './schedules';
 import { collect, createInvoice, finalize, markUncollectible, pendingItems, voidInvoice } from './invoices';
 import { cancelSubscription, emitSubUpdated, saveSub } from './subscriptions';
 
@@ -116,6 +117,16 @@ export function expireIncomplete(b: Billing, sub: Sub, at: number): void {
 }
 
 /** The next renewal invoice of a subscription as it stands (not stored). */
+/** A schedule's phase that starts by `at` and is not the current one: its items, for a preview. */
+function scheduledItems(b: Billing, sub: Sub, at: number, period: { start: number; end: number }): Stripe.SubscriptionItem[] | null {
+  const id = idOf(sub.schedule as string | null);
+  const sch = id ? getSchedule(b, id) : null;
+  if (!sch || sch.status !== 'active') return null;
+  const phase = sch.phases.find((ph) => ph.start_date <= at && (ph.end_date == null || at < ph.end_date));
+  if (!phase || phase.start_date === sch.current_phase?.start_date) return null;
+  return phase.items.map((it) => buildItem(b, sub.id, requirePrice(b, idOf(it.price as string)!), it.quantity ?? 1, period, at));
+}
+
 export function previewUpcoming(b: Billing, sub: Sub, at: number, extra: LineSpec[] = [], itemsOverride?: Stripe.SubscriptionItem[]): Inv {
   const customer = idOf(sub.customer as string)!;
   const items = itemsOverride ?? sub.items.data;
@@ -127,7 +138,9 @@ export function previewUpcoming(b: Billing, sub: Sub, at: number, extra: LineSpe
     newPeriod = { start: sub.trial_end, end: nextBoundaryAfter(sub.billing_cycle_anchor, r, sub.trial_end) };
   else newPeriod = { start: period.end, end: nextBoundaryAfter(sub.billing_cycle_anchor, r, period.end) };
   if (sub.status === 'trialing') period = { start: sub.trial_start ?? at, end: newPeriod.start };
-  const specs: LineSpec[] = items.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, newPeriod));
+  // The next period is billed as the schedule's phase starting then says (a scheduled plan change).
+  const next = (!itemsOverride && scheduledItems(b, sub, newPeriod.start, newPeriod)) || items;
+  const specs: LineSpec[] = next.filter((it) => !isMetered(it.price)).map((it) => itemLine(b, sub, it, newPeriod));
   for (const it of items) if (isMetered(it.price)) specs.push(usageLine(b, sub, it, period));
   for (const ii of pendingItems(b, customer, sub.id)) specs.push(specFromInvoiceItem(b, ii));
   specs.push(...extra);

@@ -469,7 +469,14 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
               }),
             );
           }
-          const inv = previewUpcoming(b, { ...sub, discounts: discounts.ids }, at, [...plan.prorations, ...extra], plan.items);
+          // Without new items the subscription's own (and its schedule's next phase) are previewed.
+          const inv = previewUpcoming(
+            b,
+            { ...sub, discounts: discounts.ids },
+            at,
+            [...plan.prorations, ...extra],
+            sd?.items ? plan.items : undefined,
+          );
           if (sd?.proration_date !== undefined && inv.parent?.subscription_details)
             inv.parent.subscription_details.subscription_proration_date = plan.at;
           return inv;
