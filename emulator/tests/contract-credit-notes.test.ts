@@ -3,6 +3,7 @@
  * invoice asks, refunds or credits what a paid one took, and the customer's balance moves with its
  * transactions (also against Stripe test mode with STRIPE_TEST_SECRET_KEY).
  */
+import { PDFDocument } from 'pdf-lib';
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { setupContract } from './helpers';
@@ -79,6 +80,12 @@ describe('credit notes', () => {
 
     const cn = await t.stripe.creditNotes.create({ invoice: inv.id, amount: 500, reason: 'order_change', memo: 'Discount agreed' });
     expect(cn).toMatchObject({ object: 'credit_note', status: 'issued', type: 'pre_payment', amount: 500, total: 500, invoice: inv.id });
+    if (!t.real) {
+      // Its `pdf` is a real PDF document of the credit note.
+      const pdf = await fetch(cn.pdf);
+      expect([pdf.status, pdf.headers.get('content-type')]).toEqual([200, 'application/pdf']);
+      expect((await PDFDocument.load(await pdf.arrayBuffer())).getTitle()).toBe(`Credit note ${cn.number}`);
+    }
     let after = await t.stripe.invoices.retrieve(inv.id);
     expect(after).toMatchObject({ status: 'open', amount_due: 2500, amount_remaining: 2500, pre_payment_credit_notes_amount: 500 });
 

@@ -150,6 +150,8 @@ export async function renderInvoicePdf(invoice: Stripe.Invoice, opts: PdfOptions
 
   const totals: Array<[string, number, boolean]> = [['Subtotal', invoice.subtotal, false]];
   for (const d of invoice.total_discount_amounts ?? []) totals.push(['Discount', -d.amount, false]);
+  const credits = (invoice.total_pretax_credit_amounts ?? []).filter((c) => c.type === 'credit_balance_transaction');
+  if (credits.length) totals.push(['Credits applied', -credits.reduce((sum, c) => sum + c.amount, 0), false]);
   totals.push(['Total', invoice.total, true]);
   if (invoice.starting_balance !== 0) totals.push(['Applied balance', invoice.amount_due - invoice.total, false]);
   totals.push(['Amount paid', invoice.amount_paid, false]);
@@ -164,6 +166,49 @@ export async function renderInvoicePdf(invoice: Stripe.Invoice, opts: PdfOptions
     y -= 14;
     newPageIfNeeded(20);
     text(`Pay online: ${invoice.hosted_invoice_url}`, margin, 9);
+  }
+  return doc.save();
+}
+
+/** A credit note's PDF (`pdf` on the credit note): its number, invoice, lines, total and memo. */
+export async function renderCreditNotePdf(note: Stripe.CreditNote, invoiceNumber: string | null): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.setTitle(`Credit note ${note.number}`);
+  doc.setProducer('stripe-emulator billing engine');
+  doc.setCreationDate(new Date(note.created * 1000));
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
+  const [width, height, margin] = [595.28, 841.89, 50];
+  const page = doc.addPage([width, height]);
+  let y = height - margin;
+  const text = (s: string, x: number, size = 10, f: PDFFont = font) => page.drawText(safe(f, s), { x, y, size, font: f });
+  const right = (s: string, size = 10, f: PDFFont = font) =>
+    page.drawText(safe(f, s), { x: width - margin - f.widthOfTextAtSize(safe(f, s), size), y, size, font: f });
+  text('Credit note', margin, 24, bold);
+  y -= 34;
+  const meta: Array<[string, string]> = [
+    ['Credit note number', note.number],
+    ['Invoice', invoiceNumber ?? (typeof note.invoice === 'string' ? note.invoice : note.invoice.id)],
+    ['Date of issue', formatShortDate(note.created)],
+  ];
+  if (note.reason) meta.push(['Reason', note.reason.replace(/_/g, ' ')]);
+  meta.forEach(([k, v]) => {
+    text(k, margin, 10, bold);
+    text(v, margin + 130, 10);
+    y -= 15;
+  });
+  y -= 20;
+  note.lines.data.slice(0, 40).forEach((line) => {
+    text((line.description ?? '').slice(0, 70), margin, 9);
+    right(formatMoney(line.amount, note.currency), 9);
+    y -= 14;
+  });
+  y -= 10;
+  text('Total credited', margin, 11, bold);
+  right(formatMoney(note.total, note.currency), 11, bold);
+  if (note.memo) {
+    y -= 24;
+    text(note.memo.slice(0, 90), margin, 9);
   }
   return doc.save();
 }

@@ -8,13 +8,14 @@
  * post-payment credit note of its own (`refund.created` hook), as Stripe does.
  */
 import type Stripe from 'stripe';
-import { applyMetadata, errors, listParams, p, previousAttributes, type Ctx, type EmulatorApp, type Infer } from '../../core';
+import { applyMetadata, errors, listParams, p, previousAttributes, RawResponse, type Ctx, type EmulatorApp, type Infer } from '../../core';
 import { addCustomerBalance } from '../../resources/customer-balance-transactions';
 import { createRefund, refundCreditNote } from '../../resources/refunds';
 import type { Billing, Inv } from '../engine/context';
 import { markPaid } from '../engine/invoices';
 import { getInvoice, invState, requireInvoice } from '../engine/lookups';
 import { apiList, idOf } from '../util';
+import { renderCreditNotePdf } from '../pdf';
 import type { BillingRuntime } from '../runtime';
 
 const reasonParam = p.enum(['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory'] as const);
@@ -346,6 +347,23 @@ export function register(app: EmulatorApp, { b, run, within }: BillingRuntime): 
     run(ctx, () => linesList(plan(ctx, b, params).cn, params, '/v1/credit_notes/preview/lines')),
   );
   app.get('/v1/credit_notes/:id', p.object({}), (ctx, _params, req) => load(ctx, req.pathParams.id!));
+
+  // ---- the PDF (no auth: the credit note's `pdf` links it)
+  app.route({
+    method: 'GET',
+    path: '/credit_notes/:id/pdf',
+    auth: 'none',
+    transaction: false,
+    handler: async (ctx, _params, req) => {
+      const note = ctx.store.get('credit_note', req.pathParams.id!) as Stripe.CreditNote | null;
+      if (!note) return new RawResponse(404, 'Not found', { 'Content-Type': 'text/plain' });
+      const invoice = getInvoice(b, idOf(note.invoice as string)!);
+      return new RawResponse(200, Buffer.from(await renderCreditNotePdf(note, invoice?.number ?? null)), {
+        'Content-Type': 'application/pdf',
+        'Content-Disposition': `inline; filename="CreditNote-${note.number}.pdf"`,
+      });
+    },
+  });
   app.get('/v1/credit_notes/:id/lines', p.object({ ...listParams }), (ctx, params, req) => {
     const cn = load(ctx, req.pathParams.id!);
     return linesList(cn, params, `/v1/credit_notes/${cn.id}/lines`);
