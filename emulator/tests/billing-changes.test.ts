@@ -1,20 +1,10 @@
 /** Subscription changes: items, pause/resume, pause_collection, trial_end now, anchors, schedules. */
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { setupContract } from './helpers';
+import { advanceTestClock, setupContract } from './helpers';
 
 const t = setupContract();
 const DAY = 86400;
-
-/** Advance a test clock and wait until it is ready (real Stripe advances asynchronously). */
-async function advanceClock(s: Stripe, id: string, frozen_time: number): Promise<void> {
-  await s.testHelpers.testClocks.advance(id, { frozen_time });
-  for (let i = 0; i < 120; i++) {
-    if ((await s.testHelpers.testClocks.retrieve(id)).status === 'ready') return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error('test clock did not become ready');
-}
 
 async function setup(s: Stripe) {
   const frozen = Math.floor(Date.UTC(2027, 2, 1) / 1000); // 1 Mar 2027, 31-day month
@@ -34,7 +24,7 @@ describe('billing: subscription changes', () => {
     const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 1 }] });
     const itemId = sub.items.data[0].id;
     // 11 Mar: 20 of 31 days left. +2 seats: round(3100 × 2 × 20/31)... credit of 1 seat, debit of 3 seats
-    await advanceClock(s, clock.id, frozen + 11 * DAY);
+    await advanceTestClock(s, clock.id, frozen + 11 * DAY);
     const item = await s.subscriptionItems.update(itemId, { quantity: 3, proration_behavior: 'create_prorations' });
     expect(item.quantity).toBe(3);
     const pending = await s.invoiceItems.list({ customer: customer.id, pending: true });
@@ -56,7 +46,7 @@ describe('billing: subscription changes', () => {
     sub = await s.subscriptions.update(sub.id, { pause_collection: { behavior: 'keep_as_draft' } });
     expect(sub.pause_collection?.behavior).toBe('keep_as_draft');
     expect(sub.status).toBe('active');
-    await advanceClock(s, clock.id, frozen + 31 * DAY + 60);
+    await advanceTestClock(s, clock.id, frozen + 31 * DAY + 60);
     sub = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect((sub.latest_invoice as Stripe.Invoice).status).toBe('draft');
     sub = await s.subscriptions.update(sub.id, { pause_collection: '' });
@@ -71,7 +61,7 @@ describe('billing: subscription changes', () => {
     const cancelAt = frozen + 40 * DAY;
     sub = await s.subscriptions.update(sub.id, { cancel_at: cancelAt });
     expect(sub.cancel_at).toBe(cancelAt);
-    await advanceClock(s, clock.id, cancelAt + 1);
+    await advanceTestClock(s, clock.id, cancelAt + 1);
     sub = await s.subscriptions.retrieve(sub.id);
     expect(sub.status).toBe('canceled');
   });
@@ -92,7 +82,7 @@ describe('billing: subscription changes', () => {
       trial_period_days: 7,
       trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
     });
-    await advanceClock(s, clock.id, frozen + 7 * DAY + 10);
+    await advanceTestClock(s, clock.id, frozen + 7 * DAY + 10);
     expect((await s.subscriptions.retrieve(paused.id)).status).toBe('paused');
   });
 
@@ -115,7 +105,7 @@ describe('billing: subscription changes', () => {
     const s = t.stripe;
     const { customer, price, clock, frozen } = await setup(s);
     let sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
-    await advanceClock(s, clock.id, frozen + 11 * DAY);
+    await advanceTestClock(s, clock.id, frozen + 11 * DAY);
     sub = await s.subscriptions.update(sub.id, {
       billing_cycle_anchor: { type: 'now' },
       proration_behavior: 'create_prorations',

@@ -2,20 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import { PDFDocument } from 'pdf-lib';
-import { setupContract } from './helpers';
+import { advanceTestClock, setupContract } from './helpers';
 
 const t = setupContract();
 const DAY = 86400;
-
-/** Advance a test clock and wait until it is ready (real Stripe advances asynchronously). */
-async function advanceClock(s: Stripe, id: string, frozen_time: number): Promise<void> {
-  await s.testHelpers.testClocks.advance(id, { frozen_time });
-  for (let i = 0; i < 120; i++) {
-    if ((await s.testHelpers.testClocks.retrieve(id)).status === 'ready') return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error('test clock did not become ready');
-}
 
 async function setup(s: Stripe, opts: { clock?: boolean; card?: string } = {}) {
   const frozen = Math.floor(Date.UTC(2027, 5, 1) / 1000);
@@ -70,9 +60,9 @@ describe('billing: incomplete subscriptions', () => {
       payment_behavior: 'default_incomplete',
     });
     expect(sub.status).toBe('incomplete');
-    await advanceClock(s, clock!.id, frozen + 22 * 3600);
+    await advanceTestClock(s, clock!.id, frozen + 22 * 3600);
     expect((await s.subscriptions.retrieve(sub.id)).status).toBe('incomplete');
-    await advanceClock(s, clock!.id, frozen + 23 * 3600 + 1);
+    await advanceTestClock(s, clock!.id, frozen + 23 * 3600 + 1);
     const expired = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect(expired.status).toBe('incomplete_expired');
     expect((expired.latest_invoice as Stripe.Invoice).status).toBe('void');
@@ -108,7 +98,7 @@ describe('billing: previews, prorations and coupons', () => {
     expect(sub.status).toBe('active');
     // 1 Jun → 1 Jul = 30 days. Change on 11 Jun (20 days left), quantity 2 → 3 and price 2000 → 5000
     const at = frozen + 10 * DAY;
-    await advanceClock(s, clock!.id, at);
+    await advanceTestClock(s, clock!.id, at);
     const items = [{ id: sub.items.data[0].id, price: bigger.id, quantity: 3 }];
     const preview = await s.invoices.createPreview({
       subscription: sub.id,
@@ -120,7 +110,7 @@ describe('billing: previews, prorations and coupons', () => {
     sub = await s.subscriptions.update(sub.id, { items, proration_behavior: 'create_prorations', proration_date: at });
     const pending = await s.invoiceItems.list({ customer: customer.id, pending: true });
     expect(pending.data.map((i) => i.amount).sort((a, b) => a - b)).toEqual([-2667, 10000]);
-    await advanceClock(s, clock!.id, frozen + 30 * DAY + 60);
+    await advanceTestClock(s, clock!.id, frozen + 30 * DAY + 60);
     sub = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     const real = sub.latest_invoice as Stripe.Invoice;
     expect(real.total).toBe(preview.total);
@@ -146,7 +136,7 @@ describe('billing: previews, prorations and coupons', () => {
     expect(first.total).toBe(1200);
     expect(first.total_discount_amounts?.map((d) => d.amount)).toEqual([500, 300]);
     expect(first.amount_paid).toBe(1200);
-    await advanceClock(s, clock!.id, frozen + 30 * DAY + 60);
+    await advanceTestClock(s, clock!.id, frozen + 30 * DAY + 60);
     const second = (await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] })).latest_invoice as Stripe.Invoice;
     // the `once` coupon is gone, the forever one stays: 2000 − 500
     expect(second.total).toBe(1500);

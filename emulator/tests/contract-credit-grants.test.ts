@@ -6,19 +6,10 @@
  */
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { setupContract } from './helpers';
+import { advanceTestClock, setupContract } from './helpers';
 
 const t = setupContract();
 const HOUR = 3600;
-
-async function advanceClock(s: Stripe, id: string, frozen_time: number): Promise<void> {
-  await s.testHelpers.testClocks.advance(id, { frozen_time });
-  const deadline = Date.now() + 120_000;
-  while ((await s.testHelpers.testClocks.retrieve(id)).status !== 'ready') {
-    if (Date.now() > deadline) throw new Error('test clock did not become ready');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 async function now(): Promise<number> {
   return t.real ? Math.floor(Date.now() / 1000) : ((await t.control('GET', '/clock')).body.now as number);
@@ -180,7 +171,7 @@ describe('billing credits', () => {
       timestamp: start,
     });
 
-    await advanceClock(s, clock.id, sub.items.data[0]!.current_period_end + 2 * HOUR);
+    await advanceTestClock(s, clock.id, sub.items.data[0]!.current_period_end + 2 * HOUR);
     const invoices = await s.invoices.list({ customer: customer.id, subscription: sub.id, limit: 10 });
     const inv = invoices.data.find((i) => i.billing_reason === 'subscription_cycle')!;
     const line = inv.lines.data.find((l) => l.pricing?.price_details?.price === price.id)!;

@@ -5,19 +5,10 @@
  */
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { setupContract } from './helpers';
+import { advanceTestClock, setupContract } from './helpers';
 
 const t = setupContract();
 const DAY = 86_400;
-
-async function advanceClock(s: Stripe, id: string, frozen_time: number): Promise<void> {
-  await s.testHelpers.testClocks.advance(id, { frozen_time });
-  const deadline = Date.now() + 120_000;
-  while ((await s.testHelpers.testClocks.retrieve(id)).status !== 'ready') {
-    if (Date.now() > deadline) throw new Error('test clock did not become ready');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 describe('subscriptions paid by sent invoices', () => {
   it('are active at once, with open invoices due days_until_due days on, renewal after renewal', async () => {
@@ -39,7 +30,7 @@ describe('subscriptions paid by sent invoices', () => {
     expect(first).toMatchObject({ status: 'open', collection_method: 'send_invoice', amount_due: 9900, attempt_count: 0 });
     expect(first.due_date! - first.created).toBe(14 * DAY);
 
-    await advanceClock(s, clock.id, sub.items.data[0]!.current_period_end + 2 * 3600);
+    await advanceTestClock(s, clock.id, sub.items.data[0]!.current_period_end + 2 * 3600);
     const renewed = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     const second = renewed.latest_invoice as Stripe.Invoice;
     expect(renewed.status).toBe('active');

@@ -125,3 +125,13 @@ export async function waitFor<T>(fn: () => T | undefined | null | false, timeout
 export function uniq(prefix = 't'): string {
   return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Advance a test clock and wait until it is ready (real Stripe advances asynchronously). */
+export async function advanceTestClock(stripe: Stripe, id: string, frozen_time: number): Promise<void> {
+  await stripe.testHelpers.testClocks.advance(id, { frozen_time });
+  const deadline = Date.now() + 120_000;
+  while ((await stripe.testHelpers.testClocks.retrieve(id)).status !== 'ready') {
+    if (Date.now() > deadline) throw new Error('test clock did not become ready');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
