@@ -10,13 +10,18 @@
  *  3. The invoices page (scripts/harness/invoices-page.ts): the loader for 500 invoices vs a bare query.
  *  4. Usage (scripts/harness/usage-bench.ts): metering overhead, ledger ingestion, calls per window,
  *     the usage page's data.
+ *  5. The billing page (scripts/harness/billing-page.ts): `GET /billing` for a customer with 24
+ *     invoices, a card, a pending change and 90 days of usage, autocannon at 32 connections, beside
+ *     `GET /login` of the same server and a bare `node:http` handler answering the loader's data as
+ *     JSON; the loader's own p50 in-process.
  *
  * `npm run bench -- --quick` runs a reduced size of each scenario (a smoke check in `npm test`): it
  * asserts correctness only (convergence, no duplicates, no errors), never timings. Exit 1 on any
  * correctness failure. Loads target 127.0.0.1 only, are bounded and stop by themselves.
  *
  * Env (full run): BENCH_REQUESTS (20,000 per intake round), BENCH_ROUNDS (3), BENCH_STORM_CUSTOMERS
- * (10,000), BENCH_USAGE_REQUESTS (5,000); BENCH_ONLY=storm,intake runs a subset.
+ * (10,000), BENCH_USAGE_REQUESTS (5,000), BENCH_BILLING_SECONDS (5 per load); BENCH_ONLY=storm,intake
+ * (or =billing) runs a subset.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -130,16 +135,17 @@ async function usageScenario(tmp: string): Promise<ScenarioResult> {
   return { rows, notes: [], failures };
 }
 
-// ── The billing page (issue #17, "The billing page"): scripts/harness/billing-page.ts ───────────────
-// CALL SPOT for `billingPageBench({ quick })`: once that file lands, add it to SCENARIOS below as
-//   ['billing page', async () => toScenario(await (await import('./harness/billing-page')).billingPageBench({ quick }))]
-// (its rows have the BenchRow shape of scripts/harness/table.ts).
+async function billingScenario(tmp: string): Promise<ScenarioResult> {
+  const { billingPageBench } = await import('./harness/billing-page');
+  return billingPageBench({ tmp, quick });
+}
 
 const SCENARIOS: [string, (tmp: string) => Promise<ScenarioResult>][] = [
   ['webhook intake', intakeScenario],
   ['storm', stormScenario],
   ['invoices page', invoicesScenario],
   ['usage', usageScenario],
+  ['billing page', billingScenario],
 ];
 
 async function main() {
@@ -188,7 +194,8 @@ async function main() {
 const childIndex = process.argv.indexOf('--child');
 if (childIndex >= 0) {
   const kind = process.argv[childIndex + 1];
-  runChild(kind).catch((error) => {
+  const started = kind === 'billing-json' ? import('./harness/billing-page').then((m) => m.runBillingJsonChild()) : runChild(kind);
+  started.catch((error) => {
     console.error(`bench ${kind} server failed: ${error instanceof Error ? error.stack : String(error)}`);
     process.exit(1);
   });
