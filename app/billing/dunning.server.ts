@@ -17,7 +17,8 @@ export interface DunningNotice {
   status: 'past_due' | 'unpaid';
   /** The bank asked the customer to authenticate (3D Secure) rather than declining. */
   actionRequired: boolean;
-  amount: number;
+  /** What is owed: null while the failed invoice is not in the mirror yet (its webhook comes apart). */
+  amount: number | null;
   currency: string;
   /** "3 Dec": when the payment failed. */
   failedOn: string | null;
@@ -63,7 +64,7 @@ export function dunningNotice(userId: string): DunningNotice | null {
   return {
     status: sub.status,
     actionRequired: !!action,
-    amount: open?.amountRemaining ?? 0,
+    amount: open ? open.amountRemaining : null,
     currency: open?.currency ?? sub.currency,
     failedOn: failedAt ? shortDate(failedAt, now) : null,
     graceDaysLeft: entitlement.access === 'grace' && entitlement.until ? daysLeft(entitlement.until, now) : null,

@@ -172,7 +172,13 @@ describe('dunning', () => {
     const { email, subscriptionId } = await subscribedWithFailingCard(page);
 
     await advanceClock(32);
-    await eventually(page, '/dashboard', () => page.getByTestId('dunning-banner').count(), 1);
+    // The banner shows with the past-due subscription; the amount once the failed invoice is mirrored too
+    // (their webhooks come apart): wait for the amount, a state only the invoice's webhook produces.
+    const bannerWithAmount = async () => {
+      const shown = page.getByTestId('dunning-banner');
+      return (await shown.count()) === 1 && /\$12\.00/.test((await shown.textContent()) ?? '');
+    };
+    await eventually(page, '/dashboard', bannerWithAmount, true);
     const banner = page.getByTestId('dunning-banner');
     expect(await banner.textContent()).toMatch(
       /Your payment of \$12\.00 failed on \d{1,2} [A-Z][a-z]{2}( \d{4})?: update your card\. \d days? of access left\./,
@@ -256,13 +262,13 @@ describe('pause', () => {
     await page.getByLabel('Pause for').selectOption('2');
     await submit(page, '/billing', () => page.getByRole('button', { name: 'Pause payments' }).click());
     await page.getByText(/Payments are paused until \d{1,2} \w+ \d{4}\. Nothing will be charged until then\./).waitFor();
-    expect(await badge(page)).toBe('Paused');
+    await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('Paused');
     expect(await page.getByTestId('status-detail').textContent()).toMatch(/Payments are paused until \d{1,2} [A-Z][a-z]{2}/);
     await screenshot(page, 'pause-1280');
 
     await submit(page, '/billing', () => page.getByRole('button', { name: 'Resume subscription' }).click());
     await page.getByText('Your subscription is running again.').waitFor();
-    expect(await badge(page)).toBe('Active');
+    await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('Active');
     assertNoConsoleErrors(errors);
     await context.close();
   });

@@ -288,14 +288,15 @@ describe('cards and credits', () => {
     await page.getByRole('button', { name: 'Save card' }).click();
     await page.getByText('Your card is saved.').waitFor({ timeout: 30_000 });
     await settled(page);
-    expect(await page.getByTestId('card-row').count()).toBe(2);
+    // The message comes with the action's answer, the list with the revalidation after it: poll the list.
+    await expect.poll(() => page.getByTestId('card-row').count(), { timeout: 15_000 }).toBe(2);
     const mastercard = page.getByTestId('card-row').filter({ hasText: 'Mastercard ending in 4444' });
     await submit(page, '/billing/payment-methods', () => mastercard.getByRole('button', { name: /^Make default/ }).click());
     await page.getByText('That card is now your default.').waitFor();
-    expect(await mastercard.getByText('Default').isVisible()).toBe(true);
+    await expect.poll(() => mastercard.getByText('Default').isVisible(), { timeout: 15_000 }).toBe(true);
     await submit(page, '/billing/payment-methods', () => visa.getByRole('button', { name: /^Remove/ }).click());
     await page.getByText('The card is removed.').waitFor();
-    expect(await page.getByTestId('card-row').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('card-row').count(), { timeout: 15_000 }).toBe(1);
     await screenshots(page, 'payment-methods');
     assertNoConsoleErrors(errors);
     await context.close();
@@ -312,8 +313,10 @@ describe('cards and credits', () => {
     await page.getByRole('button', { name: 'Pay $25.00' }).click();
     await page.getByText('Thank you! Your credits are ready: 5,000 in total.').waitFor({ timeout: 30_000 });
     await settled(page);
-    expect(await page.getByTestId('credit-balance').textContent()).toBe('Credits: 5,000');
-    expect(await page.getByTestId('purchase-list').textContent()).toMatch(/Credit pack\$25\.00Paid/);
+    // The revalidated page can be drawn a moment after the router is idle: poll the new balance (it failed
+    // once in CI reading the old one).
+    await expect.poll(() => page.getByTestId('credit-balance').textContent(), { timeout: 15_000 }).toBe('Credits: 5,000');
+    await expect.poll(() => page.getByTestId('purchase-list').textContent(), { timeout: 15_000 }).toMatch(/Credit pack\$25\.00Paid/);
     await screenshots(page, 'credits');
 
     // A declined card: the decline beside the form, no more credits.

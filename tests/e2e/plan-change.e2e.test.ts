@@ -145,7 +145,7 @@ describe('changing plan in a real browser', () => {
 
     await submit(page, '/billing', () => page.getByRole('button', { name: 'Undo' }).click());
     await page.getByText('The scheduled change is undone: you stay on Pro.').waitFor();
-    expect(await page.getByTestId('pending-change').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('pending-change').count(), { timeout: 15_000 }).toBe(0);
     const [sub] = (await stripe.subscriptions.list({ customer: customer.id })).data;
     expect(sub).toMatchObject({ status: 'active', schedule: null });
     assertNoConsoleErrors(errors);

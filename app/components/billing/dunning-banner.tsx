@@ -7,10 +7,11 @@ import { formatMoney } from '~/lib/money';
  * days of access left, and the way to fix it (the open invoice's page: saved card, new card, 3D Secure).
  */
 export function DunningBanner({ notice }: { notice: DunningNotice }) {
-  const amount = formatMoney(notice.amount, notice.currency);
+  // The subscription's webhook can come before its invoice's: say no amount rather than a wrong one.
+  const payment = notice.amount === null ? 'Your payment' : `Your payment of ${formatMoney(notice.amount, notice.currency)}`;
   const what = notice.actionRequired
-    ? `Your payment of ${amount}${notice.failedOn ? ` on ${notice.failedOn}` : ''} needs your confirmation`
-    : `Your payment of ${amount} failed${notice.failedOn ? ` on ${notice.failedOn}` : ''}`;
+    ? `${payment}${notice.failedOn ? ` on ${notice.failedOn}` : ''} needs your confirmation`
+    : `${payment} failed${notice.failedOn ? ` on ${notice.failedOn}` : ''}`;
   const todo = notice.actionRequired ? 'confirm it with your bank' : 'update your card';
   const grace =
     notice.status === 'unpaid'
