@@ -9,8 +9,8 @@
  *    throwaway databases;
  * 2. signs up and subscribes to Starter in Chromium (the app's own pages and the emulator's card form),
  *    so `/billing` is the page a paying customer sees;
- * 3. runs Lighthouse in a headless Chromium of its own (`CHROME_PATH`, default /usr/bin/chromium), the
- *    session cookie sent with `extraHeaders`;
+ * 3. runs Lighthouse in a headless Chromium of its own (`CHROME_PATH` or `CHROMIUM_PATH`, default
+ *    /usr/bin/chromium), the session cookie sent with `extraHeaders`;
  * 4. stops everything it started, whatever happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,8 @@ import lighthouse from 'lighthouse';
 import { chromium } from 'playwright-core';
 import { buildIfNeeded } from './build-if-needed';
 
-const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+// CHROME_PATH as chrome-launcher reads it; CHROMIUM_PATH as the browser tests read it.
+const CHROME = process.env.CHROME_PATH ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
