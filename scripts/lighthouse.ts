@@ -172,6 +172,9 @@ async function startChromium(tmp: string): Promise<number> {
   });
 }
 
+/** A run Lighthouse itself reports as failed (`lhr.runtimeError`). */
+class LighthouseRunError extends Error {}
+
 interface PageResult {
   page: string;
   performance: number;
@@ -201,7 +204,7 @@ async function audit(url: string, label: string, port: number, cookie?: string):
       path.join(REPORTS, `${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'landing'}.json`),
       String(result.report),
     );
-  if (lhr.runtimeError) throw new Error(`Lighthouse could not load ${url}: ${lhr.runtimeError.message}`);
+  if (lhr.runtimeError) throw new LighthouseRunError(`Lighthouse could not load ${url}: ${lhr.runtimeError.message}`);
   const score = (id: string) => Math.round((lhr.categories[id]?.score ?? 0) * 100);
   const shown = (id: string) => lhr.audits[id]?.displayValue ?? '?';
   const items = (lhr.audits['resource-summary']?.details as { items?: { resourceType: string; transferSize: number }[] } | undefined)
@@ -225,6 +228,21 @@ async function audit(url: string, label: string, port: number, cookie?: string):
   };
 }
 
+/**
+ * Lighthouse sometimes fails to record a trace (NO_NAVSTART and the like, "Please run Lighthouse
+ * again"); such a run is tried again, twice at most. Any other failure stops the script.
+ */
+async function auditWithRetry(url: string, label: string, port: number, cookie?: string): Promise<PageResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await audit(url, label, port, cookie);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof LighthouseRunError)) throw error;
+      console.log(`  ${error.message}; running it again`);
+    }
+  }
+}
+
 async function main() {
   buildIfNeeded();
   if (REPORTS) fs.mkdirSync(REPORTS, { recursive: true });
@@ -244,7 +262,7 @@ async function main() {
     const runs: PageResult[] = [];
     for (let run = 1; run <= RUNS; run++) {
       console.log(`Lighthouse (mobile): ${label}, run ${run} of ${RUNS}…`);
-      runs.push(await audit(`${appUrl}${pathname}`, label, port, withCookie ? cookie : undefined));
+      runs.push(await auditWithRetry(`${appUrl}${pathname}`, label, port, withCookie ? cookie : undefined));
     }
     runs.sort((a, b) => a.performance - b.performance);
     if (RUNS > 1) console.log(`  performance per run: ${runs.map((r) => r.performance).join(', ')}`);

@@ -1,6 +1,26 @@
-/** Dates as the billing page writes them (UTC, British order: "30 December 2026", "30 Dec 2026"). */
-export const longDate = (iso: string) =>
-  new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+/**
+ * Dates as the billing page writes them (UTC, British order: "30 December 2026", "30 Dec 2026").
+ * Each format is made once, on first use: `toLocaleDateString` with options makes a new
+ * `Intl.DateTimeFormat` on every call, which cost the billing page tens of milliseconds of main
+ * thread while it hydrates (docs/performance.md, "Pages").
+ */
+const formats = new Map<'long' | 'short', Intl.DateTimeFormat>();
 
-export const mediumDate = (iso: string) =>
-  new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+function dateFormat(month: 'long' | 'short'): Intl.DateTimeFormat {
+  let format = formats.get(month);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month, year: 'numeric', timeZone: 'UTC' });
+    formats.set(month, format);
+  }
+  return format;
+}
+
+/** As `toLocaleDateString` does, an unreadable date reads "Invalid Date" (`format` would throw). */
+function write(iso: string, month: 'long' | 'short'): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? 'Invalid Date' : dateFormat(month).format(date);
+}
+
+export const longDate = (iso: string) => write(iso, 'long');
+
+export const mediumDate = (iso: string) => write(iso, 'short');
