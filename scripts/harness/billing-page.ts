@@ -422,7 +422,7 @@ export async function billingPageBench({ tmp, quick }: { tmp: string; quick: boo
           `${fmt(l.rate)} (GET /login, same server)`,
           ratio(b.rate, l.rate),
         ],
-        ['billing page vs its data as JSON (req/s)', fmt(b.rate), `${fmt(j.rate)} (bare node:http, loader data)`, ratio(b.rate, j.rate)],
+        ['billing page vs its data as JSON (req/s)', fmt(b.rate), `${fmt(j.rate)} (bare node:http, loader data)`, ratio(b.rate, j.rate, 3)],
         ['billing page p99 (ms)', fmt(b.p99, 1), `${fmt(l.p99, 1)} (GET /login)`, ratio(b.p99, l.p99)],
         ['billing loader p50 (ms, in-process)', fmt(loaderP50, 2), '2.00 (the aim)', ratio(loaderP50, 2)],
       ],
