@@ -97,6 +97,9 @@ export function Dialog({
   const close = useRef(onClose);
   close.current = onClose;
 
+  // After every render, not only when `open` changes: Escape closes the element at once but reports it
+  // in a queued `close` event, so a quick Escape then Enter on the opener renders `open` while the page
+  // still thinks it is open, and only this check shows the dialog again.
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -106,12 +109,14 @@ export function Dialog({
     } else if (!open && dialog.open) {
       dialog.close();
     }
-  }, [open]);
+  });
 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     const onDialogClose = () => {
+      // Opened again before this event was delivered: the close it reports is over.
+      if (dialog.open) return;
       const back = opener.current;
       opener.current = null;
       // The opener may have gone (the action replaced it) or be disabled while the page is busy.
