@@ -1,6 +1,6 @@
 /**
  * CLI: `npm run emulator`. Env: STRIPE_EMULATOR_PORT, STRIPE_EMULATOR_DB, STRIPE_EMULATOR_PUBLIC_URL,
- * STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET.
+ * STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET, EMULATOR_RATE_LIMITS (test | live: enforce Stripe's rate limits).
  */
 import { EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, startEmulator } from './src/index';
 
@@ -18,6 +18,8 @@ console.log(`  secret key:      ${EMULATOR_SECRET_KEY} (any sk_test_… works)`)
 console.log(`  publishable key: ${EMULATOR_PUBLISHABLE_KEY} (any pk_test_… works)`);
 if (emu.webhookSecret) console.log(`  webhooks → ${process.env.STRIPE_WEBHOOK_URL} signed with ${emu.webhookSecret}`);
 console.log(`  control API:     ${emu.url}/_emulator/health`);
+if (emu.server.rateLimiter.config.enabled)
+  console.log(`  rate limits:     Stripe's ${emu.server.rateLimiter.config.mode} mode (EMULATOR_RATE_LIMITS)`);
 
 let closing = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

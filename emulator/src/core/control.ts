@@ -4,6 +4,7 @@
 import type Stripe from 'stripe';
 import type { EmulatorApp } from './app';
 import { errors } from './errors';
+import { STRIPE_RATES, defaultRateConfig, type RateLimitConfig, type RateMode } from './rate-limits';
 import { globToRegExp, type EmulatorServer, type FaultRule } from './server';
 import type { WebhookDispatcher } from './webhooks';
 
@@ -26,6 +27,7 @@ export function registerControl(app: EmulatorApp, server: EmulatorServer, dispat
     () => {
       dispatcher.clear();
       server.faults = [];
+      server.rateLimiter.configure({ ...server.rateLimitsAtStart });
       server.requestLog.length = 0;
       app.reset();
       onReset();
@@ -109,6 +111,59 @@ export function registerControl(app: EmulatorApp, server: EmulatorServer, dispat
     () => {
       server.faults = [];
       return { ok: true };
+    },
+    { ...none, transaction: false },
+  );
+
+  // Stripe's rate limits (rate-limits.ts): off by default; `enabled`, `mode` (test | live) and
+  // per-second overrides; every change starts with full buckets and zeroed counters.
+  const rateLimitsView = () => {
+    const c = server.rateLimiter.config;
+    return {
+      enabled: c.enabled,
+      mode: c.mode,
+      global: c.global,
+      endpoint: c.endpoint,
+      split_read_write: c.splitReadWrite,
+      documented: STRIPE_RATES,
+      limited: { ...server.rateLimiter.limited },
+    };
+  };
+  app.get('/_emulator/rate-limits', undefined, rateLimitsView, { ...none, transaction: false });
+  app.post(
+    '/_emulator/rate-limits',
+    undefined,
+    (_ctx, params) => {
+      const raw = params as Record<string, unknown>;
+      const current = server.rateLimiter.config;
+      if (raw.mode !== undefined && raw.mode !== 'test' && raw.mode !== 'live')
+        throw errors.invalid(`Invalid mode: ${String(raw.mode)} (test or live)`, 'mode');
+      const mode = (raw.mode as RateMode | undefined) ?? current.mode;
+      const base = raw.mode !== undefined && raw.mode !== current.mode ? defaultRateConfig(mode, current.enabled) : current;
+      const rate = (name: 'global' | 'endpoint') => {
+        const n = num(raw[name], name);
+        if (n !== undefined && !(n > 0)) throw errors.invalid(`${name} must be a number of requests per second above 0`, name);
+        return n ?? base[name];
+      };
+      const flag = (v: unknown, fallback: boolean) => (v === undefined ? fallback : v === true || v === 'true');
+      const next: RateLimitConfig = {
+        enabled: flag(raw.enabled, true),
+        mode,
+        global: rate('global'),
+        endpoint: rate('endpoint'),
+        splitReadWrite: flag(raw.split_read_write, base.splitReadWrite),
+      };
+      server.rateLimiter.configure(next);
+      return rateLimitsView();
+    },
+    { ...none, transaction: false },
+  );
+  app.del(
+    '/_emulator/rate-limits',
+    undefined,
+    () => {
+      server.rateLimiter.configure(defaultRateConfig(server.rateLimiter.config.mode, false));
+      return rateLimitsView();
     },
     { ...none, transaction: false },
   );

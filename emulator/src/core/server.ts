@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { EmulatorApp, RawResponse, type KeyKind, type RouteDef } from './app';
 import { StripeError, errors } from './errors';
 import { base62 } from './ids';
+import { RateLimiter, rateConfigFromEnv, type RateLimitedReason } from './rate-limits';
 import { renderForVersion, requestVersion } from './versions';
 import { mergeParams, parseForm, parseJson } from './wire';
 
@@ -19,6 +20,8 @@ export interface RequestLogEntry {
   path: string;
   status: number;
   key: 'secret' | 'publishable' | null;
+  /** Set when the opt-in rate limiter (rate-limits.ts) answered 429: which limit. */
+  limited?: RateLimitedReason;
 }
 
 export interface FaultRule {
@@ -70,6 +73,9 @@ export class EmulatorServer {
   readonly server: http.Server;
   readonly requestLog: RequestLogEntry[] = [];
   faults: FaultRule[] = [];
+  /** Stripe's rate limits, off unless EMULATOR_RATE_LIMITS or the control API switches them on. */
+  readonly rateLimitsAtStart = rateConfigFromEnv(process.env.EMULATOR_RATE_LIMITS);
+  readonly rateLimiter = new RateLimiter({ ...this.rateLimitsAtStart });
   private sockets = new Set<Socket>();
 
   constructor(readonly app: EmulatorApp) {
@@ -171,9 +177,9 @@ export class EmulatorServer {
     // ---- auth (API only) ----
     let keyKind: KeyKind | null = null;
     let authError: StripeError | null = null;
+    let key: string | null = null;
     if (isApi) {
       const auth = req.headers.authorization;
-      let key: string | null = null;
       if (auth?.startsWith('Bearer ')) key = auth.slice(7).trim();
       else if (auth?.startsWith('Basic ')) {
         try {
@@ -206,6 +212,18 @@ export class EmulatorServer {
     let suppress = false;
 
     try {
+      // ---- Stripe's rate limits (opt-in), before anything runs: a limited request changes nothing ----
+      if (isApi && keyKind && key && this.rateLimiter.config.enabled) {
+        const endpoint = this.app.match(method, path)?.route.path ?? path;
+        const reason = this.rateLimiter.take(key, method, endpoint);
+        if (reason) {
+          finish(429);
+          if (logEntry) logEntry.limited = reason;
+          const body = errors.rateLimit().toJSON({ id: requestId, at: this.app.clock.now() });
+          this.sendJson(res, 429, body, { ...baseHeaders, 'Stripe-Rate-Limited-Reason': reason });
+          return;
+        }
+      }
       // ---- faults ----
       if (isApi) {
         const fault = this.pickFault(method, path);
