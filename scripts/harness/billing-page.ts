@@ -1,3 +1,4 @@
+// Over 500 lines: the billing-page scenario whole (its Stripe-shaped seed, the loads, the in-process loader and page timings).
 /**
  * `npm run bench`'s billing-page figure (issue #17, "The billing page"): one signed-in customer with
  * 24 invoices, a card, a pending plan change (a schedule's next phase) and 90 days of usage, written
@@ -14,10 +15,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import type { ServerBuild } from '@remix-run/node';
 import type Stripe from 'stripe';
 import { startChild } from './children';
-import { fmt, ratio, type ScenarioResult } from './table';
+import { fmt, ratio, type BenchRow, type ScenarioResult } from './table';
 
 const CONNECTIONS = 32;
 const DAY = 86_400;
@@ -324,9 +327,58 @@ function startJsonChild(env: Record<string, string>): Promise<{ port: number; st
   });
 }
 
+/**
+ * Whole requests through the built app's handler in-process (no HTTP, no workers started): p50 of
+ * `GET /billing` (with the cookie) and `GET /login`, alternating, after 20 warm-up runs of each.
+ */
+interface PageTime {
+  wall: number;
+  cpu: number;
+}
+async function timePagesInProcess(file: string, cookie: string, runs: number): Promise<{ billing: PageTime; login: PageTime }> {
+  process.env.DATABASE_PATH = file;
+  const { createRequestHandler } = await import('@remix-run/node');
+  const build = (await import(pathToFileURL(path.resolve('build/index.js')).href)) as ServerBuild;
+  const handle = createRequestHandler(build, 'production');
+  const time = async (pathName: string, headers: Record<string, string>) => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const response = await handle(new Request(`http://localhost${pathName}`, { headers }), {
+      cspNonce: 'bench',
+      clientAddress: '127.0.0.1',
+    });
+    await response.text();
+    if (response.status !== 200) throw new Error(`in-process GET ${pathName} answered ${response.status}`);
+    const c = process.cpuUsage(c0);
+    return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+  };
+  const billing: { wall: number; cpu: number }[] = [];
+  const login: { wall: number; cpu: number }[] = [];
+  await Array.from({ length: runs + 20 }).reduce<Promise<void>>(
+    (chain, _, r) =>
+      chain.then(async () => {
+        const b = await time('/billing', { cookie, accept: 'text/html' });
+        const l = await time('/login', { accept: 'text/html' });
+        if (r >= 20) billing.push(b);
+        if (r >= 20) login.push(l);
+      }),
+    Promise.resolve(),
+  );
+  const p50 = (xs: { wall: number; cpu: number }[]) => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
+  return { billing: p50(billing), login: p50(login) };
+}
+
 export async function billingPageBench({ tmp, quick }: { tmp: string; quick: boolean }): Promise<ScenarioResult> {
-  const { buildIfNeeded } = await import('../build-if-needed');
-  buildIfNeeded();
+  // BENCH_BILLING_LOADER_ONLY=1: the in-process loader timing alone (no build, no servers, no loads);
+  // =page also times whole requests (every loader and the render) through the built app, in-process.
+  const loaderOnly = !!process.env.BENCH_BILLING_LOADER_ONLY;
+  const pagesInProcess = process.env.BENCH_BILLING_LOADER_ONLY === 'page';
+  // Before React is first imported (by the route's module): its production build, as `npm start` serves.
+  if (pagesInProcess) process.env.NODE_ENV = 'production';
+  if (!loaderOnly || pagesInProcess) {
+    const { buildIfNeeded } = await import('../build-if-needed');
+    buildIfNeeded();
+  }
   process.env.SESSION_SECRET ??= crypto.randomBytes(24).toString('hex');
   const file = path.join(tmp, 'billing-page.sqlite');
   const { cookie, userId } = await seed(file);
@@ -341,13 +393,20 @@ export async function billingPageBench({ tmp, quick }: { tmp: string; quick: boo
   const { loader } = await import('~/routes/billing._index');
   const request = () => new Request('http://localhost/billing', { headers: { Cookie: cookie } });
   const times: number[] = [];
+  // CPU time of the process per call: on a busy machine the wall time measures the contention too.
+  const cpuTimes: number[] = [];
   let data: Record<string, unknown> = {};
   await Array.from({ length: loaderRuns + 20 }).reduce<Promise<void>>(
     (chain, _, r) =>
       chain.then(async () => {
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         data = payloadOf(await loader({ request: request(), params: {}, context: {} }));
-        if (r >= 20) times.push(performance.now() - t0);
+        if (r >= 20) {
+          times.push(performance.now() - t0);
+          const c = process.cpuUsage(c0);
+          cpuTimes.push((c.user + c.system) / 1000);
+        }
       }),
     Promise.resolve(),
   );
@@ -358,6 +417,30 @@ export async function billingPageBench({ tmp, quick }: { tmp: string; quick: boo
   };
   const planName = overview.subscription?.planName ?? '';
   const jsonBytes = Buffer.byteLength(JSON.stringify(data));
+  if (loaderOnly) {
+    const pages = pagesInProcess ? await timePagesInProcess(file, cookie, loaderRuns) : null;
+    const sorted = [...times].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    return {
+      rows: [
+        ['billing loader p50 (ms, in-process)', fmt(median(times), 2), '2.00 (the aim)', ratio(median(times), 2)],
+        ...(pages
+          ? ([
+              [
+                'GET /billing p50 (ms, in-process, no HTTP)',
+                fmt(pages.billing.wall, 2),
+                `${fmt(pages.login.wall, 2)} (GET /login)`,
+                ratio(pages.billing.wall, pages.login.wall),
+              ],
+            ] as BenchRow[])
+          : []),
+      ],
+      notes: [
+        `billing loader alone (BENCH_BILLING_LOADER_ONLY): ${times.length} runs, p10 ${fmt(at(0.1), 2)} ms, p90 ${fmt(at(0.9), 2)} ms, max ${fmt(at(1), 2)} ms; CPU time p50 ${fmt(median(cpuTimes), 2)} ms${pages ? `; whole requests in-process, CPU time p50: /billing ${fmt(pages.billing.cpu, 2)} ms, /login ${fmt(pages.login.cpu, 2)} ms` : ''}; plan ${planName || 'none'}, ${overview.invoices.length} invoices on the overview, ${fmt(jsonBytes / 1024, 1)} KiB of JSON.`,
+      ],
+      failures: planName ? [] : ['billing page: the loader data names no plan'],
+    };
+  }
 
   const { startEmulator, EMULATOR_SECRET_KEY } = await import('../../emulator/src/index');
   const emulator = await startEmulator({ port: 0, dbPath: ':memory:', quiet: true });
