@@ -22,6 +22,7 @@ import {
   getInvoice,
   getUpcomingInvoice,
   pricesByIds,
+  type BillingState,
   type HistoryCursor,
   type HistoryStatus,
   subscriptionSyncedAt,
@@ -501,14 +502,19 @@ export interface NextInvoice {
  */
 export function nextInvoice({
   userId,
-  overview = getBillingOverview({ userId }),
+  state,
+  overview = getBillingOverview({ userId, state }),
 }: {
   userId: string;
+  /** The request's billing state when the page has read it already (the overview's). */
+  state?: BillingState;
   overview?: BillingOverview;
 }): NextInvoice | null {
   const estimate = overview.nextInvoice;
-  const stored = getUpcomingInvoice({ userId });
-  const subSynced = stored?.subscriptionId ? subscriptionSyncedAt(stored.subscriptionId) : null;
+  const stored = getUpcomingInvoice({ userId, state });
+  // The subscription's row is in the state when the page read it (every subscription of the customer).
+  const mirrored = stored?.subscriptionId ? state?.subscriptions.find((s) => s.id === stored.subscriptionId) : undefined;
+  const subSynced = mirrored ? mirrored.syncedAt : stored?.subscriptionId ? subscriptionSyncedAt(stored.subscriptionId) : null;
   const fresh = !!stored && (!subSynced || stored.syncedAt >= subSynced);
   if (stored && fresh && stored.billsAt && stored.billsAt > clock.now() && overview.subscription) {
     const priceMap = pricesByIds(stored.lines.map((l) => l.priceId).filter((id): id is string => !!id));

@@ -1,12 +1,10 @@
 /** The billing overview's data, read from the mirror only (no Stripe calls). */
-import { eq } from 'drizzle-orm';
-import { db } from '~/db/client.server';
-import { prices, type InvoiceRow } from '~/db/schema';
+import type { InvoiceRow } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { cancelsAt, entitlementFor, type Entitlement } from './entitlements';
 import { CURRENCY, planByLookupKey, type Interval, type PlanKey } from './plans';
 import { describeStatus, type StatusView } from './status';
-import { getBillingState } from './queries.server';
+import { getBillingState, priceById, type BillingState } from './queries.server';
 
 export interface BillingOverview {
   subscription: {
@@ -58,12 +56,25 @@ export function isTrialStart(invoice: Pick<InvoiceRow, 'billingReason' | 'total'
 
 const LIVE = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused']);
 
-export function getBillingOverview({ userId }: { userId: string }): BillingOverview {
-  const state = getBillingState({ userId, invoiceLimit: 6 });
+/** How many of the newest invoices the overview lists. */
+const OVERVIEW_INVOICES = 6;
+
+/**
+ * `state`: the request's billing state when the page has read it already (the /billing loader reads
+ * it once for the overview, the usage bar and the cancel-now preview); it must hold at least the
+ * newest 6 invoices (getBillingState's default reads 12).
+ */
+export function getBillingOverview({
+  userId,
+  state = getBillingState({ userId, invoiceLimit: OVERVIEW_INVOICES }),
+}: {
+  userId: string;
+  state?: BillingState;
+}): BillingOverview {
   const now = clock.now();
   const sub = state.subscription;
   const entitlement = entitlementFor((sub && LIVE.has(sub.status)) || sub?.status === 'incomplete' ? sub : null, now);
-  const invoices = state.invoices.map((i) => ({
+  const invoices = state.invoices.slice(0, OVERVIEW_INVOICES).map((i) => ({
     id: i.id,
     number: i.number,
     status: i.status,
@@ -99,7 +110,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
   const changeApplies = sub.pendingPriceId && sub.pendingChangeAt && renewal && sub.pendingChangeAt <= renewal;
   const nextPriceId = changeApplies ? sub.pendingPriceId : sub.priceId;
   const nextQuantity = changeApplies ? (sub.pendingQuantity ?? quantity) : quantity;
-  const price = nextPriceId ? db().select().from(prices).where(eq(prices.id, nextPriceId)).get() : undefined;
+  const price = nextPriceId ? priceById(nextPriceId) : undefined;
   const gross = price?.unitAmount != null ? price.unitAmount * nextQuantity : 0;
   const applied = Math.min(gross, credit?.amount ?? 0);
   const nextInvoice =
@@ -108,7 +119,7 @@ export function getBillingOverview({ userId }: { userId: string }): BillingOverv
       : null;
   const view = describeStatus(sub, now, nextInvoice ? { amount: nextInvoice.amount, currency: nextInvoice.currency } : null);
   const ongoing = sub.status === 'active' || sub.status === 'trialing' || sub.status === 'past_due';
-  const pendingPrice = sub.pendingPriceId ? db().select().from(prices).where(eq(prices.id, sub.pendingPriceId)).get() : undefined;
+  const pendingPrice = sub.pendingPriceId ? priceById(sub.pendingPriceId) : undefined;
   const pendingPlan = pendingPrice?.lookupKey ? planByLookupKey(pendingPrice.lookupKey) : null;
   return {
     subscription: {

@@ -11,8 +11,9 @@
  *   pricesByIds(ids)                  catalogue rows for invoice lines (plan names, metered or not).
  *   getCreditBalance({ userId })      credits granted by credit packs, less refunds and what Stripe spent.
  */
-import { and, desc, eq, inArray, isNull, ne, not, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableName, inArray, isNull, ne, not, or, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
+import { preparedFor } from '~/db/prepared.server';
 import {
   customers,
   invoiceLines,
@@ -52,6 +53,8 @@ export function currentSubscription<T extends Pick<SubscriptionRow, 'status' | '
 
 type PaymentMethodView = PaymentMethodRow & { isDefault: boolean };
 export interface BillingState {
+  /** The user's Stripe customer id (set before the customer row is mirrored), or null. */
+  customerId: string | null;
   customer: CustomerRow | null;
   subscription: (SubscriptionRow & { items: SubscriptionItemRow[] }) | null;
   subscriptions: SubscriptionRow[];
@@ -61,14 +64,66 @@ export interface BillingState {
   payments: PaymentRow[];
 }
 
+/**
+ * A subscription's first invoice while nobody has tried to pay it: it is the checkout in progress, not
+ * a debt, so the history leaves it out until it is paid, a payment fails, or it is voided.
+ */
+const unattemptedFirstInvoice = sql`(${invoices.status} = 'open' and ${invoices.billingReason} = 'subscription_create' and ${invoices.attemptCount} = 0)`;
+
+/** The statements every billing page runs, compiled once per database handle (app/db/prepared.server.ts). */
+const statements = preparedFor((d) => {
+  const id = sql.placeholder('id');
+  return {
+    customerIdOf: d.select({ id: users.stripeCustomerId }).from(users).where(eq(users.id, id)).prepare(),
+    customer: d.select().from(customers).where(eq(customers.id, id)).prepare(),
+    subscriptions: d
+      .select()
+      .from(subscriptions)
+      .where(eq(subscriptions.customerId, id))
+      .orderBy(desc(subscriptions.stripeCreated))
+      .prepare(),
+    items: d.select().from(subscriptionItems).where(eq(subscriptionItems.subscriptionId, id)).prepare(),
+    paymentMethods: d
+      .select()
+      .from(paymentMethods)
+      .where(and(eq(paymentMethods.customerId, id), eq(paymentMethods.detached, false)))
+      .orderBy(desc(paymentMethods.stripeCreated))
+      .prepare(),
+    invoices: d
+      .select()
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.customerId, id),
+          eq(invoices.deleted, false),
+          or(isNull(invoices.status), ne(invoices.status, 'draft')),
+          not(unattemptedFirstInvoice),
+        ),
+      )
+      .orderBy(desc(invoices.stripeCreated))
+      .limit(sql.placeholder('limit'))
+      .prepare(),
+    payments: d.select().from(payments).where(eq(payments.customerId, id)).orderBy(desc(payments.stripeCreated)).limit(50).prepare(),
+    price: d.select().from(prices).where(eq(prices.id, id)).prepare(),
+    syncedAt: d.select({ at: subscriptions.syncedAt }).from(subscriptions).where(eq(subscriptions.id, id)).prepare(),
+    upcoming: d.select().from(upcomingInvoices).where(eq(upcomingInvoices.customerId, id)).prepare(),
+    credits: d.$client.prepare(`
+      select
+        sum(case when kind in ('credit_grant', 'credit_unspend') then coalesce(json_extract(data, '$.credits'), 0) end) as added,
+        sum(case when kind in ('credit_revoke', 'credit_spend') then coalesce(json_extract(data, '$.credits'), 0) end) as taken
+      from ${getTableName(webhookEffects)} where user_id = ? and kind in ('credit_grant', 'credit_revoke', 'credit_spend', 'credit_unspend')`),
+  };
+});
+
 function customerIdOf(userId: string): string | null {
-  return db().select({ id: users.stripeCustomerId }).from(users).where(eq(users.id, userId)).get()?.id ?? null;
+  return statements().customerIdOf.get({ id: userId })?.id ?? null;
 }
 
 /** Everything the billing overview shows, from the mirror only. */
 export function getBillingState({ userId, invoiceLimit = 12 }: { userId: string; invoiceLimit?: number }): BillingState {
   const customerId = customerIdOf(userId);
   const empty: BillingState = {
+    customerId: null,
     customer: null,
     subscription: null,
     subscriptions: [],
@@ -78,57 +133,29 @@ export function getBillingState({ userId, invoiceLimit = 12 }: { userId: string;
     payments: [],
   };
   if (!customerId) return empty;
-  const d = db();
-  const customer = d.select().from(customers).where(eq(customers.id, customerId)).get() ?? null;
-  const subs = d
-    .select()
-    .from(subscriptions)
-    .where(eq(subscriptions.customerId, customerId))
-    .orderBy(desc(subscriptions.stripeCreated))
-    .all();
+  const q = statements();
+  const customer = q.customer.get({ id: customerId }) ?? null;
+  const subs = q.subscriptions.all({ id: customerId });
   const current = currentSubscription(subs);
-  const items = current ? d.select().from(subscriptionItems).where(eq(subscriptionItems.subscriptionId, current.id)).all() : [];
+  const items = current ? q.items.all({ id: current.id }) : [];
   const defaultId = current?.defaultPaymentMethodId ?? customer?.defaultPaymentMethodId ?? null;
-  const pms = d
-    .select()
-    .from(paymentMethods)
-    .where(and(eq(paymentMethods.customerId, customerId), eq(paymentMethods.detached, false)))
-    .orderBy(desc(paymentMethods.stripeCreated))
-    .all()
-    .map((pm) => ({ ...pm, isDefault: pm.id === defaultId }));
+  const pms = q.paymentMethods.all({ id: customerId }).map((pm) => ({ ...pm, isDefault: pm.id === defaultId }));
   return {
+    customerId,
     customer,
     subscription: current ? { ...current, items } : null,
     subscriptions: subs,
     paymentMethods: pms,
     defaultPaymentMethod: pms.find((p) => p.isDefault) ?? null,
-    invoices: listInvoicesFor(customerId, invoiceLimit),
-    payments: d.select().from(payments).where(eq(payments.customerId, customerId)).orderBy(desc(payments.stripeCreated)).limit(50).all(),
+    // The customer's invoices, newest first (drafts hidden: they are not final yet; nor unattempted first invoices).
+    invoices: invoiceLimit > 0 ? q.invoices.all({ id: customerId, limit: invoiceLimit }) : [],
+    payments: q.payments.all({ id: customerId }),
   };
 }
 
-/**
- * A subscription's first invoice while nobody has tried to pay it: it is the checkout in progress, not
- * a debt, so the history leaves it out until it is paid, a payment fails, or it is voided.
- */
-const unattemptedFirstInvoice = sql`(${invoices.status} = 'open' and ${invoices.billingReason} = 'subscription_create' and ${invoices.attemptCount} = 0)`;
-
-/** The customer's invoices, newest first (drafts hidden: they are not final yet; nor unattempted first invoices). */
-function listInvoicesFor(customerId: string, limit: number): InvoiceRow[] {
-  return db()
-    .select()
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.customerId, customerId),
-        eq(invoices.deleted, false),
-        or(isNull(invoices.status), ne(invoices.status, 'draft')),
-        not(unattemptedFirstInvoice),
-      ),
-    )
-    .orderBy(desc(invoices.stripeCreated))
-    .limit(limit)
-    .all();
+/** One catalogue row by id (the plan a subscription or a scheduled change bills), or undefined. */
+export function priceById(id: string): PriceRow | undefined {
+  return statements().price.get({ id });
 }
 
 /** One of the user's invoices with its lines; null when it is not theirs (pages answer 404). */
@@ -285,22 +312,21 @@ export function listPayments({ userId, kind, limit = 50 }: { userId: string; kin
  * there first (app/billing/credit-grants.server.ts).
  */
 export function getCreditBalance({ userId }: { userId: string }): number {
-  const row = db().get<{ added: number | null; taken: number | null }>(sql`
-    select
-      sum(case when kind in ('credit_grant', 'credit_unspend') then coalesce(json_extract(data, '$.credits'), 0) end) as added,
-      sum(case when kind in ('credit_revoke', 'credit_spend') then coalesce(json_extract(data, '$.credits'), 0) end) as taken
-    from ${webhookEffects} where user_id = ${userId} and kind in ('credit_grant', 'credit_revoke', 'credit_spend', 'credit_unspend')`);
+  const row = statements().credits.get(userId) as { added: number | null; taken: number | null } | undefined;
   return Math.max(0, (row?.added ?? 0) - (row?.taken ?? 0));
 }
 
 /** When a subscription's mirror row was last written (null when there is none). */
 export function subscriptionSyncedAt(subscriptionId: string): Date | null {
-  return db().select({ at: subscriptions.syncedAt }).from(subscriptions).where(eq(subscriptions.id, subscriptionId)).get()?.at ?? null;
+  return statements().syncedAt.get({ id: subscriptionId })?.at ?? null;
 }
 
-/** The next invoice as last previewed from Stripe (`upcoming_invoices`), or null. */
-export function getUpcomingInvoice({ userId }: { userId: string }): UpcomingInvoiceRow | null {
-  const customerId = customerIdOf(userId);
+/**
+ * The next invoice as last previewed from Stripe (`upcoming_invoices`), or null. `state`: the
+ * request's billing state when the caller has read it already (its customer id is the user's).
+ */
+export function getUpcomingInvoice({ userId, state }: { userId: string; state?: BillingState }): UpcomingInvoiceRow | null {
+  const customerId = state ? state.customerId : customerIdOf(userId);
   if (!customerId) return null;
-  return db().select().from(upcomingInvoices).where(eq(upcomingInvoices.customerId, customerId)).get() ?? null;
+  return statements().upcoming.get({ id: customerId }) ?? null;
 }

@@ -8,7 +8,7 @@
 import type Stripe from 'stripe';
 import { eq, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
-import { cancellationReasons, prices, trialFingerprints, users, type CancellationReason } from '~/db/schema';
+import { cancellationReasons, trialFingerprints, users, type CancellationReason } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { env } from '~/lib/env.server';
 import { stripe } from '~/stripe/client.server';
@@ -18,7 +18,7 @@ import { withUserLock } from './locks.server';
 import { ownerMetadata } from './owner.server';
 import { MAX_SEATS, PLANS, type Interval, type PlanKey } from './plans';
 import { forgetPortalConfiguration, managedPortalConfiguration, priceByLookupKey } from './catalog.server';
-import { getBillingState, type BillingState } from './queries.server';
+import { getBillingState, priceById, type BillingState } from './queries.server';
 import { codeRefusal, findPromotionCode } from './promotions.server';
 import { syncCustomer } from './sync.server';
 
@@ -342,14 +342,20 @@ function creditsUnusedTime(state: BillingState): boolean {
   return latest?.status === 'paid';
 }
 
-export function previewCancelNow({ userId }: { userId: string }): { credit: number; currency: string; periodEnd: Date | null } | null {
-  const state = getBillingState({ userId });
+/** `state`: the request's billing state when the page has read it already (with its newest 12 invoices, as read here). */
+export function previewCancelNow({
+  userId,
+  state = getBillingState({ userId }),
+}: {
+  userId: string;
+  state?: BillingState;
+}): { credit: number; currency: string; periodEnd: Date | null } | null {
   const sub = state.subscription;
   if (!sub || !HOLDS_SLOT.has(sub.status)) return null;
   if (!creditsUnusedTime(state) || !sub.priceId || !sub.currentPeriodStart || !sub.currentPeriodEnd) {
     return { credit: 0, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
   }
-  const price = db().select().from(prices).where(eq(prices.id, sub.priceId)).get();
+  const price = priceById(sub.priceId);
   const now = clock.nowSeconds();
   const start = Math.floor(sub.currentPeriodStart.getTime() / 1000);
   const end = Math.floor(sub.currentPeriodEnd.getTime() / 1000);

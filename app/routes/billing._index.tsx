@@ -7,6 +7,7 @@ import { endedNotice } from '~/billing/dunning.server';
 import { nextInvoice } from '~/billing/invoices.server';
 import { getBillingOverview } from '~/billing/overview.server';
 import { undoScheduledChange } from '~/billing/plan-changes.server';
+import { getBillingState } from '~/billing/queries.server';
 import { CURRENCY, isPlanKey, type Interval } from '~/billing/plans';
 import {
   abandonUnpaidAttempt,
@@ -39,7 +40,10 @@ import { getUsageBar } from '~/usage/summary.server';
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const overview = getBillingOverview({ userId: user.id });
+  // The mirror's billing state, read once for the overview, its next invoice, the usage bar and the
+  // cancel-now preview (docs/performance.md, "The billing page").
+  const state = getBillingState({ userId: user.id });
+  const overview = getBillingOverview({ userId: user.id, state });
   const url = new URL(request.url);
   const wanted = url.searchParams.get('plan');
   // What a finished plan change said (billing.plans.tsx redirects here with it).
@@ -48,9 +52,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
     {
       flash,
       // The next invoice with its lines (Stripe's stored preview), as on the invoices page.
-      overview: { ...overview, nextInvoice: nextInvoice({ userId: user.id, overview }) },
-      usage: getUsageBar({ userId: user.id }),
-      cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id }) : null,
+      overview: { ...overview, nextInvoice: nextInvoice({ userId: user.id, state, overview }) },
+      usage: getUsageBar({ userId: user.id, state }),
+      cancelNowPreview: overview.subscription?.canCancelNow ? previewCancelNow({ userId: user.id, state }) : null,
       // How the last subscription ended, when it did (a failed-payment ending says how to start again).
       ended: overview.subscription ? null : endedNotice(user.id),
       trialEligible: !user.hasHadTrial,

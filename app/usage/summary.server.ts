@@ -14,7 +14,8 @@
  *    a call (app/billing/credit-grants.server.ts), so the projection counts the credits left.
  */
 import { db } from '~/db/client.server';
-import { getBillingState, getCreditBalance } from '~/billing/queries.server';
+import { preparedFor } from '~/db/prepared.server';
+import { getBillingState, getCreditBalance, type BillingState } from '~/billing/queries.server';
 import { CURRENCY, METERED, ONE_TIME, PLANS, planByLookupKey, type PlanKey } from '~/billing/plans';
 import { clock } from '~/lib/clock.server';
 import { utcDay } from './ledger.server';
@@ -89,9 +90,31 @@ export function overageCost(calls: number, allowance: number, credits = 0): { ov
   return { overage, fromCredits, cost: (overage - fromCredits) * unit };
 }
 
-/** The user's plan and usage anchor from the mirror. */
-export function usagePlanOf(userId: string): { planKey: PlanKey | null; anchor: Date | null } {
-  const sub = getBillingState({ userId, invoiceLimit: 0 }).subscription;
+/** The usage statements every page with the usage bar runs, compiled once per database handle. */
+const statements = preparedFor((d) => ({
+  callsInPeriod: d.$client.prepare(
+    `SELECT coalesce(sum(calls), 0) AS n FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ?`,
+  ),
+  callsPerKey: d.$client.prepare(
+    `SELECT day, api_key_id AS apiKeyId, calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? ORDER BY day`,
+  ),
+  callsPerDay: d.$client.prepare(
+    `SELECT day, sum(calls) AS calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? GROUP BY day`,
+  ),
+  unreported: d.$client.prepare(
+    'SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?',
+  ),
+  openReports: d.$client.prepare(
+    `SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE status IN ('pending', 'failed') AND user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`,
+  ),
+}));
+
+/**
+ * The user's plan and usage anchor from the mirror. `state`: the request's billing state when the
+ * page has read it already (only its subscription is used).
+ */
+export function usagePlanOf(userId: string, state?: BillingState): { planKey: PlanKey | null; anchor: Date | null } {
+  const sub = (state ?? getBillingState({ userId, invoiceLimit: 0 })).subscription;
   const live = sub && ['active', 'trialing', 'past_due', 'unpaid', 'paused'].includes(sub.status);
   const planKey = live && sub.priceLookupKey ? (planByLookupKey(sub.priceLookupKey)?.plan.key ?? null) : null;
   return { planKey, anchor: live ? sub.currentPeriodStart : null };
@@ -99,9 +122,14 @@ export function usagePlanOf(userId: string): { planKey: PlanKey | null; anchor: 
 
 /** Calls in the user's current usage period (rollups). */
 export function callsInPeriod(userId: string, p: { start: Date; end: Date }): number {
-  const row = db()
-    .$client.prepare(`SELECT coalesce(sum(calls), 0) AS n FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ?`)
-    .get(userId, METERED.meter.eventName, utcDay(p.start.getTime()), utcDay(p.end.getTime() - DAY_MS)) as { n: number };
+  const row = statements().callsInPeriod.get(
+    userId,
+    METERED.meter.eventName,
+    utcDay(p.start.getTime()),
+    utcDay(p.end.getTime() - DAY_MS),
+  ) as {
+    n: number;
+  };
   return row.n;
 }
 
@@ -112,27 +140,8 @@ export function thresholdOf(total: number, allowance: number | null): 0 | 80 | 1
   return 0;
 }
 
-export function getUsageSummary({ userId, now = clock.now() }: { userId: string; now?: Date }): UsageSummary {
-  const sqlite = db().$client;
-  const meter = METERED.meter.eventName;
-  const { planKey, anchor } = usagePlanOf(userId);
-  const plan = planKey ? PLANS[planKey] : null;
-  const allowance = plan?.includedApiCalls ?? null;
-  const current = usagePeriodAt(anchor, now);
-  const p = period(current);
-
-  const rows = sqlite
-    .prepare(
-      `SELECT day, api_key_id AS apiKeyId, calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? ORDER BY day`,
-    )
-    .all(userId, meter, p.firstDay, p.lastDay) as { day: string; apiKeyId: string; calls: number }[];
-  const perDay = new Map<string, number>();
-  const perKey = new Map<string, number>();
-  for (const r of rows) {
-    perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.calls);
-    perKey.set(r.apiKeyId, (perKey.get(r.apiKeyId) ?? 0) + r.calls);
-  }
-  const today = utcDay(now.getTime());
+/** The period's days up to today with their calls and the running total (days without calls count 0). */
+function dailySeries(perDay: Map<string, number>, p: UsagePeriod, today: string): UsageSummary['days'] {
   const days: UsageSummary['days'] = [];
   let cumulative = 0;
   for (let t = Date.parse(`${p.firstDay}T00:00:00Z`); utcDay(t) <= p.lastDay && utcDay(t) <= today; t += DAY_MS) {
@@ -141,7 +150,59 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     cumulative += calls;
     days.push({ date, calls, cumulative });
   }
-  const total = cumulative;
+  return days;
+}
+
+/** The projection from the recent daily rate (null before the first call), as the page and the bar show it. */
+function projectionOf(input: {
+  days: UsageSummary['days'];
+  total: number;
+  now: Date;
+  current: { start: Date; end: Date };
+  today: string;
+  allowance: number | null;
+  credits: number;
+}): UsageSummary['projection'] {
+  const { days, total, now, current, today } = input;
+  const elapsedDays = Math.max((now.getTime() - current.start.getTime()) / DAY_MS, 1);
+  const leftDays = Math.max(0, (current.end.getTime() - now.getTime()) / DAY_MS);
+  let dailyRate: number;
+  let method: string;
+  const fullDays = days.filter((d) => d.date < today);
+  if (fullDays.length >= 7) {
+    const last7 = fullDays.slice(-7);
+    dailyRate = last7.reduce((s, d) => s + d.calls, 0) / 7;
+    method = `the average of the last 7 full days (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
+  } else {
+    dailyRate = total / elapsedDays;
+    method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (counted as at least 1) (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
+  }
+  const projectedTotal = Math.round(total + dailyRate * leftDays);
+  return total > 0
+    ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, input.allowance ?? 0, input.credits) }
+    : null;
+}
+
+export function getUsageSummary({ userId, now = clock.now() }: { userId: string; now?: Date }): UsageSummary {
+  const sqlite = db().$client;
+  const q = statements();
+  const meter = METERED.meter.eventName;
+  const { planKey, anchor } = usagePlanOf(userId);
+  const plan = planKey ? PLANS[planKey] : null;
+  const allowance = plan?.includedApiCalls ?? null;
+  const current = usagePeriodAt(anchor, now);
+  const p = period(current);
+
+  const rows = q.callsPerKey.all(userId, meter, p.firstDay, p.lastDay) as { day: string; apiKeyId: string; calls: number }[];
+  const perDay = new Map<string, number>();
+  const perKey = new Map<string, number>();
+  for (const r of rows) {
+    perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.calls);
+    perKey.set(r.apiKeyId, (perKey.get(r.apiKeyId) ?? 0) + r.calls);
+  }
+  const today = utcDay(now.getTime());
+  const days = dailySeries(perDay, p, today);
+  const total = days.at(-1)?.cumulative ?? 0;
 
   const keyIds = [...perKey.keys()].filter(Boolean);
   const keyRows = keyIds.length
@@ -169,31 +230,13 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
     })
     .sort((a, b) => b.calls - a.calls);
 
-  // Projection from the recent daily rate.
-  const elapsedDays = Math.max((now.getTime() - current.start.getTime()) / DAY_MS, 1);
-  const leftDays = Math.max(0, (current.end.getTime() - now.getTime()) / DAY_MS);
-  let dailyRate: number;
-  let method: string;
-  const fullDays = days.filter((d) => d.date < today);
-  if (fullDays.length >= 7) {
-    const last7 = fullDays.slice(-7);
-    dailyRate = last7.reduce((s, d) => s + d.calls, 0) / 7;
-    method = `the average of the last 7 full days (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
-  } else {
-    dailyRate = total / elapsedDays;
-    method = `the calls so far ÷ the ${elapsedDays.toFixed(1)} days elapsed (counted as at least 1) (${Math.round(dailyRate).toLocaleString('en-US')} calls a day) × the ${leftDays.toFixed(1)} days left`;
-  }
-  const projectedTotal = Math.round(total + dailyRate * leftDays);
   const credits = getCreditBalance({ userId });
-  const projection =
-    total > 0 ? { total: projectedTotal, dailyRate, method, ...overageCost(projectedTotal, allowance ?? 0, credits) } : null;
+  const projection = projectionOf({ days, total, now, current, today, allowance, credits });
 
   // The last 6 periods (the current one first).
   const history: UsageSummary['history'] = [];
   const oldest = period(usagePeriodAt(anchor, now, 5));
-  const perDayAll = sqlite
-    .prepare(`SELECT day, sum(calls) AS calls FROM usage_daily WHERE user_id = ? AND meter = ? AND day >= ? AND day <= ? GROUP BY day`)
-    .all(userId, meter, oldest.firstDay, p.lastDay) as { day: string; calls: number }[];
+  const perDayAll = q.callsPerDay.all(userId, meter, oldest.firstDay, p.lastDay) as { day: string; calls: number }[];
   for (let back = 0; back < 6; back++) {
     const q = period(usagePeriodAt(anchor, now, back));
     history.push({
@@ -209,18 +252,8 @@ export function getUsageSummary({ userId, now = clock.now() }: { userId: string;
   // accepted by Stripe; the first three are few (indexed), so "sent" is the rest of this period.
   const fromMs = Date.parse(`${p.firstDay}T00:00:00Z`);
   const toMs = Date.parse(`${p.lastDay}T00:00:00Z`) + DAY_MS;
-  const unreported = (
-    sqlite
-      .prepare(
-        'SELECT coalesce(sum(value), 0) AS v FROM usage_events WHERE report_id IS NULL AND user_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?',
-      )
-      .get(userId, meter, fromMs, toMs) as { v: number }
-  ).v;
-  const open = sqlite
-    .prepare(
-      `SELECT status, coalesce(sum(value), 0) AS v FROM meter_reports WHERE status IN ('pending', 'failed') AND user_id = ? AND meter = ? AND window_start >= ? AND window_start < ? GROUP BY status`,
-    )
-    .all(userId, meter, fromMs / 1000, toMs / 1000) as { status: string; v: number }[];
+  const unreported = (q.unreported.get(userId, meter, fromMs, toMs) as { v: number }).v;
+  const open = q.openReports.all(userId, meter, fromMs / 1000, toMs / 1000) as { status: string; v: number }[];
   const pending = unreported + (open.find((r) => r.status === 'pending')?.v ?? 0);
   const failed = open.find((r) => r.status === 'failed')?.v ?? 0;
   const sent = Math.max(0, total - pending - failed);
@@ -259,16 +292,28 @@ export function usageCsv({ userId, now = clock.now() }: { userId: string; now?: 
   return ['date,api_key,calls', ...rows.map((r) => `${r.day},${cell(r.key || 'none')},${r.calls}`)].join('\n') + '\n';
 }
 
-/** The overview's compact usage bar (null without a plan that includes calls). */
-export function getUsageBar({ userId, now = clock.now() }: { userId: string; now?: Date }) {
-  const u = getUsageSummary({ userId, now });
-  if (u.allowance === null) return null;
+/**
+ * The overview's compact usage bar (null without a plan that includes calls): the usage page's total,
+ * projection and threshold, without the parts only that page shows (per key, history, reporting).
+ * `state`: the request's billing state when the page has read it already.
+ */
+export function getUsageBar({ userId, now = clock.now(), state }: { userId: string; now?: Date; state?: BillingState }) {
+  const { planKey, anchor } = usagePlanOf(userId, state);
+  const allowance = planKey ? PLANS[planKey].includedApiCalls : null;
+  if (allowance === null) return null;
+  const current = usagePeriodAt(anchor, now);
+  const p = period(current);
+  const rows = statements().callsPerDay.all(userId, METERED.meter.eventName, p.firstDay, p.lastDay) as { day: string; calls: number }[];
+  const today = utcDay(now.getTime());
+  const days = dailySeries(new Map(rows.map((r) => [r.day, r.calls])), p, today);
+  const total = days.at(-1)?.cumulative ?? 0;
+  const projection = projectionOf({ days, total, now, current, today, allowance, credits: getCreditBalance({ userId }) });
   return {
-    total: u.total,
-    allowance: u.allowance,
-    projectedTotal: u.projection?.total ?? null,
-    projectedCost: u.projection?.cost ?? null,
-    currency: u.currency,
-    threshold: u.threshold,
+    total,
+    allowance,
+    projectedTotal: projection?.total ?? null,
+    projectedCost: projection?.cost ?? null,
+    currency: CURRENCY,
+    threshold: thresholdOf(total, allowance),
   };
 }
