@@ -169,3 +169,39 @@ export function Alert({ kind, children }: { kind: 'error' | 'success' | 'info'; 
     </div>
   );
 }
+
+/** An action's answer as the pages' fetchers hold it. */
+type ActionAnswer = { ok: true; message?: string | null } | { ok: false; error: string };
+
+/**
+ * A page's header and, in one live region that is always there, what the last action said: screen
+ * readers announce the change (a region inserted together with its text may go unannounced).
+ */
+export function HeaderWithStatus({
+  title,
+  description,
+  testId,
+  answer,
+}: {
+  title: string;
+  description: string;
+  testId: string;
+  answer: ActionAnswer | undefined;
+}) {
+  return (
+    <div>
+      <PageHeader title={title} description={description} />
+      <div aria-live="polite" data-testid={testId}>
+        {answer && !answer.ok ? (
+          <div className="mt-6">
+            <Alert kind="error">{answer.error}</Alert>
+          </div>
+        ) : answer?.message ? (
+          <div className="mt-6">
+            <Alert kind="success">{answer.message}</Alert>
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { completeCreditPackPurchase, creditsOverview, startCreditPackPurchase, type PurchaseStep } from '~/billing/payments.server';
 import { CURRENCY, ONE_TIME } from '~/billing/plans';
-import { Alert, PageHeader } from '~/components/app-shell';
+import { HeaderWithStatus } from '~/components/app-shell';
 import { Badge } from '~/components/billing-ui';
 import { mediumDate } from '~/components/billing/format';
 import { newNonce } from '~/components/billing/nonce';
@@ -65,23 +65,12 @@ export default function CreditsPage() {
 
   return (
     <>
-      {/* The header and, in one region that is always there, what the last action did: screen readers
-          announce the change (a region inserted together with its text may go unannounced). */}
-      <div>
-        <PageHeader title="Credits" description="API credits you buy once and use whenever you like." />
-        <div aria-live="polite" data-testid="credits-status">
-          {answer && !answer.ok ? (
-            <div className="mt-6">
-              <Alert kind="error">{answer.error}</Alert>
-            </div>
-          ) : null}
-          {answer?.ok && answer.message ? (
-            <div className="mt-6">
-              <Alert kind="success">{answer.message}</Alert>
-            </div>
-          ) : null}
-        </div>
-      </div>
+      <HeaderWithStatus
+        title="Credits"
+        description="API credits you buy once and use whenever you like."
+        testId="credits-status"
+        answer={answer}
+      />
       <div className="grid gap-6 md:grid-cols-2">
         <section aria-labelledby="balance-title" className="card">
           <h2 id="balance-title" className="text-base font-semibold">

@@ -6,7 +6,7 @@ import { ActionSchema } from '~/forms/billing-payment-methods.server';
 import { requireUser } from '~/auth/session.server';
 import { asBillingError, BillingError } from '~/billing/errors';
 import { completeAddCard, listCards, makeDefaultCard, removeCard, startAddCard } from '~/billing/payment-methods.server';
-import { Alert, PageHeader } from '~/components/app-shell';
+import { HeaderWithStatus } from '~/components/app-shell';
 import { CardList, type CardActionResult } from '~/components/billing/card-list';
 import { newNonce } from '~/components/billing/nonce';
 import { PaymentForm } from '~/components/payment-form';
@@ -71,23 +71,12 @@ export default function PaymentMethodsPage() {
 
   return (
     <>
-      {/* The header and, in one region that is always there, what the last action did: screen readers
-          announce the change (a region inserted together with its text may go unannounced). */}
-      <div>
-        <PageHeader title="Payment methods" description="The cards we charge for your subscription, invoices and purchases." />
-        <div aria-live="polite" data-testid="cards-status">
-          {answer && !answer.ok ? (
-            <div className="mt-6">
-              <Alert kind="error">{answer.error}</Alert>
-            </div>
-          ) : null}
-          {answer?.ok && answer.message ? (
-            <div className="mt-6">
-              <Alert kind="success">{answer.message}</Alert>
-            </div>
-          ) : null}
-        </div>
-      </div>
+      <HeaderWithStatus
+        title="Payment methods"
+        description="The cards we charge for your subscription, invoices and purchases."
+        testId="cards-status"
+        answer={answer}
+      />
       <section aria-labelledby="cards-title" className="card p-0">
         <div className="flex flex-wrap items-center justify-between gap-3 px-6 pt-5">
           <h2 id="cards-title" className="text-base font-semibold">
