@@ -1,7 +1,13 @@
 /**
- * `npm run stripe:backfill [-- --restart] [--concurrency 4]`: re-sync every Stripe customer into the
- * mirror with `syncCustomer` (the function actions use), paging through `customers.list`. Resumable:
- * the last finished page cursor is kept beside the database; `--restart` starts from the beginning.
+ * `npm run stripe:backfill [-- --restart] [--concurrency 4] [--rate 25]`: re-sync every Stripe
+ * customer into the mirror with `syncCustomer` (the function actions use). First lists the customers
+ * (`customers.list`, 100 a page) so the progress bar knows the total, then syncs them page by page.
+ * Resumable: the last finished page's cursor is kept beside the database; `--restart` starts from
+ * the beginning.
+ *
+ * Every Stripe call is paced under 80% of the key's mode limit (scripts/lib/pacer.ts,
+ * docs/decisions/034-emulator-rate-limits.md; `--rate` sets the account's limit if Stripe raised it),
+ * 429s are retried after a backoff, and a progress bar with calls/s and an ETA goes to stderr.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +15,7 @@ import { syncCustomer } from '~/billing/sync.server';
 import { closeDb } from '~/db/client.server';
 import { env } from '~/lib/env.server';
 import { stripe } from '~/stripe/client.server';
+import { Progress, installPacedStripe } from './lib/pacer';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,50 +25,74 @@ function arg(name: string): string | undefined {
 async function main() {
   const config = env();
   if (!config.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
+  const rate = arg('rate') === undefined ? undefined : Number(arg('rate'));
+  if (rate !== undefined && !(rate > 0)) throw new Error('--rate must be a number of requests per second above 0');
+  const { pacer, mode } = installPacedStripe({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE, rate });
   const cursorFile = path.join(
     config.DATABASE_PATH === ':memory:' ? 'data' : path.dirname(path.resolve(config.DATABASE_PATH)),
     'backfill.cursor',
   );
   if (process.argv.includes('--restart')) fs.rmSync(cursorFile, { force: true });
-  let startingAfter: string | undefined = fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8').trim() || undefined : undefined;
+  const resumeAfter: string | undefined = fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8').trim() || undefined : undefined;
   const concurrency = Math.max(1, Number(arg('concurrency') ?? 4));
-  console.log(`Backfill from Stripe (${config.stripeMode})${startingAfter ? `, resuming after ${startingAfter}` : ''}…`);
-  const totals = { customers: 0, subscriptions: 0, invoices: 0, paymentMethods: 0, payments: 0, errors: 0 };
-  const started = Date.now();
-  for (;;) {
-    const page = await stripe().customers.list({ limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) });
-    const queue = [...page.data];
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) {
-          try {
-            const r = await syncCustomer(c.id);
-            totals.customers++;
-            totals.subscriptions += r.subscriptions;
-            totals.invoices += r.invoices;
-            totals.paymentMethods += r.paymentMethods;
-            totals.payments += r.payments;
-          } catch (error) {
-            totals.errors++;
-            console.warn(`  ${c.id}: ${(error as Error).message}`);
-          }
-        }
-      }),
-    );
-    if (page.data.length) {
-      startingAfter = page.data.at(-1)!.id;
-      fs.mkdirSync(path.dirname(cursorFile), { recursive: true });
-      fs.writeFileSync(cursorFile, startingAfter);
-    }
-    console.log(
-      `  ${totals.customers} customers (${totals.subscriptions} subscriptions, ${totals.invoices} invoices, ${totals.paymentMethods} payment methods, ${totals.payments} payments)` +
-        (totals.errors ? `, ${totals.errors} errors` : ''),
-    );
-    if (!page.has_more) break;
-  }
-  if (totals.errors === 0) fs.rmSync(cursorFile, { force: true });
   console.log(
-    `Done in ${((Date.now() - started) / 1000).toFixed(1)} s.${totals.errors ? ' Some customers failed: run again to resume.' : ''}`,
+    `Backfill from Stripe (${config.stripeMode}; paced at ${pacer.rate.toFixed(0)} calls/s, 80% of ${mode} mode's limit)` +
+      `${resumeAfter ? `, resuming after ${resumeAfter}` : ''}…`,
+  );
+  const started = Date.now();
+
+  // 1. The customers to sync (ids only kept), so the bar has a total.
+  const listing = new Progress({ label: 'listing customers', unit: 'customers', total: null, pacer });
+  const ids: string[] = [];
+  for await (const c of stripe().customers.list({ limit: 100, ...(resumeAfter ? { starting_after: resumeAfter } : {}) })) {
+    ids.push(c.id);
+    listing.update(ids.length);
+  }
+  listing.finish(ids.length, 1);
+
+  // 2. Sync, page by page (100 customers, `concurrency` at once); the cursor follows finished pages.
+  const totals = { customers: 0, subscriptions: 0, invoices: 0, paymentMethods: 0, payments: 0, errors: 0 };
+  const progress = new Progress({ label: 'backfill', unit: 'customers', total: ids.length, pacer });
+  const pages = Array.from({ length: Math.ceil(ids.length / 100) }, (_, i) => ids.slice(i * 100, i * 100 + 100));
+  let done = 0;
+  await pages.reduce(
+    (chain, page) =>
+      chain.then(async () => {
+        const queue = [...page];
+        await Promise.all(
+          Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+            for (let id = queue.shift(); id; id = queue.shift()) {
+              try {
+                const r = await syncCustomer(id);
+                totals.customers++;
+                totals.subscriptions += r.subscriptions;
+                totals.invoices += r.invoices;
+                totals.paymentMethods += r.paymentMethods;
+                totals.payments += r.payments;
+              } catch (error) {
+                totals.errors++;
+                if (process.stderr.isTTY) process.stderr.write('\n');
+                console.warn(`  ${id}: ${(error as Error).message}`);
+              }
+              progress.update(++done);
+            }
+          }),
+        );
+        fs.mkdirSync(path.dirname(cursorFile), { recursive: true });
+        fs.writeFileSync(cursorFile, page.at(-1)!);
+      }),
+    Promise.resolve(),
+  );
+  progress.finish(done);
+  if (totals.errors === 0) fs.rmSync(cursorFile, { force: true });
+  const seconds = (Date.now() - started) / 1000;
+  console.log(
+    `  ${totals.customers} customers (${totals.subscriptions} subscriptions, ${totals.invoices} invoices, ${totals.paymentMethods} payment methods, ${totals.payments} payments)` +
+      (totals.errors ? `, ${totals.errors} errors` : ''),
+  );
+  console.log(
+    `Done in ${seconds.toFixed(1)} s: ${pacer.calls} Stripe calls (${(pacer.calls / Math.max(seconds, 0.001)).toFixed(1)}/s), ${pacer.limited} answered 429 and retried.` +
+      `${totals.errors ? ' Some customers failed: run again to resume.' : ''}`,
   );
   closeDb();
   if (totals.errors) process.exit(1);

@@ -39,7 +39,8 @@ export async function reconcileEvents({
 }: {
   days: number;
   enqueue: boolean;
-  onPage?: (page: number, counts: ReconcileCounts) => void;
+  /** After each page; `oldest` is the page's last (oldest) event's `created` (progress of a script). */
+  onPage?: (page: number, counts: ReconcileCounts, oldest: number | null) => void;
 }): Promise<ReconcileCounts> {
   const since = clock.nowSeconds() - Math.min(30, Math.max(1, days)) * 86_400;
   const counts: ReconcileCounts = { seen: 0, alreadyStored: 0, missing: 0, missingIgnored: 0, missingIds: [] };
@@ -69,7 +70,7 @@ export async function reconcileEvents({
         if (counts.missingIds.length < 20) counts.missingIds.push(event.id);
       }
     }
-    onPage?.(page, counts);
+    onPage?.(page, counts, list.data.at(-1)?.created ?? null);
     if (!list.has_more || list.data.length === 0) break;
     startingAfter = list.data.at(-1)!.id;
   }

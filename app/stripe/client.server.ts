@@ -14,6 +14,8 @@ export interface StripeClientOptions {
   apiBase?: string;
   maxNetworkRetries?: number;
   timeoutMs?: number;
+  /** The transport (default: the SDK's node client); the bulk scripts pass a paced one (scripts/lib/pacer.ts). */
+  httpClient?: NonNullable<ConstructorParameters<typeof Stripe>[1]>['httpClient'];
 }
 
 export function createStripeClient(opts: StripeClientOptions): Stripe {
@@ -26,6 +28,7 @@ export function createStripeClient(opts: StripeClientOptions): Stripe {
     timeout: opts.timeoutMs ?? 20_000,
     telemetry: false,
     appInfo: { name: 'acme-billing-portal', version: '0.1.0' },
+    ...(opts.httpClient ? { httpClient: opts.httpClient } : {}),
     ...(base
       ? {
           host: base.hostname,
