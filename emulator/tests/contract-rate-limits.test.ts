@@ -132,6 +132,26 @@ describe('rate limits (emulator only)', () => {
     expect(test.limited.length).toBeGreaterThan(40);
   });
 
+  it('split_read_write gives reads and writes a global bucket each', async () => {
+    await control('POST', '/rate-limits', { mode: 'test', global: 5, endpoint: 100, split_read_write: true });
+    const key = freshKey();
+    const reads = await burst(key, 8, ['/v1/customers']);
+    const writes = await burst(key, 8, ['/v1/products'], 'POST');
+    expect(reads.ok).toBeGreaterThanOrEqual(5);
+    expect(reads.limited.length).toBeGreaterThan(0);
+    // the writes' bucket was untouched by the reads (a product without a name is a 400, not a 429)
+    expect(writes.limited.length).toBeLessThan(8 - 4);
+    expect(writes.other.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('live-mode meter events have their own 1,000/s and do not spend the global budget', async () => {
+    await control('POST', '/rate-limits', { mode: 'live', global: 5 });
+    const key = freshKey();
+    const events = await burst(key, 40, ['/v1/billing/meter_events'], 'POST');
+    expect(events.limited).toEqual([]);
+    expect(await burst(key, 5, ['/v1/customers'])).toMatchObject({ ok: 5, limited: [] });
+  });
+
   it('the SDK sees a StripeRateLimitError carrying the reason header', async () => {
     await control('POST', '/rate-limits', { mode: 'test', global: 2 });
     const stripe = new Stripe(freshKey(), { host: '127.0.0.1', port: emu.port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
