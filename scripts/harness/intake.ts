@@ -5,7 +5,9 @@
  *    emulator while the load runs), and
  *  - the bare `node:http` + better-sqlite3 + HMAC handler (scripts/harness/children.ts),
  * alternating rounds, the median of each. autocannon drives both the same way, so the ratio is the
- * servers' and not the generator's.
+ * servers' and not the generator's; each round also prints the server's CPU time per 1,000 events
+ * (from /proc: a figure a busy machine slows down less than events/s) and the share of a core the
+ * generator used (well under 1: it is not the bottleneck, docs/performance.md).
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +22,10 @@ interface LoadResult {
   p99: number;
   /** Non-2xx answers, connection errors and timeouts. */
   errors: number;
+  /** The server's CPU time (user + system) per 1,000 events: the figure contention cannot inflate. */
+  serverCpuPer1000: number;
+  /** The load generator's CPU time over the wall time of the load (1 = a whole core: the bottleneck). */
+  generatorBusy: number;
 }
 
 interface IntakeResult {
@@ -62,11 +68,13 @@ function signedEvents(secret: string, n: number, prefix: string, objectId: strin
 }
 
 /** `events.length` signed POSTs to /webhooks/stripe, 64 connections, each event sent once. */
-async function load(port: number, events: Signed[], connections = CONNECTIONS): Promise<LoadResult> {
+async function load(server: Child, events: Signed[], connections = CONNECTIONS): Promise<LoadResult> {
   let next = 0;
+  const serverCpu = server.cpuMs();
+  const generatorCpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${server.port}`,
     connections,
     amount: events.length,
     timeout: 20,
@@ -82,11 +90,14 @@ async function load(port: number, events: Signed[], connections = CONNECTIONS): 
     ],
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const generator = process.cpuUsage(generatorCpu);
   return {
     eventsPerSecond: result['2xx'] / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,
+    serverCpuPer1000: ((server.cpuMs() - serverCpu) * 1000) / Math.max(1, result['2xx']),
+    generatorBusy: (generator.user + generator.system) / 1e6 / seconds,
   };
 }
 
@@ -141,20 +152,26 @@ export async function benchIntake(opts: { tmp: string; requests: number; rounds:
   try {
     // Warm-up (JIT, SQLite page cache), not counted.
     const warm = Math.min(2_000, opts.requests);
-    await load(bare.port, signedEvents(secret, warm, 'warm_bare', customer));
-    await load(app.port, signedEvents(secret, warm, 'warm_app', customer));
+    await load(bare, signedEvents(secret, warm, 'warm_bare', customer));
+    await load(app, signedEvents(secret, warm, 'warm_app', customer));
     const rounds: { bare: LoadResult; app: LoadResult }[] = [];
     const round = async (r: number): Promise<void> => {
       if (r >= opts.rounds) return;
-      const b = await load(bare.port, signedEvents(secret, opts.requests, `bare${r}`, customer));
-      const a = await load(app.port, signedEvents(secret, opts.requests, `app${r}`, customer));
+      const b = await load(bare, signedEvents(secret, opts.requests, `bare${r}`, customer));
+      const a = await load(app, signedEvents(secret, opts.requests, `app${r}`, customer));
       rounds.push({ bare: b, app: a });
+      const cpu = (l: LoadResult) =>
+        `${Math.round(l.serverCpuPer1000)} ms CPU/1,000 (generator ${Math.round(l.generatorBusy * 100)}% of a core)`;
       console.log(
-        `  round ${r + 1}: bare ${Math.round(b.eventsPerSecond)} ev/s p99 ${b.p99} ms · app ${Math.round(a.eventsPerSecond)} ev/s p99 ${a.p99} ms`,
+        `  round ${r + 1}: bare ${Math.round(b.eventsPerSecond)} ev/s p99 ${b.p99} ms ${cpu(b)} · app ${Math.round(a.eventsPerSecond)} ev/s p99 ${a.p99} ms ${cpu(a)}`,
       );
       return round(r + 1);
     };
     await round(0);
+    const cpu = (pick: (r: { bare: LoadResult; app: LoadResult }) => number) => Math.round(median(rounds.map(pick)));
+    console.log(
+      `  server CPU per 1,000 events (median): app ${cpu((r) => r.app.serverCpuPer1000)} ms (its webhook worker included), bare ${cpu((r) => r.bare.serverCpuPer1000)} ms; autocannon at most ${cpu((r) => Math.max(r.app.generatorBusy, r.bare.generatorBusy) * 100)}% of a core`,
+    );
     const drained = await drain(app);
     return {
       bareRate: median(rounds.map((r) => r.bare.eventsPerSecond)),

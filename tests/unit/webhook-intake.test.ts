@@ -58,6 +58,44 @@ describe('POST /webhooks/stripe (intake)', () => {
     expect(rows()).toHaveLength(1);
   });
 
+  it('commits events that arrive together in one go, and answers each after its row is stored', async () => {
+    const base = loadEvent('invoice.paid');
+    const payloads = Array.from({ length: 12 }, (_, i) => JSON.stringify({ ...base, id: `evt_group_${i}` }));
+    const results = await Promise.all(payloads.map((p) => post(p, { 'Stripe-Signature': signatureFor(p, SECRET) })));
+    expect(results.map((r) => [r.status, r.body.duplicate])).toEqual(payloads.map(() => [200, false]));
+    expect(
+      rows()
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(payloads.map((_, i) => `evt_group_${i}`).sort());
+  });
+
+  it('gives each event of a group its own outcome when the group cannot be committed', async () => {
+    const sqlite = db().$client;
+    sqlite.exec(
+      `create temp trigger refuse_one before insert on stripe_events when new.id = 'evt_group_bad' begin select raise(abort, 'refused by the test'); end`,
+    );
+    try {
+      const base = loadEvent('invoice.paid');
+      const ids = ['evt_group_a', 'evt_group_bad', 'evt_group_b'];
+      const settled = await Promise.allSettled(
+        ids.map((id) => {
+          const p = JSON.stringify({ ...base, id });
+          return post(p, { 'Stripe-Signature': signatureFor(p, SECRET) });
+        }),
+      );
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/refused by the test/);
+      expect(
+        rows()
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual(['evt_group_a', 'evt_group_b']);
+    } finally {
+      sqlite.exec('drop trigger refuse_one');
+    }
+  });
+
   it('accepts the previous secret during a rotation, and any of several v1 signatures', async () => {
     const payload = JSON.stringify(loadEvent('invoice.paid'));
     expect((await post(payload, { 'Stripe-Signature': signatureFor(payload, OLD_SECRET) })).status).toBe(200);
