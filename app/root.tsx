@@ -26,8 +26,9 @@ export const links: LinksFunction = () => [
 
 export const meta: MetaFunction = () => [{ title: 'Acme Cloud' }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await getUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  // With the load context, the layout's and the page's loaders reuse this session read.
+  const user = await getUser(request, context);
   return {
     user: user ? { id: user.id, name: user.name, email: user.email, isAdmin: isOperator(user.email) } : null,
     // A payment owed: the banner on every page (app/billing/dunning.server.ts).

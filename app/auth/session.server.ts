@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { createCookieSessionStorage, redirect } from '@remix-run/node';
-import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
+import { preparedFor } from '~/db/prepared.server';
 import { sessions, users, type SessionRow, type User } from '~/db/schema';
 import { env } from '~/lib/env.server';
 import { machineClock } from '~/lib/clock.server';
@@ -49,17 +50,46 @@ export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token).digest('hex');
 }
 
-/** The live session row behind this request and its user, or null (no, revoked, idle or expired session). */
-export async function currentSession(request: Request): Promise<{ session: SessionRow; user: User } | null> {
-  const sid = (await getSession(request)).get('sid');
-  if (typeof sid !== 'string' || sid.length < 16 || sid.length > 128) return null;
-  const now = machineClock.nowMs();
-  const row = db()
+/** The session lookup every signed-in page runs (root, layout and page loaders), compiled once per database handle. */
+const sessionStatements = preparedFor((d) => ({
+  live: d
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, hashToken(sid)), isNull(sessions.revokedAt)))
-    .get();
+    .where(and(eq(sessions.id, sql.placeholder('id')), isNull(sessions.revokedAt)))
+    .prepare(),
+}));
+
+type CurrentSession = { session: SessionRow; user: User } | null;
+
+/**
+ * One session read per page request: the root, layout and page loaders of a request share Remix's
+ * load context (one object per request, made by scripts/server.ts; Remix hands each loader a copy of
+ * the Request, so the Request cannot be the key). Only GET and HEAD are shared: an action may change
+ * the user (or the session) before the loaders that follow it in the same request run.
+ */
+const perRequest = new WeakMap<object, { cookie: string | null; session: Promise<CurrentSession> }>();
+
+/**
+ * The live session row behind this request and its user, or null (no, revoked, idle or expired
+ * session). `context`: the loader's load context, to read it once for all of a page's loaders.
+ */
+export function currentSession(request: Request, context?: object): Promise<CurrentSession> {
+  const shared = context && (request.method === 'GET' || request.method === 'HEAD');
+  if (!shared) return readSession(request);
+  const cookie = request.headers.get('Cookie');
+  const known = perRequest.get(context);
+  if (known && known.cookie === cookie) return known.session;
+  const session = readSession(request);
+  perRequest.set(context, { cookie, session });
+  return session;
+}
+
+async function readSession(request: Request): Promise<CurrentSession> {
+  const sid = (await getSession(request)).get('sid');
+  if (typeof sid !== 'string' || sid.length < 16 || sid.length > 128) return null;
+  const now = machineClock.nowMs();
+  const row = sessionStatements().live.get({ id: hashToken(sid) });
   if (!row) return null;
   if (row.session.expiresAt.getTime() <= now || row.session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now) return null;
   if (now - row.session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
@@ -72,12 +102,13 @@ export async function currentSession(request: Request): Promise<{ session: Sessi
   return row;
 }
 
-export async function getUserId(request: Request): Promise<string | null> {
-  return (await currentSession(request))?.user.id ?? null;
+export async function getUserId(request: Request, context?: object): Promise<string | null> {
+  return (await currentSession(request, context))?.user.id ?? null;
 }
 
-export async function getUser(request: Request): Promise<User | null> {
-  return (await currentSession(request))?.user ?? null;
+/** The signed-in user or null; `context`: the loader's load context (one session read per page request). */
+export async function getUser(request: Request, context?: object): Promise<User | null> {
+  return (await currentSession(request, context))?.user ?? null;
 }
 
 /**
@@ -98,9 +129,12 @@ export function safeRedirectTo(to: FormDataEntryValue | string | null | undefine
   return to;
 }
 
-/** Returns the signed-in user or redirects to the login page, coming back here afterwards. */
-export async function requireUser(request: Request): Promise<User> {
-  const user = await getUser(request);
+/**
+ * Returns the signed-in user or redirects to the login page, coming back here afterwards. `context`:
+ * the loader's load context (one session read per page request, see `currentSession`).
+ */
+export async function requireUser(request: Request, context?: object): Promise<User> {
+  const user = await getUser(request, context);
   if (!user) {
     const url = new URL(request.url);
     const back = url.pathname + url.search;

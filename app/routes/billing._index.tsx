@@ -38,8 +38,8 @@ import { env } from '~/lib/env.server';
 import { formatMoney } from '~/lib/money';
 import { getUsageBar } from '~/usage/summary.server';
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   // The mirror's billing state, read once for the overview, its next invoice, the usage bar and the
   // cancel-now preview (docs/performance.md, "The billing page").
   const state = getBillingState({ userId: user.id });

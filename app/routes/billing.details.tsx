@@ -10,8 +10,8 @@ import { fillNonce } from '~/components/billing/nonce';
 
 type DetailsResult = { ok: true; intent: string; message: string } | { ok: false; intent: string; error: string; field?: string };
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   return { details: billingDetails({ userId: user.id, fallbackName: user.name, fallbackEmail: user.email }), taxIdTypes: TAX_ID_TYPES };
 }
 

@@ -20,8 +20,8 @@ function notFound(): never {
   throw new Response('That invoice was not found.', { status: 404 });
 }
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   const id = InvoiceIdSchema.safeParse(params.id);
   if (!id.success) notFound();
   const invoice = invoiceDetail({ userId: user.id, invoiceId: id.data });

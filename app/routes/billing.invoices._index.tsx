@@ -15,8 +15,8 @@ const FILTERS = [
   { label: 'Uncollectible', status: 'uncollectible' },
 ] as const;
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   const url = new URL(request.url);
   const parsed = QuerySchema.safeParse({
     status: url.searchParams.get('status') || undefined,

@@ -30,8 +30,8 @@ function firstIssue(error: z.ZodError): FieldError {
   };
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   const overview = getBillingOverview({ userId: user.id });
   const sub = overview.subscription;
   const url = new URL(request.url);

@@ -4,8 +4,8 @@ import { requireUser } from '~/auth/session.server';
 
 export const meta: MetaFunction = () => [{ title: 'Billing · Acme Cloud' }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireUser(request, context);
   return null;
 }
 

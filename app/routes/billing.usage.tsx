@@ -12,8 +12,8 @@ import { getUsageSummary } from '~/usage/summary.server';
 export const meta: MetaFunction = () => [{ title: 'Usage · Billing · Acme Cloud' }];
 
 /** The usage page: local rollups only, never a Stripe call (app/usage/summary.server.ts). */
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   return getUsageSummary({ userId: user.id });
 }
 
