@@ -77,7 +77,10 @@ export function parseCursor(value: string): HistoryCursor | null {
 
 // --- words ---------------------------------------------------------------------------------------------
 
-const shortDate = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+// Made once (`toLocaleDateString` with options makes a new `Intl.DateTimeFormat` per call); an
+// unreadable date reads "Invalid Date", as `toLocaleDateString` says it (`format` would throw).
+const periodDate = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+const shortDate = (d: Date) => (Number.isNaN(d.getTime()) ? 'Invalid Date' : periodDate.format(d));
 
 function periodWords(start: Date | null, end: Date | null): string | null {
   if (!start || !end) return null;

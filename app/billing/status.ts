@@ -14,10 +14,15 @@ export interface StatusView {
   detail: string;
 }
 
+// Made once: `toLocaleDateString` with options makes a new `Intl.DateTimeFormat` on every call.
+const withoutYear = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const withYear = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
 /** "12 Dec", or "12 Dec 2027" when not in the current year (UTC, like Stripe's periods). */
 export function shortDate(date: Date, now: Date): string {
-  const sameYear = date.getUTCFullYear() === now.getUTCFullYear();
-  return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }), timeZone: 'UTC' });
+  // As `toLocaleDateString` does, an unreadable date reads "Invalid Date" (`format` would throw).
+  if (Number.isNaN(date.getTime())) return 'Invalid Date';
+  return (date.getUTCFullYear() === now.getUTCFullYear() ? withoutYear : withYear).format(date);
 }
 
 export function daysLeft(until: Date, now: Date): number {
