@@ -5,7 +5,7 @@
  */
 import type { Ctx, EmulatorApp } from '../core';
 import { createBilling, type Billing } from './engine/context';
-import { dueTasks, runDue as runDueTasks } from './engine/scheduler';
+import { nextDueAt, runDue as runDueTasks } from './engine/scheduler';
 import { createHost } from './host';
 
 export interface BillingRuntime {
@@ -42,8 +42,7 @@ export function createRuntime(app: EmulatorApp): BillingRuntime {
 
   /** Keep one global job at the time of the next due billing task. */
   const reschedule = (ctx: Ctx): void => {
-    let next: number | null = null;
-    for (const t of dueTasks(b, null, Number.MAX_SAFE_INTEGER)) if (next === null || t.at < next) next = t.at;
+    const next = nextDueAt(b, null);
     if (next === null) ctx.cancelJobs(TICK_JOB);
     else ctx.schedule(TICK_JOB, next, null, { key: TICK_JOB });
   };

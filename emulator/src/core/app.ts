@@ -312,7 +312,7 @@ export class EmulatorApp {
       newId: (prefix) => makeId(prefix),
       emit: (type, object, prev) => app.emitEvent(ctx, type, object, prev),
       schedule: (name, runAt, payload, opts) => app.scheduleJob(name, runAt, payload, opts),
-      cancelJobs: (key) => app.store.db.prepare('DELETE FROM jobs WHERE key = ?').run(key).changes,
+      cancelJobs: (key) => app.store.stmt('DELETE FROM jobs WHERE key = ?').run(key).changes,
       list: (type, params, q = {}, url) => {
         const r = app.store.list(type, {
           ...q,
@@ -347,6 +347,7 @@ export class EmulatorApp {
         this.flushAfter(ctx);
       } else {
         db.exec('ROLLBACK');
+        this.store.rolledBack();
         ctx._after.length = 0;
       }
       throw e;
@@ -396,10 +397,10 @@ export class EmulatorApp {
   // ---- scheduler ------------------------------------------------------------------------------
 
   scheduleJob(name: string, runAt: number, payload: unknown = null, opts: ScheduleOpts = {}): number {
-    const db = this.store.db;
-    if (opts.key && opts.replace !== false) db.prepare('DELETE FROM jobs WHERE key = ?').run(opts.key);
-    const r = db
-      .prepare('INSERT INTO jobs (name, run_at, scope, key, payload) VALUES (?, ?, ?, ?, ?)')
+    const store = this.store;
+    if (opts.key && opts.replace !== false) store.stmt('DELETE FROM jobs WHERE key = ?').run(opts.key);
+    const r = store
+      .stmt('INSERT INTO jobs (name, run_at, scope, key, payload) VALUES (?, ?, ?, ?, ?)')
       .run(name, Math.floor(runAt), opts.scope ?? null, opts.key ?? null, JSON.stringify(payload ?? null));
     return Number(r.lastInsertRowid);
   }
@@ -444,14 +445,14 @@ export class EmulatorApp {
       try {
         this.clock.pinnedAt(runAt, () =>
           this.runInTransaction(ctx, () => {
-            db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
+            this.store.stmt('DELETE FROM jobs WHERE id = ?').run(row.id);
             if (!handler) throw new Error(`no handler for job ${row.name}`);
             handler(ctx, JSON.parse(row.payload), job);
           }),
         );
       } catch (e) {
         this.log(`job ${row.name}#${row.id} failed:`, e);
-        db.prepare('DELETE FROM jobs WHERE id = ?').run(row.id);
+        this.store.stmt('DELETE FROM jobs WHERE id = ?').run(row.id);
       }
     }
     return count;
@@ -463,9 +464,8 @@ export class EmulatorApp {
     if (to < from) throw errors.invalid(`Cannot move the clock backwards (now ${from}, requested ${to}).`, 'to');
     let jobs = 0;
     for (;;) {
-      const row = this.store.db
-        .prepare('SELECT run_at FROM jobs WHERE scope IS NULL AND run_at <= ? ORDER BY run_at, id LIMIT 1')
-        .get(to) as { run_at: number } | undefined;
+      const row = this.store.stmt('SELECT run_at FROM jobs WHERE scope IS NULL AND run_at <= ? ORDER BY run_at, id LIMIT 1').get(to) as
+        { run_at: number } | undefined;
       if (!row) break;
       this.clock.setOffsetTo(row.run_at);
       jobs += this.runDueJobs({ until: row.run_at });

@@ -291,7 +291,7 @@ export class EmulatorServer {
         hash = createHash('sha256')
           .update(JSON.stringify(canonical(raw)))
           .digest('hex');
-        const prev = this.app.store.db.prepare('SELECT * FROM idempotency WHERE key = ?').get(idemKey) as
+        const prev = this.app.store.stmt('SELECT * FROM idempotency WHERE key = ?').get(idemKey) as
           { method: string; path: string; hash: string; status: number; body: string; created: number } | undefined;
         if (prev && prev.created + 86400 > this.app.clock.now()) {
           if (prev.method !== method || prev.path !== path || prev.hash !== hash) throw errors.idempotency(idemKey!);
@@ -370,8 +370,8 @@ export class EmulatorServer {
   }
 
   private saveIdempotent(key: string, method: string, path: string, hash: string, status: number, body: string): void {
-    this.app.store.db
-      .prepare(
+    this.app.store
+      .stmt(
         `INSERT INTO idempotency (key, method, path, hash, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET method = excluded.method, path = excluded.path, hash = excluded.hash,
            status = excluded.status, body = excluded.body, created = excluded.created`,

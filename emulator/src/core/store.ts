@@ -87,9 +87,19 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 `;
 
+/** Told about every write to an object or its private state, and when earlier writes may have been undone. */
+export interface StoreWatcher {
+  changed(id: string): void;
+  /** A rollback (or a wipe): anything learnt from the store may no longer hold. */
+  reset(): void;
+}
+
 export class Store {
   readonly db: Database.Database;
   private seq = 0;
+  /** Prepared statements by SQL text (better-sqlite3 compiles on every `prepare`). */
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly watchers: StoreWatcher[] = [];
   /** Human names for "No such X" messages, by object type. */
   readonly displayNames = new Map<string, string>();
 
@@ -103,12 +113,43 @@ export class Store {
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
+  }
+
+  /** The prepared statement for `sql`, compiled once (a fresh one if it is busy iterating). */
+  stmt(sql: string): Database.Statement {
+    const cached = this.statements.get(sql);
+    if (cached && !cached.busy) return cached;
+    const fresh = this.db.prepare(sql);
+    if (cached) return fresh;
+    // list() builds its SQL from the query's shape; a bound keeps odd shapes from piling up
+    if (this.statements.size >= 1000) this.statements.clear();
+    this.statements.set(sql, fresh);
+    return fresh;
+  }
+
+  watch(watcher: StoreWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  private changed(id: string): void {
+    for (const w of this.watchers) w.changed(id);
+  }
+
+  /** Call after a ROLLBACK issued outside `transaction` (the watchers forget what they learnt). */
+  rolledBack(): void {
+    for (const w of this.watchers) w.reset();
   }
 
   /** Run fn in a transaction (nested calls become savepoints). */
   transaction<R>(fn: () => R): R {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.rolledBack();
+      throw e;
+    }
   }
 
   displayName(type: string): string {
@@ -118,7 +159,7 @@ export class Store {
   // ---- objects -------------------------------------------------------------------------------
 
   get<K extends string>(type: K, id: string, opts: { includeDeleted?: boolean } = {}): TypeOf<K> | null {
-    const row = this.db.prepare('SELECT json, deleted FROM objects WHERE id = ? AND type = ?').get(id, type) as
+    const row = this.stmt('SELECT json, deleted FROM objects WHERE id = ? AND type = ?').get(id, type) as
       { json: string; deleted: number } | undefined;
     if (!row || (row.deleted && !opts.includeDeleted)) return null;
     return JSON.parse(row.json);
@@ -133,7 +174,7 @@ export class Store {
 
   /** Any object by id, whatever its type (tombstones included). */
   getAny(id: string): { type: string; object: any; deleted: boolean } | null {
-    const row = this.db.prepare('SELECT type, json, deleted FROM objects WHERE id = ?').get(id) as
+    const row = this.stmt('SELECT type, json, deleted FROM objects WHERE id = ?').get(id) as
       { type: string; json: string; deleted: number } | undefined;
     return row ? { type: row.type, object: JSON.parse(row.json), deleted: !!row.deleted } : null;
   }
@@ -145,15 +186,14 @@ export class Store {
     const cust = o.customer;
     const customer =
       typeof cust === 'string' ? cust : cust && typeof cust === 'object' && 'id' in cust ? String((cust as { id: unknown }).id) : null;
-    const existing = this.db.prepare('SELECT seq FROM objects WHERE id = ?').get(obj.id) as { seq: number } | undefined;
+    const existing = this.stmt('SELECT seq FROM objects WHERE id = ?').get(obj.id) as { seq: number } | undefined;
     const seq = existing ? existing.seq : ++this.seq;
-    this.db
-      .prepare(
-        `INSERT INTO objects (id, type, created, seq, customer, deleted, json) VALUES (?, ?, ?, ?, ?, 0, ?)
+    this.stmt(
+      `INSERT INTO objects (id, type, created, seq, customer, deleted, json) VALUES (?, ?, ?, ?, ?, 0, ?)
          ON CONFLICT(id) DO UPDATE SET type = excluded.type, created = excluded.created, customer = excluded.customer,
            deleted = 0, json = excluded.json`,
-      )
-      .run(obj.id, type, created, seq, customer, JSON.stringify(obj));
+    ).run(obj.id, type, created, seq, customer, JSON.stringify(obj));
+    this.changed(obj.id);
     return obj;
   }
 
@@ -163,11 +203,12 @@ export class Store {
    */
   delete(type: string, id: string, tombstone?: Record<string, unknown>): void {
     if (tombstone) {
-      this.db.prepare('UPDATE objects SET deleted = 1, json = ? WHERE id = ? AND type = ?').run(JSON.stringify(tombstone), id, type);
+      this.stmt('UPDATE objects SET deleted = 1, json = ? WHERE id = ? AND type = ?').run(JSON.stringify(tombstone), id, type);
     } else {
-      this.db.prepare('DELETE FROM objects WHERE id = ? AND type = ?').run(id, type);
-      this.db.prepare('DELETE FROM internal WHERE id = ?').run(id);
+      this.stmt('DELETE FROM objects WHERE id = ? AND type = ?').run(id, type);
+      this.stmt('DELETE FROM internal WHERE id = ?').run(id);
     }
+    this.changed(id);
   }
 
   /** Newest-first page with Stripe cursor semantics. */
@@ -216,7 +257,7 @@ export class Store {
     let asc = false;
     const cursorId = q.startingAfter ?? q.endingBefore;
     if (cursorId) {
-      const cur = this.db.prepare('SELECT created, seq FROM objects WHERE id = ? AND type = ?').get(cursorId, type) as
+      const cur = this.stmt('SELECT created, seq FROM objects WHERE id = ? AND type = ?').get(cursorId, type) as
         { created: number; seq: number } | undefined;
       if (!cur) throw errors.noSuch(this.displayName(type), cursorId, q.startingAfter ? 'starting_after' : 'ending_before');
       if (q.startingAfter) conds.push('(created < ? OR (created = ? AND seq < ?))');
@@ -230,7 +271,7 @@ export class Store {
     const sql = `SELECT json FROM objects WHERE ${conds.join(' AND ')} ORDER BY ${order}`;
     const out: T[] = [];
     let hasMore = false;
-    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<{ json: string }>) {
+    for (const row of this.stmt(sql).iterate(...args) as Iterable<{ json: string }>) {
       const obj = JSON.parse(row.json) as T;
       if (q.filter && !q.filter(obj)) continue;
       if (out.length === limit) {
@@ -251,30 +292,33 @@ export class Store {
   // ---- private per-object state ----------------------------------------------------------------
 
   getInternal<T = Record<string, unknown>>(id: string): T | null {
-    const row = this.db.prepare('SELECT json FROM internal WHERE id = ?').get(id) as { json: string } | undefined;
+    const row = this.stmt('SELECT json FROM internal WHERE id = ?').get(id) as { json: string } | undefined;
     return row ? JSON.parse(row.json) : null;
   }
 
   setInternal(id: string, data: unknown): void {
-    this.db
-      .prepare('INSERT INTO internal (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json')
-      .run(id, JSON.stringify(data));
+    this.stmt('INSERT INTO internal (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json').run(
+      id,
+      JSON.stringify(data),
+    );
+    this.changed(id);
   }
 
   // ---- key/value ------------------------------------------------------------------------------
 
   getMeta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row ? row.value : null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Wipe everything (control API reset). */
   wipe(): void {
     this.db.exec('DELETE FROM objects; DELETE FROM internal; DELETE FROM meta; DELETE FROM jobs; DELETE FROM idempotency;');
     this.seq = 0;
+    this.rolledBack();
   }
 }
