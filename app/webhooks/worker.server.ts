@@ -39,6 +39,8 @@ export interface WorkerOptions {
   yieldAboveRate: number;
   /** …but never lets a stored event wait longer than this before processing resumes. */
   maxYieldMs: number;
+  /** Memory for the last read of each object (its JSON), reused for events older than that read. */
+  lastReadBytes: number;
 }
 
 const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -52,6 +54,7 @@ const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   coalesceMs: 25,
   yieldAboveRate: 300,
   maxYieldMs: 5_000,
+  lastReadBytes: 64 * 1024 * 1024,
 };
 
 export interface BatchReport {
@@ -59,7 +62,7 @@ export interface BatchReport {
   processed: number;
   retried: number;
   failed: number;
-  /** Distinct objects in the batch = the Stripe reads it made (one per object). */
+  /** Distinct objects in the batch (each read at most once; not at all if read after its events). */
   objects: number;
 }
 
@@ -68,7 +71,29 @@ export interface WorkerStats {
   processed: number;
   retried: number;
   failed: number;
+  /** Stripe reads made (one per object per batch at most). */
   reads: number;
+  /** Objects not read again: every event of theirs in the batch predates their last read. */
+  reused: number;
+}
+
+interface LastRead {
+  /** `stripeNow` when the read was sent: the read reflects every event created before it. */
+  after: number;
+  /** When the read started (machine clock), the mirror's `synced_at` for it. */
+  fetchedAt: Date;
+  json: string;
+}
+
+/**
+ * Stripe's time of a response, in unix s (0 if unknown): its `Date` header, which stripe-node keeps
+ * on a result's `lastResponse` and on an error's `headers`.
+ */
+function responseTime(result: unknown): number {
+  const r = result as { lastResponse?: { headers?: Record<string, string> }; headers?: Record<string, string> } | null;
+  const date = r?.lastResponse?.headers?.date ?? r?.headers?.date;
+  const ms = date ? Date.parse(date) : NaN;
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : 0;
 }
 
 function errorLine(error: unknown): string {
@@ -80,7 +105,17 @@ function errorLine(error: unknown): string {
 
 export class WebhookWorker {
   readonly opts: WorkerOptions;
-  readonly stats: WorkerStats = { batches: 0, processed: 0, retried: 0, failed: 0, reads: 0 };
+  readonly stats: WorkerStats = { batches: 0, processed: 0, retried: 0, failed: 0, reads: 0, reused: 0 };
+  /**
+   * A lower bound of Stripe's clock (unix s): the latest `Date` of its responses (Stripe's time when
+   * it answered). A read sent after learning t reflects every event created before t (created < t:
+   * the event happened in an earlier second). Events' own `created` does not teach it: a test
+   * clock's events are created at the clock's (future) time.
+   */
+  private stripeNow = 0;
+  /** Per object (`kind:id`), its last read applied to the mirror: oldest first, bounded by `lastReadBytes`. */
+  private readonly lastReads = new Map<string, LastRead>();
+  private lastReadsSize = 0;
   private running = false;
   private stopping = false;
   private current: Promise<unknown> | null = null;
@@ -253,6 +288,9 @@ export class WebhookWorker {
     const next = async (): Promise<void> => {
       for (let group = queue.shift(); group; group = queue.shift()) await this.applyGroup(group, report);
     };
+    // Until a response has told Stripe's time, one read at a time: the first answer lets every later
+    // read stand in for the events created before it.
+    while (this.stripeNow === 0 && queue.length) await this.applyGroup(queue.shift()!, report);
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, next));
     this.stats.processed += report.processed;
     this.stats.retried += report.retried;
@@ -266,18 +304,33 @@ export class WebhookWorker {
   ) {
     const rows = group.events.map((e) => e.row);
     let snapshot: Snapshot | null = null;
-    const fetchedAt = machineClock.now();
-    if (group.target) {
+    let fetchedAt = machineClock.now();
+    const key = group.target ? `${group.target.kind}:${group.target.id}` : null;
+    // Every event of the group predates the object's last read: that read (already in the mirror)
+    // is as good as a new one, so it stands in for it. Anything newer is read again.
+    const last = key ? this.lastReads.get(key) : undefined;
+    const reused = !!last && group.events.every(({ event }) => event.created < last.after);
+    if (last && reused) {
+      this.stats.reused++;
+      snapshot = JSON.parse(last.json) as Snapshot;
+      fetchedAt = last.fetchedAt;
+    } else if (group.target) {
+      const after = this.stripeNow;
       try {
         this.stats.reads++;
         snapshot = await fetchSnapshot(group.target.kind, group.target.id);
       } catch (error) {
+        this.stripeNow = Math.max(this.stripeNow, responseTime(error));
         return this.fail(rows, error, report);
       }
+      this.stripeNow = Math.max(this.stripeNow, responseTime(snapshot.object));
+      if (key && snapshot.object) this.rememberRead(key, { after, fetchedAt, json: JSON.stringify(snapshot) });
+      else if (key) this.forgetRead(key);
     }
     try {
       const now = machineClock.nowMs();
       db().transaction((tx) => {
+        // (a reused read is written again: a no-op unless its row was removed since)
         if (snapshot) writeSnapshot(tx, snapshot, fetchedAt);
         for (const { event } of group.events) runEffects({ tx, event, snapshot });
         tx.update(stripeEvents)
@@ -291,9 +344,11 @@ export class WebhookWorker {
           .run();
       });
       report.processed += rows.length;
-      if (snapshot) this.afterCommit(snapshot);
+      // A reused read's follow-ups ran when it was made.
+      if (snapshot && !reused) this.afterCommit(snapshot);
     } catch (error) {
       // A bug in a writer or an effect: the whole transaction rolled back; retry like a read failure.
+      if (key) this.forgetRead(key);
       console.error(
         'webhook worker: applying',
         group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id,
@@ -302,6 +357,26 @@ export class WebhookWorker {
       );
       this.fail(rows, error, report);
     }
+  }
+
+  private rememberRead(key: string, read: LastRead) {
+    this.forgetRead(key);
+    if (read.json.length > this.opts.lastReadBytes) return;
+    this.lastReads.set(key, read);
+    this.lastReadsSize += read.json.length;
+    // Oldest reads go first (Map order is insertion order): a forgotten one is only read again.
+    for (const [k, r] of this.lastReads) {
+      if (this.lastReadsSize <= this.opts.lastReadBytes) break;
+      this.lastReads.delete(k);
+      this.lastReadsSize -= r.json.length;
+    }
+  }
+
+  private forgetRead(key: string) {
+    const r = this.lastReads.get(key);
+    if (!r) return;
+    this.lastReads.delete(key);
+    this.lastReadsSize -= r.json.length;
   }
 
   /**

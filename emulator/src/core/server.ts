@@ -156,6 +156,9 @@ export class EmulatorServer {
       }
     }
     const baseHeaders: Record<string, string> = {
+      // Stripe's own time, as Stripe's Date is (the emulator's clock, advanced or not): a client can
+      // tell a read made after an event's `created` from one made before
+      Date: new Date(this.app.clock.nowMs()).toUTCString(),
       'Request-Id': requestId,
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Expose-Headers': 'Request-Id, Stripe-Version, Idempotent-Replayed',

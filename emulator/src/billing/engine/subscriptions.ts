@@ -27,13 +27,13 @@ import { attemptPayment, collect, createInvoice, createInvoiceItem, finalize, pe
 
 /** Store a subscription (and its items as standalone rows for /v1/subscription_items). */
 export function saveSub(b: Billing, sub: Sub): void {
+  // Only saveSub writes items: those stored are the stored version's (no scan of every item)
+  const prev = b.store.get('subscription', sub.id) as Sub | null;
   b.store.put('subscription', sub as never);
   const ids = new Set(sub.items.data.map((i) => i.id));
   for (const it of sub.items.data) b.store.put('subscription_item', it as never);
-  for (const old of b.store.all('subscription_item', { filter: (o: Stripe.SubscriptionItem) => o.subscription === sub.id })) {
-    const o = old as Stripe.SubscriptionItem;
-    if (!ids.has(o.id)) b.store.delete('subscription_item', o.id);
-  }
+  const stored = prev?.items.has_more ? b.store.all('subscription_item', { where: { subscription: sub.id } }) : (prev?.items.data ?? []);
+  for (const o of stored as Stripe.SubscriptionItem[]) if (!ids.has(o.id)) b.store.delete('subscription_item', o.id);
 }
 
 export function emitSubUpdated(b: Billing, before: Sub, after: Sub): void {
@@ -377,7 +377,7 @@ export function onInvoicePaid(b: Billing, inv: Inv): void {
   }
   if (['incomplete', 'past_due', 'unpaid'].includes(sub.status)) {
     // still failing invoices keep the subscription past_due
-    const stillOpen = (b.store.all('invoice', { where: { status: 'open' } }) as Inv[]).filter(
+    const stillOpen = (b.store.all('invoice', { where: { status: 'open', customer: idOf(sub.customer as string)! } }) as Inv[]).filter(
       (i) => i.id !== inv.id && i.parent?.subscription_details?.subscription === sub.id && i.attempt_count > 0,
     );
     if (stillOpen.length === 0) sub.status = sub.trial_end && sub.trial_end > at ? 'trialing' : 'active';

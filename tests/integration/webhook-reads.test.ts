@@ -1,0 +1,82 @@
+/**
+ * The worker reads an object from Stripe again only for an event that may be newer than its last
+ * read: an event created before the last read began (by Stripe's clock, the `Date` of its
+ * responses) is applied from that read, which is at least as new as the event.
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '~/db/client.server';
+import { customers, stripeEvents } from '~/db/schema';
+import { requeueEvent, type WebhookWorker } from '~/webhooks/worker.server';
+import { startHarness, waitFor, type Harness } from '../../scripts/harness/stripe-harness';
+
+let h: Harness;
+let worker: WebhookWorker;
+const eventsOf = (objectId: string) =>
+  db().select().from(stripeEvents).where(eq(stripeEvents.objectId, objectId)).orderBy(stripeEvents.created).all();
+const status = (id: string) => db().select({ status: stripeEvents.status }).from(stripeEvents).where(eq(stripeEvents.id, id)).get()?.status;
+const mirroredName = (id: string) => db().select({ name: customers.name }).from(customers).where(eq(customers.id, id)).get()?.name;
+
+async function readsOf(customerId: string, mark: string | null): Promise<number> {
+  const requests = await h.requestsSince(mark);
+  return requests.filter((r) => r.method === 'GET' && r.path === `/v1/customers/${customerId}` && r.status === 200).length;
+}
+
+describe('webhook worker: reads vs events older than the last read', () => {
+  beforeAll(async () => {
+    // No running worker: each batch below is one event (batchSize 1), run by hand.
+    h = await startHarness({ worker: false });
+    worker = h.newWorker({ batchSize: 1 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('applies an older or replayed event from the last read, and reads again for a newer one', async () => {
+    const first = await h.stripe.customers.create({ email: 'reads-first@example.com' }, { idempotencyKey: 'test:reads:first' });
+    const customer = await h.stripe.customers.create({ email: 'reads@example.com', name: 'Before' }, { idempotencyKey: 'test:reads:c' });
+    await h.stripe.customers.update(customer.id, { name: 'After' }, { idempotencyKey: 'test:reads:u1' });
+    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
+      what: 'both events stored',
+    });
+    expect([created!.type, updated!.type]).toEqual(['customer.created', 'customer.updated']);
+    await waitFor(() => eventsOf(first.id).length === 1, { what: 'the first customer stored' });
+    // A day passes on Stripe's clock before the worker runs: its reads are all after both events.
+    const now = (await h.control<{ now: number }>('GET', '/clock')).now;
+    await h.control('POST', '/clock/advance', { to: now + 86_400 });
+    const mark = await h.mark();
+
+    // Batch 1 (the first customer): the worker's first read tells it Stripe's time.
+    expect((await worker.runOnce()).claimed).toBe(1);
+    expect(status(eventsOf(first.id)[0]!.id)).toBe('processed');
+    // Batch 2 (customer.created) reads the customer: its state already has the update.
+    expect((await worker.runOnce()).claimed).toBe(1);
+    expect(status(created!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(mirroredName(customer.id)).toBe('After');
+
+    // Batch 3 (customer.updated, created before that read): applied without a read.
+    const reusedBefore = worker.stats.reused;
+    expect((await worker.runOnce()).claimed).toBe(1);
+    expect(status(updated!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(worker.stats.reused).toBe(reusedBefore + 1);
+    expect(mirroredName(customer.id)).toBe('After');
+
+    // A replay of the oldest event (a late duplicate): no read either.
+    expect(requeueEvent(created!.id)).toBe(true);
+    expect((await worker.runOnce()).claimed).toBe(1);
+    expect(status(created!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+
+    // A change after the read: its event is newer than the read, so the customer is read again.
+    await h.stripe.customers.update(customer.id, { name: 'Later' }, { idempotencyKey: 'test:reads:u2' });
+    const later = await waitFor(() => eventsOf(customer.id).find((e) => e.id !== created!.id && e.id !== updated!.id), {
+      what: 'the later update stored',
+    });
+    expect((await worker.runOnce()).claimed).toBe(1);
+    expect(status(later.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(2);
+    expect(mirroredName(customer.id)).toBe('Later');
+  });
+});
