@@ -146,6 +146,7 @@ const SCENARIOS: [string, (tmp: string) => Promise<ScenarioResult>][] = [
   ['invoices page', invoicesScenario],
   ['usage', usageScenario],
   ['billing page', billingScenario],
+  ['leak', async (tmp) => (await import('./harness/leak')).benchLeak({ tmp, quick })],
   ['rate limits', (tmp) => import('./harness/rate-limits').then((m) => m.rateLimitsScenario(tmp, quick))],
 ];
 
