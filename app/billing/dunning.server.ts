@@ -5,8 +5,9 @@
  * Secure. When a subscription ended because payments failed, the overview says so. Read from the
  * mirror and the recorded webhook effects only (no Stripe calls): the root loader runs it per page.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { db } from '~/db/client.server';
+import { preparedFor } from '~/db/prepared.server';
 import { invoices, subscriptions, webhookEffects } from '~/db/schema';
 import { clock } from '~/lib/clock.server';
 import { entitlementFor } from './entitlements';
@@ -45,9 +46,18 @@ function effectData(userId: string, kind: string, invoiceId: string) {
   return rows.map((r) => r.data ?? {}).find((d) => d.invoice === invoiceId) ?? null;
 }
 
+/** The user's subscriptions: the root loader reads them on every signed-in page, so compiled once per database handle. */
+const userSubscriptions = preparedFor((d) =>
+  d
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.userId, sql.placeholder('userId')))
+    .prepare(),
+);
+
 /** The banner's facts, or null when nothing is owed. */
 export function dunningNotice(userId: string): DunningNotice | null {
-  const subs = db().select().from(subscriptions).where(eq(subscriptions.userId, userId)).all();
+  const subs = userSubscriptions().all({ userId });
   const sub = currentSubscription(subs);
   if (!sub || (sub.status !== 'past_due' && sub.status !== 'unpaid')) return null;
   const open = db()
@@ -74,7 +84,7 @@ export function dunningNotice(userId: string): DunningNotice | null {
 
 /** When the user's newest subscription ended (and no other is live): why, for the overview. */
 export function endedNotice(userId: string): EndedNotice | null {
-  const subs = db().select().from(subscriptions).where(eq(subscriptions.userId, userId)).all();
+  const subs = userSubscriptions().all({ userId });
   const sub = currentSubscription(subs);
   if (!sub || sub.status !== 'canceled') return null;
   const now = clock.now();

@@ -15,10 +15,23 @@ function dateFormat(month: 'long' | 'short'): Intl.DateTimeFormat {
   return format;
 }
 
+/**
+ * What each date was written as: the same few dates (the invoices', the period's) come back on every
+ * render of the page, and a lookup costs far less than `format` (bounded: cleared past 1,000).
+ */
+const written = new Map<string, string>();
+
 /** As `toLocaleDateString` does, an unreadable date reads "Invalid Date" (`format` would throw). */
 function write(iso: string, month: 'long' | 'short'): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? 'Invalid Date' : dateFormat(month).format(date);
+  const key = `${month} ${iso}`;
+  let words = written.get(key);
+  if (words === undefined) {
+    const date = new Date(iso);
+    words = Number.isNaN(date.getTime()) ? 'Invalid Date' : dateFormat(month).format(date);
+    if (written.size >= 1000) written.clear();
+    written.set(key, words);
+  }
+  return words;
 }
 
 export const longDate = (iso: string) => write(iso, 'long');
