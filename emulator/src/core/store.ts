@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS objects (
   json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS objects_type_order ON objects(type, deleted, created DESC, seq DESC);
-CREATE INDEX IF NOT EXISTS objects_customer ON objects(customer, type);
+-- a customer's objects in list order (the filter and the order from one index, not a scan of the type)
+DROP INDEX IF EXISTS objects_customer;
+CREATE INDEX IF NOT EXISTS objects_customer_order ON objects(customer, type, deleted, created DESC, seq DESC);
 CREATE TABLE IF NOT EXISTS internal (id TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
