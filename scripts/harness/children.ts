@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 type ChildKind = 'bare' | 'app' | 'emulator';
 
@@ -76,7 +78,23 @@ async function childBare(file: string, secret: string) {
   });
 }
 
+/**
+ * SIGUSR2 (scripts/harness/leak.ts, a diagnostic): the JS heap before and after a forced full GC and
+ * the RSS after it, one JSON line on stdout. Nothing else in the bench forces a GC.
+ */
+function reportHeapOnSignal() {
+  process.on('SIGUSR2', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const usedBefore = process.memoryUsage().heapUsed;
+    gc();
+    const after = process.memoryUsage();
+    console.log(JSON.stringify({ heap: { usedBefore, usedAfter: after.heapUsed, totalAfter: after.heapTotal, rssAfter: after.rss } }));
+  });
+}
+
 async function childApp() {
+  reportHeapOnSignal();
   const { createAppServer } = await import('../server');
   const app = await createAppServer({ port: 0, host: '127.0.0.1' });
   console.log(JSON.stringify({ port: app.port }));

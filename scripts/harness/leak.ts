@@ -8,7 +8,9 @@
  *     a signed `POST /webhooks/stripe` (a new event each time) and `GET /api/v1/hello` with an API
  *     key; the highest sample is the peak;
  *  3. 60 s of idle: the lowest sample, against the baseline (the aim: within 10%).
- * Nothing forces a garbage collection: the figure is what the process keeps by itself. `--quick`
+ * Nothing forces a garbage collection before a figure is taken: the figure is what the process keeps
+ * by itself. After each idle phase's figure, a diagnostic forces one (SIGUSR2) and prints the JS heap
+ * in use, which tells retained objects (a leak) from garbage not yet collected. `--quick`
  * runs a few seconds of each and checks only that every answer was the expected one.
  */
 import crypto from 'node:crypto';
@@ -41,6 +43,33 @@ async function sample(child: Child, during: Promise<unknown> | number): Promise<
   return { min: Math.min(...seen), max: Math.max(...seen), samples: seen.length };
 }
 
+interface HeapReport {
+  usedBefore: number;
+  usedAfter: number;
+  totalAfter: number;
+  rssAfter: number;
+}
+
+/** A diagnostic, after the figures are taken: the app's JS heap before and after a forced GC (SIGUSR2, scripts/harness/children.ts). */
+function heapAfterGc(app: Child): Promise<HeapReport | null> {
+  return new Promise((resolve) => {
+    let buffer = '';
+    const timer = setTimeout(() => done(null), 10_000);
+    const onData = (d: Buffer) => {
+      buffer += d.toString();
+      const line = buffer.split('\n').find((l) => l.startsWith('{"heap"'));
+      if (line) done((JSON.parse(line) as { heap: HeapReport }).heap);
+    };
+    const done = (report: HeapReport | null) => {
+      clearTimeout(timer);
+      app.child.stdout?.off('data', onData);
+      resolve(report);
+    };
+    app.child.stdout?.on('data', onData);
+    app.child.kill('SIGUSR2');
+  });
+}
+
 /**
  * One user on Starter (yearly, in the mirror) with an API key, and a session cookie made the way
  * login makes one; written with the app's own functions into a fresh, migrated database file.
@@ -71,6 +100,11 @@ async function seed(file: string): Promise<{ cookie: string; apiKey: string }> {
     closeDb();
   }
 }
+
+const heapLine = (h: HeapReport | null) =>
+  h
+    ? `${fmt(h.usedAfter / MiB, 1)} MiB (${fmt(h.usedBefore / MiB, 1)} before it; heap ${fmt(h.totalAfter / MiB, 1)} MiB, RSS then ${fmt(h.rssAfter / MiB, 1)} MiB)`
+    : 'not reported';
 
 interface MixResult {
   requests: number;
@@ -175,12 +209,15 @@ export async function benchLeak({ tmp, quick }: { tmp: string; quick: boolean })
         failures.push(`leak: /login, /billing, /api/v1/hello answered ${probes.join(', ')} (expected 200s)`);
       const warm = await mix(app.port, quick ? 2 : 10, s);
       const before = await sample(app, idleMs);
+      // Forced only after the baseline is taken, so the idle-after-load figure below is not flattered.
+      const heapBefore = await heapAfterGc(app);
       let loaded: MixResult | null = null;
       const during = await sample(
         app,
         mix(app.port, loadSeconds, s).then((r) => (loaded = r)),
       );
       const after = await sample(app, idleMs);
+      const heapAfter = await heapAfterGc(app);
       const load = loaded as MixResult | null;
       const errors = warm.errors + (load?.errors ?? 0);
       if (errors) failures.push(`leak: ${errors} answers of the mix were not 2xx, or failed`);
@@ -200,6 +237,7 @@ export async function benchLeak({ tmp, quick }: { tmp: string; quick: boolean })
         ],
         notes: [
           `leak: ${before.samples + during.samples + after.samples} RSS samples; the load served ${fmt(load?.requests ?? 0)} requests (/login, /billing, webhooks, /api/v1 in turn), ${errors} errors; aim: idle after load within +10% of the baseline (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%).`,
+          `leak (diagnostic, after the figures): JS heap in use after a forced GC ${heapLine(heapBefore)} after warm-up, ${heapLine(heapAfter)} after the load.`,
         ],
         failures,
       };
