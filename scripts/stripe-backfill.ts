@@ -1,9 +1,9 @@
 /**
- * `npm run stripe:backfill [-- --restart] [--concurrency 4] [--rate 25]`: re-sync every Stripe
+ * `npm run stripe:backfill [-- --restart] [--concurrency 8] [--rate 25]`: re-sync every Stripe
  * customer into the mirror with `syncCustomer` (the function actions use). First lists the customers
  * (`customers.list`, 100 a page) so the progress bar knows the total, then syncs them page by page.
- * Resumable: the last finished page's cursor is kept beside the database; `--restart` starts from
- * the beginning.
+ * Resumable: the cursor of the last page before any failure is kept beside the database (a rerun
+ * retries from the first page with a failed customer); `--restart` starts from the beginning.
  *
  * Every Stripe call is paced under 80% of the key's mode limit (scripts/lib/pacer.ts,
  * docs/decisions/034-emulator-rate-limits.md; `--rate` sets the account's limit if Stripe raised it),
@@ -34,7 +34,7 @@ async function main() {
   );
   if (process.argv.includes('--restart')) fs.rmSync(cursorFile, { force: true });
   const resumeAfter: string | undefined = fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8').trim() || undefined : undefined;
-  const concurrency = Math.max(1, Number(arg('concurrency') ?? 4));
+  const concurrency = Math.max(1, Number(arg('concurrency') ?? 8));
   console.log(
     `Backfill from Stripe (${config.stripeMode}; paced at ${pacer.rate.toFixed(0)} calls/s, 80% of ${mode} mode's limit)` +
       `${resumeAfter ? `, resuming after ${resumeAfter}` : ''}…`,
@@ -50,15 +50,18 @@ async function main() {
   }
   listing.finish(ids.length, 1);
 
-  // 2. Sync, page by page (100 customers, `concurrency` at once); the cursor follows finished pages.
+  // 2. Sync, page by page (100 customers, `concurrency` at once).
   const totals = { customers: 0, subscriptions: 0, invoices: 0, paymentMethods: 0, payments: 0, errors: 0 };
   const progress = new Progress({ label: 'backfill', unit: 'customers', total: ids.length, pacer });
   const pages = Array.from({ length: Math.ceil(ids.length / 100) }, (_, i) => ids.slice(i * 100, i * 100 + 100));
   let done = 0;
+  // The cursor follows pages whose customers all synced: a rerun starts at the first page with a failure.
+  let clean = true;
   await pages.reduce(
     (chain, page) =>
       chain.then(async () => {
         const queue = [...page];
+        const errorsBefore = totals.errors;
         await Promise.all(
           Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
             for (let id = queue.shift(); id; id = queue.shift()) {
@@ -78,6 +81,8 @@ async function main() {
             }
           }),
         );
+        clean &&= totals.errors === errorsBefore;
+        if (!clean) return;
         fs.mkdirSync(path.dirname(cursorFile), { recursive: true });
         fs.writeFileSync(cursorFile, page.at(-1)!);
       }),
