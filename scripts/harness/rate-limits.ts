@@ -111,6 +111,8 @@ async function benchRateLimits(opts: { tmp: string; customers: number; mode?: 't
     console.log(`  seeded ${fmt(n)} customers + cards + subscriptions in ${fmt((performance.now() - t0) / 1000, 1)} s (control API)`);
 
     const limits = await control<{ global: number }>('POST', '/rate-limits', { mode });
+    // the first 3 customer reads always (so even --quick's few calls meet a 429), then 3% of everything
+    await control('POST', '/faults', { method: 'GET', path: '/v1/customers/*', status: 429, times: 3 });
     await control('POST', '/faults', { path: '/v1/*', status: 429, ratio: INJECTED_429_RATIO });
     const limit = limits.global;
 
