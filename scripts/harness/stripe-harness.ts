@@ -60,14 +60,26 @@ export async function startHarness(
   const client = createStripeClient({ secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url });
   setStripeClient(client);
 
+  // node:http, not fetch: a bulk control call (10,000 renewals on a busy machine) can take longer than
+  // fetch's 300 s wait for response headers.
   const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${emulator.url}/_emulator${path}`, {
-      method,
-      headers: body ? { 'Content-Type': 'application/json' } : undefined,
-      body: body ? JSON.stringify(body) : undefined,
+    const text = body ? JSON.stringify(body) : undefined;
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${emulator.url}/_emulator${path}`, {
+        method,
+        headers: text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : undefined,
+      });
+      req.on('response', (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        r.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(text);
     });
-    const json = (await res.json()) as T;
-    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    const json = JSON.parse(res.body) as T;
+    if (res.status < 200 || res.status >= 300) throw new Error(`control ${method} ${path}: ${res.status} ${res.body}`);
     return json;
   };
 
