@@ -198,7 +198,9 @@ export async function benchStormAtScale(opts: { tmp: string; customers: number }
     if (effects !== paid.length) failures.push(`storm: ${effects} invoice-paid effects for ${paid.length} paid renewals`);
     if (duplicates) failures.push(`storm: ${duplicates} duplicated effects`);
     if (failedEvents) failures.push(`storm: the worker gave up on ${failedEvents} events`);
-    if (successfulReads > touched.size)
+    // One more is allowed: the worker's first read, made before any response told it Stripe's time,
+    // cannot stand in for that object's later events (app/webhooks/worker.server.ts).
+    if (successfulReads > touched.size + 1)
       failures.push(`storm: ${fmt(successfulReads)} successful Stripe reads for ${fmt(touched.size)} distinct objects touched`);
     return {
       rows: [
