@@ -24,25 +24,23 @@ export default function handleRequest(
   const callback = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady';
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
+    // Cleared once everything is rendered: a finished page keeps no timer (and no render state) alive
+    // for ABORT_DELAY, and is never aborted afterwards.
+    const timer = setTimeout(() => abort(), ABORT_DELAY);
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
         <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
       </NonceContext.Provider>,
       {
-        [callback]() {
-          shellRendered = true;
-          const body = new PassThrough();
-          responseHeaders.set('Content-Type', 'text/html; charset=utf-8');
-          responseHeaders.set('X-Content-Type-Options', 'nosniff');
-          responseHeaders.set('Referrer-Policy', 'strict-origin-when-cross-origin');
-          responseHeaders.set('X-Frame-Options', 'DENY');
-          responseHeaders.set('Content-Security-Policy', contentSecurityPolicy(nonce));
-          responseHeaders.set('Permissions-Policy', permissionsPolicy());
-          responseHeaders.set('Cross-Origin-Opener-Policy', 'same-origin');
-          resolve(new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }));
-          pipe(body);
+        onAllReady() {
+          clearTimeout(timer);
+          if (callback === 'onAllReady') ready();
+        },
+        onShellReady() {
+          if (callback === 'onShellReady') ready();
         },
         onShellError(error: unknown) {
+          clearTimeout(timer);
           reject(error);
         },
         nonce,
@@ -52,7 +50,19 @@ export default function handleRequest(
         },
       },
     );
-    setTimeout(abort, ABORT_DELAY);
+    function ready() {
+      shellRendered = true;
+      const body = new PassThrough();
+      responseHeaders.set('Content-Type', 'text/html; charset=utf-8');
+      responseHeaders.set('X-Content-Type-Options', 'nosniff');
+      responseHeaders.set('Referrer-Policy', 'strict-origin-when-cross-origin');
+      responseHeaders.set('X-Frame-Options', 'DENY');
+      responseHeaders.set('Content-Security-Policy', contentSecurityPolicy(nonce));
+      responseHeaders.set('Permissions-Policy', permissionsPolicy());
+      responseHeaders.set('Cross-Origin-Opener-Policy', 'same-origin');
+      resolve(new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }));
+      pipe(body);
+    }
   });
 }
 
