@@ -111,7 +111,7 @@ async function usageScenario(tmp: string): Promise<ScenarioResult> {
       '/api/v1/hello p50 (ms, 64 concurrent, metered)',
       fmt(u.meteredP50, 2),
       `${fmt(u.unmeteredP50, 2)} (metering off)`,
-      `+${fmt(u.meteredP50 - u.unmeteredP50, 2)} ms`,
+      `${u.meteredP50 >= u.unmeteredP50 ? '+' : '−'}${fmt(Math.abs(u.meteredP50 - u.unmeteredP50), 2)} ms`,
     ],
     [
       'usage ledger ingestion (rows/s, with rollups)',
