@@ -66,7 +66,7 @@ async function intakeScenario(tmp: string): Promise<ScenarioResult> {
 
 async function stormScenario(tmp: string): Promise<ScenarioResult> {
   const { benchStormAtScale } = await import('./harness/storm-scale');
-  return benchStormAtScale({ tmp, customers: SIZE.stormCustomers });
+  return benchStormAtScale({ tmp, customers: SIZE.stormCustomers, quick });
 }
 
 async function invoicesScenario(tmp: string): Promise<ScenarioResult> {

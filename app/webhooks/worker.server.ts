@@ -75,6 +75,11 @@ export interface WorkerStats {
   reads: number;
   /** Objects not read again: every event of theirs in the batch predates their last read. */
   reused: number;
+  /**
+   * Successful reads sent before any response had told the worker Stripe's time (its first batch's
+   * reads, which run side by side): such a read cannot stand in for the object's later events.
+   */
+  unanchored: number;
 }
 
 interface LastRead {
@@ -105,7 +110,7 @@ function errorLine(error: unknown): string {
 
 export class WebhookWorker {
   readonly opts: WorkerOptions;
-  readonly stats: WorkerStats = { batches: 0, processed: 0, retried: 0, failed: 0, reads: 0, reused: 0 };
+  readonly stats: WorkerStats = { batches: 0, processed: 0, retried: 0, failed: 0, reads: 0, reused: 0, unanchored: 0 };
   /**
    * A lower bound of Stripe's clock (unix s): the latest `Date` of its responses (Stripe's time when
    * it answered). A read sent after learning t reflects every event created before t (created < t:
@@ -324,6 +329,7 @@ export class WebhookWorker {
         return this.fail(rows, error, report);
       }
       this.stripeNow = Math.max(this.stripeNow, responseTime(snapshot.object));
+      if (after === 0) this.stats.unanchored++;
       if (key && snapshot.object) this.rememberRead(key, { after, fetchedAt, json: JSON.stringify(snapshot) });
       else if (key) this.forgetRead(key);
     }

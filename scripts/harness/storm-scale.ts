@@ -17,7 +17,13 @@ import { gte, inArray, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { fmt, mib, ratio, type ScenarioResult } from './table';
 
-export async function benchStormAtScale(opts: { tmp: string; customers: number }): Promise<ScenarioResult> {
+/**
+ * `quick` (`npm run bench -- --quick`) checks correctness only: reads against distinct objects is a
+ * figure of the full run, where a read may be repeated for events in the same second as the last
+ * read of their object (which that read cannot be shown to reflect), so a small storm can read a
+ * few objects twice without anything being wrong.
+ */
+export async function benchStormAtScale(opts: { tmp: string; customers: number; quick?: boolean }): Promise<ScenarioResult> {
   const n = opts.customers;
   process.env.DATABASE_PATH = path.join(opts.tmp, 'storm.sqlite');
   process.env.SESSION_SECRET ??= crypto.randomBytes(24).toString('hex');
@@ -198,10 +204,14 @@ export async function benchStormAtScale(opts: { tmp: string; customers: number }
     if (effects !== paid.length) failures.push(`storm: ${effects} invoice-paid effects for ${paid.length} paid renewals`);
     if (duplicates) failures.push(`storm: ${duplicates} duplicated effects`);
     if (failedEvents) failures.push(`storm: the worker gave up on ${failedEvents} events`);
-    // One more is allowed: the worker's first read, made before any response told it Stripe's time,
-    // cannot stand in for that object's later events (app/webhooks/worker.server.ts).
-    if (successfulReads > touched.size + 1)
-      failures.push(`storm: ${fmt(successfulReads)} successful Stripe reads for ${fmt(touched.size)} distinct objects touched`);
+    // Reads sent before any response told the worker Stripe's time (its first batch's, side by side)
+    // cannot stand in for those objects' later events (app/webhooks/worker.server.ts): each may be
+    // read once more.
+    const unanchored = h.worker.stats.unanchored - statsBefore.unanchored;
+    if (!opts.quick && successfulReads > touched.size + unanchored)
+      failures.push(
+        `storm: ${fmt(successfulReads)} successful Stripe reads for ${fmt(touched.size)} distinct objects touched (${unanchored} read before the worker knew Stripe's time)`,
+      );
     return {
       rows: [
         [
