@@ -75,10 +75,7 @@ export interface WorkerStats {
   reads: number;
   /** Objects not read again: every event of theirs in the batch predates their last read. */
   reused: number;
-  /**
-   * Successful reads sent before any response had told the worker Stripe's time (its first batch's
-   * reads, which run side by side): such a read cannot stand in for the object's later events.
-   */
+  /** Successful reads sent before any response told the worker Stripe's time (cannot stand in later). */
   unanchored: number;
 }
 
