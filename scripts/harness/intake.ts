@@ -45,26 +45,31 @@ interface Signed {
   signature: string;
 }
 
+/** One signed `customer.updated` event about `objectId`, as Stripe would send it at unix time `t`. */
+export function signedCustomerUpdated(secret: string, id: string, objectId: string, t = Math.floor(Date.now() / 1000)): Signed {
+  const body = JSON.stringify({
+    id,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: t,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.updated',
+    data: {
+      object: { id: objectId, object: 'customer', email: 'bench@example.com', metadata: {} },
+      previous_attributes: { name: null },
+    },
+  });
+  const v1 = crypto.createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+  return { body, signature: `t=${t},v1=${v1}` };
+}
+
 function signedEvents(secret: string, n: number, prefix: string, objectId: string): Signed[] {
   const t = Math.floor(Date.now() / 1000);
-  return Array.from({ length: n }, (_, i) => {
-    const body = JSON.stringify({
-      id: `evt_${prefix}_${i}_${crypto.randomBytes(4).toString('hex')}`,
-      object: 'event',
-      api_version: '2026-10-28.endive',
-      created: t,
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type: 'customer.updated',
-      data: {
-        object: { id: objectId, object: 'customer', email: 'bench@example.com', metadata: {} },
-        previous_attributes: { name: null },
-      },
-    });
-    const v1 = crypto.createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
-    return { body, signature: `t=${t},v1=${v1}` };
-  });
+  return Array.from({ length: n }, (_, i) =>
+    signedCustomerUpdated(secret, `evt_${prefix}_${i}_${crypto.randomBytes(4).toString('hex')}`, objectId, t),
+  );
 }
 
 /** `events.length` signed POSTs to /webhooks/stripe, 64 connections, each event sent once. */

@@ -17,6 +17,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startChild, type Child } from './children';
+import { signedCustomerUpdated } from './intake';
 import { fmt, ratio, type ScenarioResult } from './table';
 
 const CONNECTIONS = 32;
@@ -121,23 +122,8 @@ async function mix(
 ): Promise<MixResult> {
   let n = 0;
   const webhook = () => {
-    const t = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({
-      id: `evt_leak_${n++}_${crypto.randomBytes(6).toString('hex')}`,
-      object: 'event',
-      api_version: '2026-10-28.endive',
-      created: t,
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type: 'customer.updated',
-      data: {
-        object: { id: s.customer, object: 'customer', email: 'bench@example.com', metadata: {} },
-        previous_attributes: { name: null },
-      },
-    });
-    const v1 = crypto.createHmac('sha256', s.secret).update(`${t}.`).update(body).digest('hex');
-    return { body, headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${v1}` } };
+    const { body, signature } = signedCustomerUpdated(s.secret, `evt_leak_${n++}_${crypto.randomBytes(6).toString('hex')}`, s.customer);
+    return { body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } };
   };
   const started = process.hrtime.bigint();
   const result = await autocannon({
