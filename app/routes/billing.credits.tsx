@@ -17,8 +17,8 @@ import { formatMoney } from '~/lib/money';
 
 type CreditsResult = { ok: true; step: PurchaseStep | null; message: string | null } | { ok: false; error: string };
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   return { ...creditsOverview({ userId: user.id }), publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
 

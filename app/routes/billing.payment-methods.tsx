@@ -12,8 +12,8 @@ import { newNonce } from '~/components/billing/nonce';
 import { PaymentForm } from '~/components/payment-form';
 import { env } from '~/lib/env.server';
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const user = await requireUser(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireUser(request, context);
   return { cards: listCards({ userId: user.id }), publishableKey: env().STRIPE_PUBLISHABLE_KEY ?? null, appUrl: env().APP_URL };
 }
 
