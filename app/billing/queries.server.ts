@@ -60,7 +60,7 @@ export interface BillingState {
   subscriptions: SubscriptionRow[];
   paymentMethods: PaymentMethodView[];
   defaultPaymentMethod: PaymentMethodView | null;
-  invoices: InvoiceRow[];
+  invoices: InvoiceSummary[];
   payments: PaymentRow[];
 }
 
@@ -69,6 +69,25 @@ export interface BillingState {
  * a debt, so the history leaves it out until it is paid, a payment fails, or it is voided.
  */
 const unattemptedFirstInvoice = sql`(${invoices.status} = 'open' and ${invoices.billingReason} = 'subscription_create' and ${invoices.attemptCount} = 0)`;
+
+/**
+ * The columns the billing pages use from their newest invoices (an invoice row has about fifty, three
+ * of them JSON: reading them all was most of the overview's SQL time, docs/performance.md).
+ */
+const INVOICE_SUMMARY = {
+  id: invoices.id,
+  number: invoices.number,
+  status: invoices.status,
+  total: invoices.total,
+  amountPaid: invoices.amountPaid,
+  currency: invoices.currency,
+  stripeCreated: invoices.stripeCreated,
+  hostedInvoiceUrl: invoices.hostedInvoiceUrl,
+  invoicePdf: invoices.invoicePdf,
+  billingReason: invoices.billingReason,
+  subscriptionId: invoices.subscriptionId,
+};
+type InvoiceSummary = Pick<InvoiceRow, keyof typeof INVOICE_SUMMARY>;
 
 /** The statements every billing page runs, compiled once per database handle (app/db/prepared.server.ts). */
 const statements = preparedFor((d) => {
@@ -90,7 +109,7 @@ const statements = preparedFor((d) => {
       .orderBy(desc(paymentMethods.stripeCreated))
       .prepare(),
     invoices: d
-      .select()
+      .select(INVOICE_SUMMARY)
       .from(invoices)
       .where(
         and(
