@@ -11,6 +11,7 @@ import { db, type Db } from '~/db/client.server';
 import { stripeEvents } from '~/db/schema';
 import { env } from '~/lib/env.server';
 import { machineClock } from '~/lib/clock.server';
+import { followedClockReached } from '~/lib/clock-follow.server';
 import { isHandled } from './handlers.server';
 
 /** Stripe's payloads are far smaller; anything above is refused with 413 before it is read in full. */
@@ -249,6 +250,9 @@ export async function receiveStripeWebhook(input: {
   const payload = raw.toString('utf8');
   const parsed = parseEvent(payload);
   if (!parsed) return reject(400, 'body is not a Stripe event');
+  // Signed, so Stripe's (the emulator's) clock has reached this moment: the app's never lags behind
+  // the events it mirrors (app/lib/clock-follow.server.ts).
+  followedClockReached(parsed.created * 1000);
   const stored = await storeWebhookEvent(payload, parsed);
   return json(200, { received: true, duplicate: !stored.inserted, status: stored.status });
 }
