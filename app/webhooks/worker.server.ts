@@ -82,7 +82,7 @@ export interface WorkerStats {
 interface LastRead {
   /** `stripeNow` when the read was sent: the read reflects every event created before it. */
   after: number;
-  /** When the read started (machine clock), the mirror's `synced_at` for it. */
+  /** When the read started (machine clock), the mirror's `synced_at` for it; it reflects every event stored before then. */
   fetchedAt: Date;
   json: string;
 }
@@ -308,10 +308,10 @@ export class WebhookWorker {
     let snapshot: Snapshot | null = null;
     let fetchedAt = machineClock.now();
     const key = group.target ? `${group.target.kind}:${group.target.id}` : null;
-    // Every event of the group predates the object's last read: that read (already in the mirror)
-    // is as good as a new one, so it stands in for it. Anything newer is read again.
+    // Every event predates the object's last read (by Stripe's clock, or stored before it was sent: an
+    // event follows its change), so that read (in the mirror) stands in for a new one. Else read again.
     const last = key ? this.lastReads.get(key) : undefined;
-    const reused = !!last && group.events.every(({ event }) => event.created < last.after);
+    const reused = !!last && group.events.every((e) => e.event.created < last.after || e.row.receivedAt < +last.fetchedAt);
     if (last && reused) {
       this.stats.reused++;
       snapshot = JSON.parse(last.json) as Snapshot;

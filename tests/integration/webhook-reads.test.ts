@@ -1,7 +1,8 @@
 /**
  * The worker reads an object from Stripe again only for an event that may be newer than its last
  * read: an event created before the last read began (by Stripe's clock, the `Date` of its
- * responses) is applied from that read, which is at least as new as the event.
+ * responses), or stored here before that read was sent, is applied from that read, which is at least
+ * as new as the event.
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +79,33 @@ describe('webhook worker: reads vs events older than the last read', () => {
     expect(status(later.id)).toBe('processed');
     expect(await readsOf(customer.id, mark)).toBe(2);
     expect(mirroredName(customer.id)).toBe('Later');
+  });
+
+  it('applies an event stored before the read was sent from that read, even in the same second by Stripe’s clock', async () => {
+    // A fresh worker knows no Stripe time yet: its first read has nothing to compare `created` with
+    // (`after` is 0), so only the order of arrival here can tell the read is newer than the event.
+    const fresh = h.newWorker({ batchSize: 1 });
+    const customer = await h.stripe.customers.create(
+      { email: 'reads-order@example.com', name: 'One' },
+      { idempotencyKey: 'test:reads:o:c' },
+    );
+    await h.stripe.customers.update(customer.id, { name: 'Two' }, { idempotencyKey: 'test:reads:o:u' });
+    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
+      what: 'both events stored',
+    });
+    // Only these two are pending: the first test's worker processed everything else.
+    const mark = await h.mark();
+    const unanchored = fresh.stats.unanchored;
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(created!.id)).toBe('processed');
+    expect(fresh.stats.unanchored).toBe(unanchored + 1);
+    expect(await readsOf(customer.id, mark)).toBe(1);
+
+    const reused = fresh.stats.reused;
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(updated!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(fresh.stats.reused).toBe(reused + 1);
+    expect(mirroredName(customer.id)).toBe('Two');
   });
 });
