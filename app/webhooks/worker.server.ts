@@ -18,6 +18,7 @@ import { enforceOneTrialPerCard } from '~/billing/subscriptions.server';
 import { machineClock } from '~/lib/clock.server';
 import { runEffects, targetOf, type InboxEvent, type SyncTarget } from './handlers.server';
 import { onEventStored } from './inbox.server';
+import { LastReads, readCovers } from './last-reads.server';
 
 export interface WorkerOptions {
   batchSize: number;
@@ -39,7 +40,7 @@ export interface WorkerOptions {
   yieldAboveRate: number;
   /** …but never lets a stored event wait longer than this before processing resumes. */
   maxYieldMs: number;
-  /** Memory for the last read of each object (its JSON), reused for events older than that read. */
+  /** Memory for the last read of each object (its JSON, deflated), reused for events older than that read. */
   lastReadBytes: number;
 }
 
@@ -79,14 +80,6 @@ export interface WorkerStats {
   unanchored: number;
 }
 
-interface LastRead {
-  /** `stripeNow` when the read was sent: the read reflects every event created before it. */
-  after: number;
-  /** When the read started (machine clock), the mirror's `synced_at` for it; it reflects every event stored before then. */
-  fetchedAt: Date;
-  json: string;
-}
-
 /**
  * Stripe's time of a response, in unix s (0 if unknown): its `Date` header, which stripe-node keeps
  * on a result's `lastResponse` and on an error's `headers`.
@@ -116,8 +109,7 @@ export class WebhookWorker {
    */
   private stripeNow = 0;
   /** Per object (`kind:id`), its last read applied to the mirror: oldest first, bounded by `lastReadBytes`. */
-  private readonly lastReads = new Map<string, LastRead>();
-  private lastReadsSize = 0;
+  private readonly lastReads: LastReads;
   private running = false;
   private stopping = false;
   private current: Promise<unknown> | null = null;
@@ -134,6 +126,7 @@ export class WebhookWorker {
 
   constructor(opts: Partial<WorkerOptions> = {}) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
+    this.lastReads = new LastReads(this.opts.lastReadBytes);
   }
 
   /** Resume what a previous process left, then work on inserts and on the timer. */
@@ -308,13 +301,13 @@ export class WebhookWorker {
     let snapshot: Snapshot | null = null;
     let fetchedAt = machineClock.now();
     const key = group.target ? `${group.target.kind}:${group.target.id}` : null;
-    // Every event predates the object's last read (by Stripe's clock, or stored before it was sent: an
-    // event follows its change), so that read (in the mirror) stands in for a new one. Else read again.
+    // When no event can be newer than the object's last read (app/webhooks/last-reads.server.ts), that
+    // read (in the mirror) stands in for a new one. Else read again.
     const last = key ? this.lastReads.get(key) : undefined;
-    const reused = !!last && group.events.every((e) => e.event.created < last.after || e.row.receivedAt < +last.fetchedAt);
+    const reused = !!last && !!group.target && readCovers(last, group.target, group.events);
     if (last && reused) {
       this.stats.reused++;
-      snapshot = JSON.parse(last.json) as Snapshot;
+      snapshot = this.lastReads.snapshotOf(last);
       fetchedAt = last.fetchedAt;
     } else if (group.target) {
       const after = this.stripeNow;
@@ -327,8 +320,8 @@ export class WebhookWorker {
       }
       this.stripeNow = Math.max(this.stripeNow, responseTime(snapshot.object));
       if (after === 0) this.stats.unanchored++;
-      if (key && snapshot.object) this.rememberRead(key, { after, fetchedAt, json: JSON.stringify(snapshot) });
-      else if (key) this.forgetRead(key);
+      if (key && snapshot.object) this.lastReads.remember(key, { after, fetchedAt, snapshot });
+      else if (key) this.lastReads.forget(key);
     }
     try {
       const now = machineClock.nowMs();
@@ -351,7 +344,7 @@ export class WebhookWorker {
       if (snapshot && !reused) this.afterCommit(snapshot);
     } catch (error) {
       // A bug in a writer or an effect: the whole transaction rolled back; retry like a read failure.
-      if (key) this.forgetRead(key);
+      if (key) this.lastReads.forget(key);
       console.error(
         'webhook worker: applying',
         group.target ? `${group.target.kind} ${group.target.id}` : rows[0]!.id,
@@ -360,26 +353,6 @@ export class WebhookWorker {
       );
       this.fail(rows, error, report);
     }
-  }
-
-  private rememberRead(key: string, read: LastRead) {
-    this.forgetRead(key);
-    if (read.json.length > this.opts.lastReadBytes) return;
-    this.lastReads.set(key, read);
-    this.lastReadsSize += read.json.length;
-    // Oldest reads go first (Map order is insertion order): a forgotten one is only read again.
-    for (const [k, r] of this.lastReads) {
-      if (this.lastReadsSize <= this.opts.lastReadBytes) break;
-      this.lastReads.delete(k);
-      this.lastReadsSize -= r.json.length;
-    }
-  }
-
-  private forgetRead(key: string) {
-    const r = this.lastReads.get(key);
-    if (!r) return;
-    this.lastReads.delete(key);
-    this.lastReadsSize -= r.json.length;
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The worker reads an object from Stripe again only for an event that may be newer than its last
  * read: an event created before the last read began (by Stripe's clock, the `Date` of its
- * responses), or stored here before that read was sent, is applied from that read, which is at least
- * as new as the event.
+ * responses), stored here before that read was sent, or creating the object the read returned, is
+ * applied from that read, which is at least as new as the event. Kept reads are deflated, so a read
+ * larger than the memory allowed for them is still kept.
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,72 @@ describe('webhook worker: reads vs events older than the last read', () => {
     expect(await readsOf(customer.id, mark)).toBe(1);
     expect(fresh.stats.reused).toBe(reused + 1);
     expect(mirroredName(customer.id)).toBe('Two');
+  });
+
+  /** Holds an event back, as a late (shuffled) delivery would be: not claimable until `deliverLate`. */
+  const holdBack = (id: string) =>
+    db().update(stripeEvents).set({ status: 'processed', processedAt: Date.now() }).where(eq(stripeEvents.id, id)).run();
+  /** Stores the held-back event again as arriving now, after every read so far was sent. */
+  const deliverLate = (id: string) =>
+    db()
+      .update(stripeEvents)
+      .set({ status: 'pending', nextAttemptAt: 0, processedAt: null, receivedAt: Date.now() + 1 })
+      .where(eq(stripeEvents.id, id))
+      .run();
+
+  it('applies an object’s creation event that arrives after a read of that object from the read', async () => {
+    // A fresh worker (no Stripe time known, `after` 0) and a late `customer.created`: neither Stripe's
+    // clock nor the order of arrival shows the read is newer; that the read returned the customer does.
+    const fresh = h.newWorker({ batchSize: 1 });
+    const customer = await h.stripe.customers.create(
+      { email: 'reads-late@example.com', name: 'One' },
+      { idempotencyKey: 'test:reads:l:c' },
+    );
+    await h.stripe.customers.update(customer.id, { name: 'Two' }, { idempotencyKey: 'test:reads:l:u' });
+    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
+      what: 'both events stored',
+    });
+    holdBack(created!.id);
+    const mark = await h.mark();
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(updated!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+
+    deliverLate(created!.id);
+    const reused = fresh.stats.reused;
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(created!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(fresh.stats.reused).toBe(reused + 1);
+    expect(mirroredName(customer.id)).toBe('Two');
+
+    // Another late event that is not the creation (a replayed update) is read again: it may be newer.
+    deliverLate(updated!.id);
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(await readsOf(customer.id, mark)).toBe(2);
+  });
+
+  it('keeps a read whose JSON is larger than the memory allowed for kept reads (they are deflated)', async () => {
+    const customer = await h.stripe.customers.create(
+      { email: 'reads-packed@example.com', name: 'Packed', metadata: { note: 'x'.repeat(400) } },
+      { idempotencyKey: 'test:reads:p:c' },
+    );
+    await h.stripe.customers.update(customer.id, { name: 'Packed 2' }, { idempotencyKey: 'test:reads:p:u' });
+    const [, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
+      what: 'both events stored',
+    });
+    // Less than the customer's JSON alone, so the snapshot's JSON could not be kept as it is.
+    const cap = JSON.stringify(await h.stripe.customers.retrieve(customer.id)).length - 100;
+    const small = h.newWorker({ batchSize: 1, lastReadBytes: cap });
+    const mark = await h.mark();
+    expect((await small.runOnce()).claimed).toBe(1);
+    expect(await readsOf(customer.id, mark)).toBe(1);
+
+    const reused = small.stats.reused;
+    expect(requeueEvent(updated!.id)).toBe(true);
+    expect((await small.runOnce()).claimed).toBe(1);
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(small.stats.reused).toBe(reused + 1);
+    expect(mirroredName(customer.id)).toBe('Packed 2');
   });
 });

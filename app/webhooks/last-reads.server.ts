@@ -1,0 +1,72 @@
+/**
+ * The webhook worker's memory of its last read of each object (app/webhooks/worker.server.ts): a read
+ * is reused, instead of reading Stripe again, for events that cannot be newer than it. Bounded in
+ * bytes; the oldest reads are forgotten first, and a forgotten object is only read again.
+ */
+import zlib from 'node:zlib';
+import type { Snapshot } from '~/billing/sync.server';
+import type { InboxEvent, SyncTarget } from './handlers.server';
+
+export interface LastRead {
+  /** Stripe's time (the worker's `stripeNow`) when the read was sent: it reflects every event created before it. */
+  after: number;
+  /** When the read started (machine clock), the mirror's `synced_at` for it; it reflects every event stored before then. */
+  fetchedAt: Date;
+  /** The snapshot's JSON, deflated: a fraction of its size, so the same memory keeps several times the reads. */
+  packed: Buffer;
+}
+
+/**
+ * The event that created `target` itself (`invoice.created` for that invoice, not `invoiceitem.created`
+ * for one of its items): any read that returned the object was made after it, so it reflects that change.
+ */
+function createsTarget(event: InboxEvent, target: SyncTarget): boolean {
+  return event.type.endsWith('.created') && event.object.id === target.id;
+}
+
+/**
+ * Whether `read` stands in for a new read for every one of these events: each was created before the
+ * read by Stripe's clock, or stored here before it was sent (an event follows its change), or is the
+ * object's creation.
+ */
+export function readCovers(read: LastRead, target: SyncTarget, events: { row: { receivedAt: number }; event: InboxEvent }[]): boolean {
+  return events.every((e) => e.event.created < read.after || e.row.receivedAt < +read.fetchedAt || createsTarget(e.event, target));
+}
+
+export class LastReads {
+  private readonly reads = new Map<string, LastRead>();
+  private size = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): LastRead | undefined {
+    return this.reads.get(key);
+  }
+
+  /** The snapshot a kept read holds. */
+  snapshotOf(read: LastRead): Snapshot {
+    return JSON.parse(zlib.inflateRawSync(read.packed).toString('utf8')) as Snapshot;
+  }
+
+  remember(key: string, read: { after: number; fetchedAt: Date; snapshot: Snapshot }) {
+    this.forget(key);
+    // Level 1: most of the saving for little CPU (a snapshot is a few KiB of JSON).
+    const packed = zlib.deflateRawSync(JSON.stringify(read.snapshot), { level: 1 });
+    if (packed.length > this.maxBytes) return;
+    this.reads.set(key, { after: read.after, fetchedAt: read.fetchedAt, packed });
+    this.size += packed.length;
+    // Oldest reads go first (Map order is insertion order): a forgotten one is only read again.
+    for (const [k, r] of this.reads) {
+      if (this.size <= this.maxBytes) break;
+      this.reads.delete(k);
+      this.size -= r.packed.length;
+    }
+  }
+
+  forget(key: string) {
+    const r = this.reads.get(key);
+    if (!r) return;
+    this.reads.delete(key);
+    this.size -= r.packed.length;
+  }
+}
