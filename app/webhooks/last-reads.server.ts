@@ -51,7 +51,11 @@ export class LastReads {
   remember(key: string, read: { after: number; fetchedAt: Date; snapshot: Snapshot }) {
     this.forget(key);
     // Level 1: most of the saving for little CPU (a snapshot is a few KiB of JSON).
-    const packed = zlib.deflateRawSync(JSON.stringify(read.snapshot), { level: 1 });
+    const deflated = zlib.deflateRawSync(JSON.stringify(read.snapshot), { level: 1 });
+    // Copied into memory of its own size: zlib's result is a view of its 16 KiB output chunk (and a
+    // pooled Buffer shares an 8 KiB slab), which would be kept whole for as long as the read is.
+    const packed = Buffer.allocUnsafeSlow(deflated.length);
+    deflated.copy(packed);
     if (packed.length > this.maxBytes) return;
     this.reads.set(key, { after: read.after, fetchedAt: read.fetchedAt, packed });
     this.size += packed.length;
