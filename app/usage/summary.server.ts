@@ -144,8 +144,8 @@ export function thresholdOf(total: number, allowance: number | null): 0 | 80 | 1
 function dailySeries(perDay: Map<string, number>, p: UsagePeriod, today: string): UsageSummary['days'] {
   const days: UsageSummary['days'] = [];
   let cumulative = 0;
-  for (let t = Date.parse(`${p.firstDay}T00:00:00Z`); utcDay(t) <= p.lastDay && utcDay(t) <= today; t += DAY_MS) {
-    const date = utcDay(t);
+  const last = p.lastDay < today ? p.lastDay : today;
+  for (let t = Date.parse(`${p.firstDay}T00:00:00Z`), date = utcDay(t); date <= last; t += DAY_MS, date = utcDay(t)) {
     const calls = perDay.get(date) ?? 0;
     cumulative += calls;
     days.push({ date, calls, cumulative });
