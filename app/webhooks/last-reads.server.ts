@@ -24,13 +24,54 @@ function createsTarget(event: InboxEvent, target: SyncTarget): boolean {
   return event.type.endsWith('.created') && event.object.id === target.id;
 }
 
+/** An expanded object (`{ id, object, … }` where the other side has its id). */
+function isExpanded(x: unknown): x is { id: string } {
+  return !!x && typeof x === 'object' && typeof (x as { id?: unknown }).id === 'string';
+}
+
+/**
+ * The same value: deep equality, where an expanded object equals its id (the worker's reads expand
+ * what an event's object only names). Anything else that differs, a key or a value, is a difference.
+ */
+function sameState(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string') return isExpanded(b) && b.id === a;
+  if (typeof b === 'string') return isExpanded(a) && a.id === b;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameState(x, b[i]));
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameState((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * The event's object is the state `held` (a read of the same object) is in: every field the event
+ * carries has the same value in the read. Fields only a read has are ones it asked for (`tax_ids`,
+ * an invoice's `payments`): an event never carries them, and their changes have events of their own.
+ */
+export function carriesState(eventObject: Record<string, unknown>, held: unknown): boolean {
+  if (!held || typeof held !== 'object') return false;
+  return Object.keys(eventObject).every((k) => Object.hasOwn(held, k) && sameState(eventObject[k], (held as Record<string, unknown>)[k]));
+}
+
+type Pending = { row: { receivedAt: number }; event: InboxEvent };
+
 /**
  * Whether `read` stands in for a new read for every one of these events: each was created before the
  * read by Stripe's clock, or stored here before it was sent (an event follows its change), or is the
- * object's creation.
+ * object's creation, or carries the very state the read holds (the object as the event left it is
+ * the read's, so the mirror is the same whichever came first). `snapshot` unpacks the read, only
+ * when the first three do not settle it.
  */
-export function readCovers(read: LastRead, target: SyncTarget, events: { row: { receivedAt: number }; event: InboxEvent }[]): boolean {
-  return events.every((e) => e.event.created < read.after || e.row.receivedAt < +read.fetchedAt || createsTarget(e.event, target));
+export function readCovers(read: LastRead, target: SyncTarget, events: Pending[], snapshot: () => Snapshot): boolean {
+  const open = events.filter(
+    (e) => !(e.event.created < read.after || e.row.receivedAt < +read.fetchedAt || createsTarget(e.event, target)),
+  );
+  if (open.length === 0) return true;
+  const held = snapshot().object;
+  return open.every((e) => e.event.object.id === target.id && e.event.object.object === target.kind && carriesState(e.event.object, held));
 }
 
 export class LastReads {

@@ -304,10 +304,12 @@ export class WebhookWorker {
     // When no event can be newer than the object's last read (app/webhooks/last-reads.server.ts), that
     // read (in the mirror) stands in for a new one. Else read again.
     const last = key ? this.lastReads.get(key) : undefined;
-    const reused = !!last && !!group.target && readCovers(last, group.target, group.events);
+    let kept: Snapshot | null = null;
+    const keptSnapshot = () => (kept ??= this.lastReads.snapshotOf(last!));
+    const reused = !!last && !!group.target && readCovers(last, group.target, group.events, keptSnapshot);
     if (last && reused) {
       this.stats.reused++;
-      snapshot = this.lastReads.snapshotOf(last);
+      snapshot = keptSnapshot();
       fetchedAt = last.fetchedAt;
     } else if (group.target) {
       const after = this.stripeNow;

@@ -1,8 +1,9 @@
 /**
  * The worker reads an object from Stripe again only for an event that may be newer than its last
  * read: an event created before the last read began (by Stripe's clock, the `Date` of its
- * responses), stored here before that read was sent, or creating the object the read returned, is
- * applied from that read, which is at least as new as the event. Kept reads are deflated, so a read
+ * responses), stored here before that read was sent, creating the object the read returned, or
+ * carrying the very state the read holds, is applied from that read: the mirror is then as it would
+ * be after a new read. Kept reads are deflated, so a read
  * larger than the memory allowed for them is still kept.
  */
 import { eq } from 'drizzle-orm';
@@ -146,11 +147,40 @@ describe('webhook worker: reads vs events older than the last read', () => {
     expect(await readsOf(customer.id, mark)).toBe(1);
     expect(fresh.stats.reused).toBe(reused + 1);
     expect(mirroredName(customer.id)).toBe('Two');
+  });
 
-    // Another late event that is not the creation (a replayed update) is read again: it may be newer.
-    deliverLate(updated!.id);
+  it('applies a late event whose object is the state the read holds from the read, and reads again for one that is not', async () => {
+    const fresh = h.newWorker({ batchSize: 1 });
+    const customer = await h.stripe.customers.create({ email: 'reads-state@example.com', name: 'A' }, { idempotencyKey: 'test:reads:s:c' });
+    await h.stripe.customers.update(customer.id, { name: 'B' }, { idempotencyKey: 'test:reads:s:b' });
+    await h.stripe.customers.update(customer.id, { name: 'C' }, { idempotencyKey: 'test:reads:s:c2' });
+    const [created, toB, toC] = await waitFor(() => (eventsOf(customer.id).length === 3 ? eventsOf(customer.id) : null), {
+      what: 'the three events stored',
+    });
+    holdBack(toB!.id);
+    holdBack(toC!.id);
+    const mark = await h.mark();
+    // customer.created: the read holds the customer as it is now, named C.
     expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(created!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(mirroredName(customer.id)).toBe('C');
+
+    // The rename to C arrives late, in the same second: its object is what the read holds.
+    deliverLate(toC!.id);
+    const reused = fresh.stats.reused;
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(toC!.id)).toBe('processed');
+    expect(await readsOf(customer.id, mark)).toBe(1);
+    expect(fresh.stats.reused).toBe(reused + 1);
+
+    // The rename to B arrives later still: its object (named B) is not what the read holds, so nothing
+    // shows the read is newer; read again (and the mirror keeps Stripe's C).
+    deliverLate(toB!.id);
+    expect((await fresh.runOnce()).claimed).toBe(1);
+    expect(status(toB!.id)).toBe('processed');
     expect(await readsOf(customer.id, mark)).toBe(2);
+    expect(mirroredName(customer.id)).toBe('C');
   });
 
   it('keeps a read whose JSON is larger than the memory allowed for kept reads (they are deflated)', async () => {
