@@ -56,14 +56,48 @@ export function carriesState(eventObject: Record<string, unknown>, held: unknown
   return Object.keys(eventObject).every((k) => Object.hasOwn(held, k) && sameState(eventObject[k], (held as Record<string, unknown>)[k]));
 }
 
+/** Statuses an object never leaves (Stripe's state machines): a read showing one is newer than any other state. */
+const FINAL_STATUSES: Partial<Record<SyncTarget['kind'], readonly string[]>> = {
+  invoice: ['paid', 'void'],
+  payment_intent: ['succeeded', 'canceled'],
+  subscription: ['canceled', 'incomplete_expired'],
+};
+
+/**
+ * The event's object shows a state the read has moved past or holds: the read shows a final status
+ * and the event another one (so the event came first), or the event's object is the read's state.
+ * An invoice's payment (`invoice_payment.*`) is compared with the one the invoice read holds in its
+ * expanded `payments`.
+ */
+function stateCovered(object: InboxEvent['object'], target: SyncTarget, held: unknown): boolean {
+  if (!held || typeof held !== 'object') return false;
+  if (object.id === target.id && object.object === target.kind) {
+    const final = (held as { status?: unknown }).status;
+    if (
+      typeof final === 'string' &&
+      FINAL_STATUSES[target.kind]?.includes(final) &&
+      typeof object.status === 'string' &&
+      object.status !== final
+    )
+      return true;
+    return carriesState(object, held);
+  }
+  if (object.object === 'invoice_payment' && target.kind === 'invoice') {
+    const payments = (held as { payments?: { data?: { id?: unknown }[] } }).payments?.data ?? [];
+    const payment = payments.find((p) => p.id === object.id);
+    return !!payment && carriesState(object, payment);
+  }
+  return false;
+}
+
 type Pending = { row: { receivedAt: number }; event: InboxEvent };
 
 /**
  * Whether `read` stands in for a new read for every one of these events: each was created before the
  * read by Stripe's clock, or stored here before it was sent (an event follows its change), or is the
- * object's creation, or carries the very state the read holds (the object as the event left it is
- * the read's, so the mirror is the same whichever came first). `snapshot` unpacks the read, only
- * when the first three do not settle it.
+ * object's creation, or shows a state the read has moved past or holds (`stateCovered`: whichever
+ * came first, the mirror is the same). `snapshot` unpacks the read, only when the first three do
+ * not settle it.
  */
 export function readCovers(read: LastRead, target: SyncTarget, events: Pending[], snapshot: () => Snapshot): boolean {
   const open = events.filter(
@@ -71,7 +105,7 @@ export function readCovers(read: LastRead, target: SyncTarget, events: Pending[]
   );
   if (open.length === 0) return true;
   const held = snapshot().object;
-  return open.every((e) => e.event.object.id === target.id && e.event.object.object === target.kind && carriesState(e.event.object, held));
+  return open.every((e) => stateCovered(e.event.object, target, held));
 }
 
 export class LastReads {
