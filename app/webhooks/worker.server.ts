@@ -21,6 +21,11 @@ import { onEventStored } from './inbox.server';
 import { LastReads, readCovers } from './last-reads.server';
 
 export interface WorkerOptions {
+  /**
+   * Events claimed at once. A batch ends with its slowest object (a read the SDK retries after a 5xx
+   * or 429 waits half a second or more), so a larger one keeps the reads in flight busy: after the
+   * 10,000-customer storm's deliveries it drained about 470 events/s with 1,000, 240 with 200.
+   */
   batchSize: number;
   /** Objects read from Stripe at the same time. */
   concurrency: number;
@@ -45,7 +50,7 @@ export interface WorkerOptions {
 }
 
 const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  batchSize: 200,
+  batchSize: 1_000,
   concurrency: 8,
   pollMs: 1_000,
   staleMs: 5 * 60_000,
