@@ -1,3 +1,4 @@
+// Over 500 lines: the webhook worker whole (claim, group, read or reuse, apply, retry, the intake-first loop and the follow-ups that need Stripe), one class.
 /**
  * The webhook worker (docs/architecture.md), in the server process:
  * - wakes on every stored event (coalesced) and on a timer; at start, resumes `pending` rows and
@@ -70,6 +71,13 @@ export interface BatchReport {
   failed: number;
   /** Distinct objects in the batch (each read at most once; not at all if read after its events). */
   objects: number;
+}
+
+/** A batch's events about one object (`key`: `kind:id`), applied together after one read. */
+interface Group {
+  key: string;
+  target: SyncTarget | null;
+  events: { row: StripeEventRow; event: InboxEvent }[];
 }
 
 export interface WorkerStats {
@@ -213,7 +221,7 @@ export class WebhookWorker {
         while (!this.stopping && this.shouldYield()) await new Promise((r) => setTimeout(r, 50));
         if (this.stopping) return;
         this.again = false;
-        const report = await this.runOnce();
+        const report = await this.runOnce({ refill: true });
         if (report.claimed < this.opts.batchSize) this.waitingSince = this.again ? Date.now() : null;
         if (this.stopping) return;
         if (report.claimed === 0 && !this.again) return;
@@ -259,49 +267,80 @@ export class WebhookWorker {
     });
   }
 
-  /** One batch: claim, group by object, read each once, apply. Tests and scripts call it directly. */
-  async runOnce(): Promise<BatchReport> {
-    const rows = this.claim();
-    const report: BatchReport = { claimed: rows.length, processed: 0, retried: 0, failed: 0, objects: 0 };
-    if (rows.length === 0) return report;
-    this.stats.batches++;
-
-    const groups = new Map<string, { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] }>();
-    for (const row of rows) {
-      let event: InboxEvent;
-      try {
-        const parsed = JSON.parse(row.payload) as { id: string; type: string; created: number; data: { object: InboxEvent['object'] } };
-        event = { id: parsed.id, type: parsed.type, created: parsed.created, object: parsed.data.object };
-      } catch (error) {
-        this.fail([row], error, report, true);
-        continue;
+  /**
+   * One batch: claim, group by object, read each once, apply. Tests and scripts call it directly.
+   * `refill` (the running worker): a lane that finds nothing left claims the next batch instead of
+   * waiting for the batch's slowest object (often a read the SDK is retrying); an object already being
+   * read keeps its newer events until that read is applied, so no object is read twice at once.
+   */
+  async runOnce(opts: { refill?: boolean } = {}): Promise<BatchReport> {
+    const report: BatchReport = { claimed: 0, processed: 0, retried: 0, failed: 0, objects: 0 };
+    const queue: Group[] = [];
+    const queued = new Map<string, Group>();
+    const inFlight = new Set<string>();
+    const held = new Map<string, Group>();
+    const take = (): number => {
+      const rows = this.claim();
+      if (rows.length === 0) return 0;
+      this.stats.batches++;
+      report.claimed += rows.length;
+      for (const row of rows) {
+        let event: InboxEvent;
+        try {
+          const parsed = JSON.parse(row.payload) as { id: string; type: string; created: number; data: { object: InboxEvent['object'] } };
+          event = { id: parsed.id, type: parsed.type, created: parsed.created, object: parsed.data.object };
+        } catch (error) {
+          this.fail([row], error, report, true);
+          continue;
+        }
+        const target = targetOf(event);
+        const key = target ? `${target.kind}:${target.id}` : `none:${row.id}`;
+        const waiting = inFlight.has(key) ? held : queued;
+        let group = waiting.get(key);
+        if (!group) {
+          waiting.set(key, (group = { key, target, events: [] }));
+          if (waiting === queued) queue.push(group);
+          if (target) report.objects++;
+        }
+        group.events.push({ row, event });
       }
-      const target = targetOf(event);
-      const key = target ? `${target.kind}:${target.id}` : `none:${row.id}`;
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { target, events: [] }));
-      group.events.push({ row, event });
-    }
-
-    const queue = [...groups.values()];
-    report.objects = queue.filter((g) => g.target).length;
-    const next = async (): Promise<void> => {
-      for (let group = queue.shift(); group; group = queue.shift()) await this.applyGroup(group, report);
+      return rows.length;
     };
+    const run = async (group: Group) => {
+      queued.delete(group.key);
+      inFlight.add(group.key);
+      try {
+        await this.applyGroup(group, report);
+      } finally {
+        inFlight.delete(group.key);
+        const later = held.get(group.key);
+        if (later) {
+          held.delete(group.key);
+          queued.set(later.key, later);
+          queue.push(later);
+        }
+      }
+    };
+    const lane = async (): Promise<void> => {
+      for (;;) {
+        let group = queue.shift();
+        if (!group && opts.refill && !this.stopping && !this.shouldYield() && take() > 0) group = queue.shift();
+        if (!group) return;
+        await run(group);
+      }
+    };
+    if (take() === 0) return report;
     // Until a response has told Stripe's time, one read at a time: the first answer lets every later
     // read stand in for the events created before it.
-    while (this.stripeNow === 0 && queue.length) await this.applyGroup(queue.shift()!, report);
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, next));
+    while (this.stripeNow === 0 && queue.length) await run(queue.shift()!);
+    await Promise.all(Array.from({ length: opts.refill ? this.opts.concurrency : Math.min(this.opts.concurrency, queue.length) }, lane));
     this.stats.processed += report.processed;
     this.stats.retried += report.retried;
     this.stats.failed += report.failed;
     return report;
   }
 
-  private async applyGroup(
-    group: { target: SyncTarget | null; events: { row: StripeEventRow; event: InboxEvent }[] },
-    report: BatchReport,
-  ) {
+  private async applyGroup(group: Group, report: BatchReport) {
     const rows = group.events.map((e) => e.row);
     let snapshot: Snapshot | null = null;
     let fetchedAt = machineClock.now();
