@@ -23,9 +23,10 @@ import { LastReads, readCovers } from './last-reads.server';
 
 export interface WorkerOptions {
   /**
-   * Events claimed at once. A batch ends with its slowest object (a read the SDK retries after a 5xx
-   * or 429 waits half a second or more), so a larger one keeps the reads in flight busy: after the
-   * 10,000-customer storm's deliveries it drained about 470 events/s with 1,000, 240 with 200.
+   * Events claimed at once (and again by a lane of the running worker that runs out). In a backlog a
+   * larger claim groups more of an object's events under one read, and a batch run by hand
+   * (`runOnce`) ends with its slowest object: 1,000 rather than 200 took the 10,000-customer storm's
+   * drain from about 240 to 470 events/s before lanes stopped waiting for each other.
    */
   batchSize: number;
   /** Objects read from Stripe at the same time. */
