@@ -51,7 +51,7 @@ function sameState(a: unknown, b: unknown): boolean {
  * carries has the same value in the read. Fields only a read has are ones it asked for (`tax_ids`,
  * an invoice's `payments`): an event never carries them, and their changes have events of their own.
  */
-export function carriesState(eventObject: Record<string, unknown>, held: unknown): boolean {
+function carriesState(eventObject: Record<string, unknown>, held: unknown): boolean {
   if (!held || typeof held !== 'object') return false;
   return Object.keys(eventObject).every((k) => Object.hasOwn(held, k) && sameState(eventObject[k], (held as Record<string, unknown>)[k]));
 }
