@@ -38,15 +38,18 @@ export default function UsagePage() {
         <h2 id="usage-headline" className="text-3xl font-bold tracking-tight text-slate-900">
           {n(u.total)} {u.total === 1 ? 'call' : 'calls'} this period
         </h2>
-        <UsageBar
-          data={{
-            total: u.total,
-            allowance: u.allowance,
-            projectedTotal: u.projection?.total ?? null,
-            projectedCost: u.projection?.cost ?? null,
-            currency: u.currency,
-          }}
-        />
+        {/* Without included calls the bar would only repeat the headline. */}
+        {u.allowance !== null ? (
+          <UsageBar
+            data={{
+              total: u.total,
+              allowance: u.allowance,
+              projectedTotal: u.projection?.total ?? null,
+              projectedCost: u.projection?.cost ?? null,
+              currency: u.currency,
+            }}
+          />
+        ) : null}
         {u.projection ? (
           <p className="text-sm text-slate-600" data-testid="usage-projection">
             Projected by {longDate(u.period.end)}: <strong>{n(u.projection.total)} calls</strong>
