@@ -25,6 +25,20 @@ async function readsOf(customerId: string, mark: string | null): Promise<number>
   return requests.filter((r) => r.method === 'GET' && r.path === `/v1/customers/${customerId}` && r.status === 200).length;
 }
 
+/**
+ * A customer created under `names[0]` and renamed to each later name, with its events (creation
+ * first) once all are stored. `key` makes the idempotency keys.
+ */
+async function renamedCustomer(key: string, email: string, names: string[], metadata?: Record<string, string>) {
+  const customer = await h.stripe.customers.create({ email, name: names[0], metadata }, { idempotencyKey: `test:reads:${key}:c` });
+  for (const [i, name] of names.slice(1).entries())
+    await h.stripe.customers.update(customer.id, { name }, { idempotencyKey: `test:reads:${key}:u${i}` });
+  const events = await waitFor(() => (eventsOf(customer.id).length === names.length ? eventsOf(customer.id) : null), {
+    what: `the ${names.length} events of ${email} stored`,
+  });
+  return { customer, events };
+}
+
 describe('webhook worker: reads vs events older than the last read', () => {
   beforeAll(async () => {
     // No running worker: each batch below is one event (batchSize 1), run by hand.
@@ -37,11 +51,10 @@ describe('webhook worker: reads vs events older than the last read', () => {
 
   it('applies an older or replayed event from the last read, and reads again for a newer one', async () => {
     const first = await h.stripe.customers.create({ email: 'reads-first@example.com' }, { idempotencyKey: 'test:reads:first' });
-    const customer = await h.stripe.customers.create({ email: 'reads@example.com', name: 'Before' }, { idempotencyKey: 'test:reads:c' });
-    await h.stripe.customers.update(customer.id, { name: 'After' }, { idempotencyKey: 'test:reads:u1' });
-    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
-      what: 'both events stored',
-    });
+    const {
+      customer,
+      events: [created, updated],
+    } = await renamedCustomer('c', 'reads@example.com', ['Before', 'After']);
     expect([created!.type, updated!.type]).toEqual(['customer.created', 'customer.updated']);
     await waitFor(() => eventsOf(first.id).length === 1, { what: 'the first customer stored' });
     // A day passes on Stripe's clock before the worker runs: its reads are all after both events.
@@ -87,14 +100,10 @@ describe('webhook worker: reads vs events older than the last read', () => {
     // A fresh worker knows no Stripe time yet: its first read has nothing to compare `created` with
     // (`after` is 0), so only the order of arrival here can tell the read is newer than the event.
     const fresh = h.newWorker({ batchSize: 1 });
-    const customer = await h.stripe.customers.create(
-      { email: 'reads-order@example.com', name: 'One' },
-      { idempotencyKey: 'test:reads:o:c' },
-    );
-    await h.stripe.customers.update(customer.id, { name: 'Two' }, { idempotencyKey: 'test:reads:o:u' });
-    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
-      what: 'both events stored',
-    });
+    const {
+      customer,
+      events: [created, updated],
+    } = await renamedCustomer('o', 'reads-order@example.com', ['One', 'Two']);
     // Only these two are pending: the first test's worker processed everything else.
     const mark = await h.mark();
     const unanchored = fresh.stats.unanchored;
@@ -126,14 +135,10 @@ describe('webhook worker: reads vs events older than the last read', () => {
     // A fresh worker (no Stripe time known, `after` 0) and a late `customer.created`: neither Stripe's
     // clock nor the order of arrival shows the read is newer; that the read returned the customer does.
     const fresh = h.newWorker({ batchSize: 1 });
-    const customer = await h.stripe.customers.create(
-      { email: 'reads-late@example.com', name: 'One' },
-      { idempotencyKey: 'test:reads:l:c' },
-    );
-    await h.stripe.customers.update(customer.id, { name: 'Two' }, { idempotencyKey: 'test:reads:l:u' });
-    const [created, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
-      what: 'both events stored',
-    });
+    const {
+      customer,
+      events: [created, updated],
+    } = await renamedCustomer('l', 'reads-late@example.com', ['One', 'Two']);
     holdBack(created!.id);
     const mark = await h.mark();
     expect((await fresh.runOnce()).claimed).toBe(1);
@@ -151,12 +156,10 @@ describe('webhook worker: reads vs events older than the last read', () => {
 
   it('applies a late event whose object is the state the read holds from the read, and reads again for one that is not', async () => {
     const fresh = h.newWorker({ batchSize: 1 });
-    const customer = await h.stripe.customers.create({ email: 'reads-state@example.com', name: 'A' }, { idempotencyKey: 'test:reads:s:c' });
-    await h.stripe.customers.update(customer.id, { name: 'B' }, { idempotencyKey: 'test:reads:s:b' });
-    await h.stripe.customers.update(customer.id, { name: 'C' }, { idempotencyKey: 'test:reads:s:c2' });
-    const [created, toB, toC] = await waitFor(() => (eventsOf(customer.id).length === 3 ? eventsOf(customer.id) : null), {
-      what: 'the three events stored',
-    });
+    const {
+      customer,
+      events: [created, toB, toC],
+    } = await renamedCustomer('s', 'reads-state@example.com', ['A', 'B', 'C']);
     holdBack(toB!.id);
     holdBack(toC!.id);
     const mark = await h.mark();
@@ -184,14 +187,10 @@ describe('webhook worker: reads vs events older than the last read', () => {
   });
 
   it('keeps a read whose JSON is larger than the memory allowed for kept reads (they are deflated)', async () => {
-    const customer = await h.stripe.customers.create(
-      { email: 'reads-packed@example.com', name: 'Packed', metadata: { note: 'x'.repeat(400) } },
-      { idempotencyKey: 'test:reads:p:c' },
-    );
-    await h.stripe.customers.update(customer.id, { name: 'Packed 2' }, { idempotencyKey: 'test:reads:p:u' });
-    const [, updated] = await waitFor(() => (eventsOf(customer.id).length === 2 ? eventsOf(customer.id) : null), {
-      what: 'both events stored',
-    });
+    const {
+      customer,
+      events: [, updated],
+    } = await renamedCustomer('p', 'reads-packed@example.com', ['Packed', 'Packed 2'], { note: 'x'.repeat(400) });
     // Less than the customer's JSON alone, so the snapshot's JSON could not be kept as it is.
     const cap = JSON.stringify(await h.stripe.customers.retrieve(customer.id)).length - 100;
     const small = h.newWorker({ batchSize: 1, lastReadBytes: cap });
