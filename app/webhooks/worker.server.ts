@@ -345,7 +345,7 @@ export class WebhookWorker {
     const rows = group.events.map((e) => e.row);
     let snapshot: Snapshot | null = null;
     let fetchedAt = machineClock.now();
-    const key = group.target ? `${group.target.kind}:${group.target.id}` : null;
+    const key = group.target ? group.key : null;
     // When no event can be newer than the object's last read (app/webhooks/last-reads.server.ts), that
     // read (in the mirror) stands in for a new one. Else read again.
     const last = key ? this.lastReads.get(key) : undefined;
