@@ -262,7 +262,9 @@ describe('invoices', () => {
     const challenge = page.frameLocator('iframe[title="3D Secure authentication"]');
     await challenge.getByRole('button', { name: 'Complete' }).click({ timeout: 30_000 });
     await page.getByText('Payment received. Thank you!').waitFor({ timeout: 30_000 });
-    expect((await page.getByTestId('status-badge').first().textContent())?.trim()).toBe('Paid');
+    // The message comes with the action's answer (the pay panel shows it), the badge with the
+    // revalidation after it: poll the badge.
+    await expect.poll(async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), { timeout: 15_000 }).toBe('Paid');
     await eventually(page, '/billing', async () => (await page.getByTestId('status-badge').first().textContent())?.trim(), 'Active');
     assertNoConsoleErrors(errors);
     await context.close();
