@@ -29,7 +29,7 @@ describe('billing: incomplete subscriptions', () => {
       items: [{ price: price.id }],
       payment_behavior: 'default_incomplete',
       payment_settings: { save_default_payment_method: 'on_subscription' },
-      expand: ['latest_invoice.confirmation_secret'],
+      expand: ['latest_invoice.confirmation_secret', 'latest_invoice.payments'],
     });
     expect(sub.status).toBe('incomplete');
     const inv = sub.latest_invoice as Stripe.Invoice;
@@ -42,13 +42,23 @@ describe('billing: incomplete subscriptions', () => {
     // not included unless expanded
     const plain = await s.invoices.retrieve(inv.id);
     expect(plain.confirmation_secret).toBeUndefined();
+    expect(plain.payments).toBeUndefined();
 
     const pi = await s.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa', return_url: 'https://example.com/return' });
     expect(pi.status).toBe('succeeded');
     const after = await s.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect(after.status).toBe('active');
     expect((after.latest_invoice as Stripe.Invoice).status).toBe('paid');
+    expect((after.latest_invoice as Stripe.Invoice).payments).toBeUndefined();
     expect(after.default_payment_method).toBe(pi.payment_method);
+    // nor in events; a list brings them back when asked
+    const paidEvent = (await s.events.list({ type: 'invoice.paid', limit: 100 })).data.find(
+      (e) => (e.data.object as Stripe.Invoice).id === inv.id,
+    );
+    expect(paidEvent).toBeDefined();
+    expect((paidEvent!.data.object as Stripe.Invoice).payments).toBeUndefined();
+    const listed = await s.invoices.list({ customer: customer.id, expand: ['data.payments'] });
+    expect(listed.data.find((i) => i.id === inv.id)?.payments?.data[0]?.status).toBe('paid');
   });
 
   t.emulatorOnly('an unpaid first invoice expires the subscription after 23 hours', async () => {

@@ -180,7 +180,7 @@ describe('billing: subscription life', () => {
     // --- recovery: new default card, pay the invoice
     const good = await s.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     await s.subscriptions.update(sub.id, { default_payment_method: good.id });
-    const paid = await s.invoices.pay(failed.id);
+    const paid = await s.invoices.pay(failed.id, { expand: ['payments'] });
     expect(paid.status).toBe('paid');
     expect(paid.payments?.data[0]?.payment.payment_intent).toBeTruthy();
     sub = await s.subscriptions.retrieve(sub.id);

@@ -138,6 +138,8 @@ export class EmulatorApp {
   private types = new Map<string, TypeDef>();
   private prefixes = new Map<string, TypeDef>();
   private includables = new Map<string, Map<string, IncludableFn>>();
+  /** Includable fields kept on the stored object (the engine's state) but left out of every answer and event unless expanded. */
+  private storedIncludables = new Map<string, Set<string>>();
   private hooks: { pattern: string; fn: EventHook }[] = [];
   /** Field names that may be expanded while null (Stripe rejects expanding non-expandable fields). */
   private expandableNames = new Set([
@@ -238,6 +240,51 @@ export class EmulatorApp {
   includable(objectType: string, field: string, fn: IncludableFn): void {
     if (!this.includables.has(objectType)) this.includables.set(objectType, new Map());
     this.includables.get(objectType)!.set(field, fn);
+  }
+
+  /**
+   * A field the engine keeps on the stored object that Stripe returns only when expanded (invoice
+   * `payments`): left out of answers and event payloads (`withoutStoredIncludables`); `expand[]=field`
+   * brings the stored value back.
+   */
+  storedIncludable(objectType: string, field: string): void {
+    if (!this.storedIncludables.has(objectType)) this.storedIncludables.set(objectType, new Set());
+    this.storedIncludables.get(objectType)!.add(field);
+    this.includable(objectType, field, (ctx, obj: { id: string }) => {
+      const stored = ctx.store.get(objectType, obj.id, { includeDeleted: true }) as Record<string, unknown> | null;
+      return stored?.[field] ?? null;
+    });
+  }
+
+  /** `value` without the stored includables of any object in it; copies only what it changes. */
+  withoutStoredIncludables<T>(value: T): T {
+    if (this.storedIncludables.size === 0) return value;
+    const walk = (node: unknown): unknown => {
+      if (Array.isArray(node)) {
+        let out: unknown[] | null = null;
+        node.forEach((v, i) => {
+          const w = walk(v);
+          if (w !== v) (out ??= [...node])[i] = w;
+        });
+        return out ?? node;
+      }
+      if (!node || typeof node !== 'object') return node;
+      const o = node as Record<string, unknown>;
+      if (o.object === 'event') return o;
+      const hidden = typeof o.object === 'string' ? this.storedIncludables.get(o.object) : undefined;
+      let out: Record<string, unknown> | null = null;
+      for (const k of Object.keys(o)) {
+        if (hidden?.has(k)) {
+          out ??= { ...o };
+          delete out[k];
+          continue;
+        }
+        const w = walk(o[k]);
+        if (w !== o[k]) (out ??= { ...o })[k] = w;
+      }
+      return out ?? o;
+    };
+    return walk(value) as T;
   }
 
   /** Synchronous hook run inside the emitting transaction. pattern: exact type, 'invoice.*' or '*'. */
@@ -376,7 +423,9 @@ export class EmulatorApp {
       object: 'event',
       api_version: API_VERSION,
       created: ctx.now(),
-      data: prev ? { object: structuredClone(object), previous_attributes: prev } : { object: structuredClone(object) },
+      data: prev
+        ? { object: this.withoutStoredIncludables(structuredClone(object)), previous_attributes: prev }
+        : { object: this.withoutStoredIncludables(structuredClone(object)) },
       livemode: false,
       pending_webhooks: this.countEndpoints(type),
       request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
@@ -522,14 +571,14 @@ export class EmulatorApp {
         const loaded = this.loadById(ctx, value) ?? this.store.get(field, value, { includeDeleted: true }) ?? undefined;
         if (loaded === undefined) {
           if (!this.prefixes.has(idPrefix(value))) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
-        } else value = rendered(structuredClone(loaded));
+        } else value = rendered(this.withoutStoredIncludables(structuredClone(loaded)));
       } else if (Array.isArray(value)) {
         // A list of ids (a subscription's `discounts`): each one expands.
         value = value.map((v) => {
           if (typeof v !== 'string') return v;
           const loaded = this.loadById(ctx, v);
           if (loaded === undefined) throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
-          return rendered(structuredClone(loaded));
+          return rendered(this.withoutStoredIncludables(structuredClone(loaded)));
         });
       } else if (value === null) {
         if (!this.expandableNames.has(field) && rest.length === 0)

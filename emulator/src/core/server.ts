@@ -331,6 +331,7 @@ export class EmulatorServer {
           return;
         }
         if (version && isApi) result = renderForVersion(result, version, ctx);
+        if (isApi) result = this.app.withoutStoredIncludables(result);
         const expand = (params as { expand?: string[] }).expand;
         if (expand?.length) result = this.app.expandObject(ctx, result, expand, version ?? undefined);
         bodyText = JSON.stringify(result ?? {}, null, 2);

@@ -74,8 +74,9 @@ function invoiceOfPaymentIntent(env: VersionEnv, piId: string | null): string | 
   return ip ? idOf(ip.invoice) : null;
 }
 
-function defaultPaymentIntent(inv: Obj): string | null {
-  const payments = (inv.payments?.data ?? []) as Obj[];
+/** `payments` is includable: an answer or event without it has them in the store. */
+function defaultPaymentIntent(env: VersionEnv, inv: Obj): string | null {
+  const payments = (inv.payments?.data ?? env.store.all('invoice_payment', { where: { invoice: inv.id } })) as Obj[];
   const ip = payments.find((p) => p.is_default) ?? payments[0];
   return ip?.payment?.type === 'payment_intent' ? idOf(ip.payment.payment_intent) : null;
 }
@@ -148,7 +149,7 @@ export const CHANGES: VersionChange[] = [
     includableSince: ['confirmation_secret', 'payments'],
     down: (inv, env) => {
       const sd = inv.parent?.subscription_details ?? null;
-      const pi = defaultPaymentIntent(inv);
+      const pi = defaultPaymentIntent(env, inv);
       const piObj = pi ? (env.store.get('payment_intent', pi) as Obj | null) : null;
       const paid = inv.status === 'paid';
       inv.payment_intent = pi;

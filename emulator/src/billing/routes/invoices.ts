@@ -39,6 +39,8 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.registerType({ type: 'invoice', prefix: 'in', displayName: 'invoice' });
   app.registerType({ type: 'invoice_payment', prefix: 'inpay', displayName: 'invoice_payment' });
   app.includable('invoice', 'confirmation_secret', (_ctx, inv: Inv) => confirmationSecret(b, inv));
+  // Stripe returns an invoice's `payments` only when expanded; the engine keeps them on the invoice.
+  app.storedIncludable('invoice', 'payments');
   const store = app.store;
   const now = (customer: string | null) => nowForCustomer(b, customer);
 
