@@ -136,7 +136,10 @@ describe('meters: billing', () => {
       [1000, 0],
       [null, 1],
     ]);
+    // only when asked, as Stripe: not on a plain read, nor on the price inside a subscription item
+    expect((await s.prices.retrieve(price.id)).tiers).toBeUndefined();
     const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    expect(sub.items.data[0]!.price.tiers).toBeUndefined();
     const now = (await t.control('GET', '/clock')).body.now as number;
     await s.billing.meterEvents.create({
       event_name: eventName,

@@ -15,8 +15,8 @@ const MAX_FUTURE = 5 * 60;
 export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.registerType({ type: 'billing.meter', prefix: 'mtr', displayName: 'billing.meter' });
   // Stripe returns a tiered (metered) price's `tiers` only when asked: `expand: ['tiers']` or, on a
-  // list, `expand: ['data.tiers']`.
-  app.includable('price', 'tiers', (_ctx, price: Stripe.Price) => price.tiers ?? null);
+  // list, `expand: ['data.tiers']`; not in events, nor on a price inside another object.
+  app.storedIncludable('price', 'tiers');
 
   const store = app.store;
   const getMeter = (id: string): Meter => {
