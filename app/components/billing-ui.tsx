@@ -96,6 +96,9 @@ export function Dialog({
   const titleId = useId();
   const close = useRef(onClose);
   close.current = onClose;
+  // Whether the close since the last showModal() has been handled: close events are queued, and a quick
+  // Escape, Enter, Escape delivers two of them after the last close. The second must not move focus again.
+  const closeHandled = useRef(true);
 
   // After every render, not only when `open` changes: Escape closes the element at once but reports it
   // in a queued `close` event, so a quick Escape then Enter on the opener renders `open` while the page
@@ -105,6 +108,7 @@ export function Dialog({
     if (!dialog) return;
     if (open && !dialog.open) {
       opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      closeHandled.current = false;
       dialog.showModal();
     } else if (!open && dialog.open) {
       dialog.close();
@@ -115,8 +119,10 @@ export function Dialog({
     const dialog = ref.current;
     if (!dialog) return;
     const onDialogClose = () => {
-      // Opened again before this event was delivered: the close it reports is over.
-      if (dialog.open) return;
+      // Opened again before this event was delivered: the close it reports is over. Already handled: an
+      // earlier open's event, delivered late.
+      if (dialog.open || closeHandled.current) return;
+      closeHandled.current = true;
       const back = opener.current;
       opener.current = null;
       // The opener may have gone (the action replaced it) or be disabled while the page is busy.
