@@ -100,6 +100,15 @@ describe('billing: incomplete subscriptions', () => {
 });
 
 describe('billing: previews, prorations and coupons', () => {
+  t.emulatorOnly("a preview has no payments: none unless expanded, then an empty list (the emulator's choice)", async () => {
+    const s = t.stripe;
+    const { customer, price } = await setup(s, { card: 'pm_card_visa' });
+    const sub = await s.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    expect((await s.invoices.createPreview({ subscription: sub.id })).payments).toBeUndefined();
+    const expanded = await s.invoices.createPreview({ subscription: sub.id, expand: ['payments'] });
+    expect(expanded.payments).toMatchObject({ object: 'list', data: [], has_more: false });
+  });
+
   it('createPreview with create_prorations equals the next real renewal invoice', async () => {
     const s = t.stripe;
     const { customer, price, product, clock, frozen } = await setup(s, { clock: true, card: 'pm_card_visa' });

@@ -244,15 +244,16 @@ export class EmulatorApp {
 
   /**
    * A field the engine keeps on the stored object that Stripe returns only when expanded (invoice
-   * `payments`): left out of answers and event payloads (`withoutStoredIncludables`); `expand[]=field`
-   * brings the stored value back.
+   * `payments`): left out of answers, event payloads and their `previous_attributes`
+   * (`withoutStoredIncludables`); `expand[]=field` brings the stored value back.
    */
-  storedIncludable(objectType: string, field: string): void {
+  storedIncludable(objectType: string, field: string, unstored: (obj: { id: string }) => unknown = () => null): void {
     if (!this.storedIncludables.has(objectType)) this.storedIncludables.set(objectType, new Set());
     this.storedIncludables.get(objectType)!.add(field);
     this.includable(objectType, field, (ctx, obj: { id: string }) => {
       const stored = ctx.store.get(objectType, obj.id, { includeDeleted: true }) as Record<string, unknown> | null;
-      return stored?.[field] ?? null;
+      // An object never stored (a preview invoice) has the value `unstored` gives.
+      return stored ? (stored[field] ?? null) : unstored(obj);
     });
   }
 
@@ -418,13 +419,14 @@ export class EmulatorApp {
   // ---- events ---------------------------------------------------------------------------------
 
   emitEvent(ctx: Ctx, type: string, object: Record<string, any>, prev?: Record<string, unknown> | null): Stripe.Event {
+    const hidden = this.storedIncludables.get(object.object as string);
     const event = {
       id: makeId('evt'),
       object: 'event',
       api_version: API_VERSION,
       created: ctx.now(),
       data: prev
-        ? { object: this.withoutStoredIncludables(structuredClone(object)), previous_attributes: prev }
+        ? { object: this.withoutStoredIncludables(structuredClone(object)), previous_attributes: withoutKeys(prev, hidden) }
         : { object: this.withoutStoredIncludables(structuredClone(object)) },
       livemode: false,
       pending_webhooks: this.countEndpoints(type),
@@ -598,6 +600,10 @@ export class EmulatorApp {
     this.clock.reset();
     for (const fn of this.resetHooks) fn();
   }
+}
+
+function withoutKeys(obj: Record<string, unknown>, keys: Set<string> | undefined): Record<string, unknown> {
+  return keys ? Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.has(k))) : obj;
 }
 
 /** previous_attributes for an update event: the old values of top-level fields that changed (nested hashes diffed one level down, as Stripe does for metadata). */

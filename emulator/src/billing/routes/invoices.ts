@@ -2,7 +2,7 @@
 /** Invoices: create, retrieve, list, lines, update, delete, finalize, pay, void, mark_uncollectible, create_preview; invoice payments; the invoice PDF. */
 import type Stripe from 'stripe';
 import { applyMetadata, errors, listParams, p, previousAttributes, RawResponse, type EmulatorApp } from '../../core';
-import { clone, idOf } from '../util';
+import { apiList, clone, idOf } from '../util';
 import { addDuration } from '../period';
 import { renderInvoicePdf } from '../pdf';
 import type { Inv, LineSpec, Sub } from '../engine/context';
@@ -40,7 +40,7 @@ export function register(app: EmulatorApp, { b, run }: BillingRuntime): void {
   app.registerType({ type: 'invoice_payment', prefix: 'inpay', displayName: 'invoice_payment' });
   app.includable('invoice', 'confirmation_secret', (_ctx, inv: Inv) => confirmationSecret(b, inv));
   // Stripe returns an invoice's `payments` only when expanded; the engine keeps them on the invoice.
-  app.storedIncludable('invoice', 'payments');
+  app.storedIncludable('invoice', 'payments', (inv) => apiList([], `/v1/invoice_payments?invoice=${inv.id}`));
   const store = app.store;
   const now = (customer: string | null) => nowForCustomer(b, customer);
 
